@@ -1,0 +1,217 @@
+"""`collections`: the command line of the collections warehouse.
+
+Every command that touches the warehouse takes `--db`; without it `COLLECTIONS_DB`, else
+`data/warehouse.duckdb`. Exit status: 0 all good, 1 when a file was refused (or a check
+failed), 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from warehouse.config import PROJECT_ROOT, warehouse_path
+
+app = typer.Typer(
+    help=(
+        "Credit-card collections warehouse: generate a demo bank, land a bank's daily extract "
+        "files into DuckDB (masked, checked, exactly once) and serve the dashboard.\n\n"
+        "Typical first run:  collections demo   (generate + load + serve)."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+console = Console(stderr=True)
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        help="Warehouse file. Default: $COLLECTIONS_DB, else data/warehouse.duckdb.",
+        show_default=False,
+    ),
+]
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(
+        level=os.environ.get("COLLECTIONS_LOG_LEVEL", "INFO"),
+        format="%(message)s",
+        handlers=[RichHandler(console=console, show_path=False)],
+    )
+
+
+def _month(value: str) -> date:
+    try:
+        return datetime.strptime(value, "%Y-%m").date()
+    except ValueError:
+        raise typer.BadParameter(f"expected YYYY-MM, got {value!r}") from None
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[current]}"),
+        console=console,
+        transient=False,
+    )
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the extract files into (an inbox).")],
+    accounts: Annotated[int, typer.Option(min=10, help="Accounts open at the start.")] = 5000,
+    months: Annotated[int, typer.Option(min=1, max=120, help="Months of history.")] = 24,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 7,
+    start: Annotated[str, typer.Option(help="First month, YYYY-MM.")] = "2024-11",
+    file_format: Annotated[
+        str, typer.Option("--format", help="csv, csv.gz or parquet.")
+    ] = "csv",
+) -> None:
+    """Write a synthetic bank's daily extracts (accounts, snapshots, payments, contacts, ...)."""
+    from warehouse.generate import generate_bank
+
+    if file_format not in ("csv", "csv.gz", "parquet"):
+        raise typer.BadParameter("--format must be csv, csv.gz or parquet")
+    first = _month(start)
+    with _progress() as bar:
+        task = bar.add_task("generating", total=months, current="")
+
+        def report(label: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, current=label)
+
+        summary = generate_bank(
+            out, accounts=accounts, months=months, seed=seed, start=first,
+            file_format=file_format, progress=report,
+        )
+    table = Table(title=f"Demo bank in {out}")
+    table.add_column("extract")
+    table.add_column("rows", justify="right")
+    for extract, rows in summary.rows_by_extract.items():
+        table.add_row(extract, f"{rows:,}")
+    table.add_row("[bold]files", f"[bold]{summary.files:,}")
+    console.print(table)
+
+
+@app.command()
+def load(
+    inbox: Annotated[Path, typer.Argument(help="Folder of extract files: <extract>_<YYYYMMDD>.csv|.csv.gz|.parquet")],
+    db: DbOption = None,
+    encoding: Annotated[str, typer.Option(help="Text encoding of CSV files, e.g. gbk.")] = "utf-8",
+) -> None:
+    """Land every file of INBOX into the warehouse, then publish it atomically.
+
+    Bad rows are quarantined (ops.quarantine) and the rest of their file lands; a file that
+    cannot be read, misses a required column or is empty is refused whole (exit status 1).
+    Loading the same file again changes nothing; a corrected file replaces its date's rows.
+    """
+    from warehouse.load import load_inbox
+    from warehouse.publish import LoadInProgress
+
+    _setup_logging()
+    if not inbox.is_dir():
+        console.print(f"[red]inbox {inbox} is not a folder")
+        raise typer.Exit(2)
+    target = warehouse_path(db)
+    try:
+        with _progress() as bar:
+            task = bar.add_task("loading", total=None, current="")
+
+            def report(label: str, done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total, current=label)
+
+            summary = load_inbox(inbox, db=target, encoding=encoding, progress=report)
+    except LoadInProgress as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(1) from None
+    except LookupError as exc:  # an unknown --encoding
+        console.print(f"[red]{exc}")
+        raise typer.Exit(2) from None
+
+    problems = [f for f in summary.files if f.status == "refused" or f.rows_quarantined or f.status == "replaced"]
+    if problems:
+        detail = Table(title="Files that need a look")
+        for column in ("file", "status", "quarantined", "message"):
+            detail.add_column(column, overflow="fold")
+        for f in problems[:50]:
+            detail.add_row(f.file_name, f.status, f"{f.rows_quarantined:,}", f.message)
+        if len(problems) > 50:
+            detail.add_row(f"... {len(problems) - 50} more", "", "", "see ops.loaded_files")
+        console.print(detail)
+    table = Table(title=f"Load {summary.load_id} into {target}")
+    for column in ("files", "landed", "replaced", "unchanged", "refused", "rows read",
+                   "rows landed", "rows quarantined", "seconds"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        f"{len(summary.files):,}", f"{summary.count('landed'):,}", f"{summary.count('replaced'):,}",
+        f"{summary.count('unchanged'):,}", f"{summary.refused:,}", f"{summary.rows_read:,}",
+        f"{summary.rows_landed:,}", f"{summary.rows_quarantined:,}", f"{summary.seconds:.1f}",
+    )
+    console.print(table)
+    if summary.refused:
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    db: DbOption = None,
+    port: Annotated[int, typer.Option(help="Port of the dashboard on localhost.")] = 8501,
+    headless: Annotated[bool, typer.Option(help="Do not open a browser window.")] = False,
+) -> None:
+    """Serve the dashboard (Streamlit) over the published warehouse, read-only."""
+    target = warehouse_path(db).resolve()
+    if not target.exists():
+        console.print(f"[red]no warehouse at {target}: run `collections load INBOX` or `collections demo` first")
+        raise typer.Exit(1)
+    env = {**os.environ, "COLLECTIONS_DB": str(target)}
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "dashboard" / "app.py"),
+        "--server.port", str(port), "--server.address", "localhost",
+        "--server.headless", "true" if headless else "false",
+        "--browser.gatherUsageStats", "false",
+    ]
+    console.print(f"Dashboard on http://localhost:{port}  (warehouse {target}); Ctrl+C stops it.")
+    raise typer.Exit(subprocess.call(command, env=env))
+
+
+@app.command()
+def demo(
+    db: DbOption = None,
+    accounts: Annotated[int, typer.Option(min=10, help="Accounts in the demo bank.")] = 5000,
+    months: Annotated[int, typer.Option(min=1, help="Months of history.")] = 24,
+    port: Annotated[int, typer.Option(help="Dashboard port.")] = 8501,
+    headless: Annotated[bool, typer.Option(help="Do not open a browser window.")] = False,
+) -> None:
+    """Generate the demo bank, load it and serve the dashboard: the whole product in one command."""
+    target = warehouse_path(db)
+    inbox = target.parent / "demo_inbox"
+    generate(out=inbox, accounts=accounts, months=months, seed=7, start="2024-11", file_format="csv")
+    try:
+        load(inbox=inbox, db=target, encoding="utf-8")
+    except typer.Exit as exc:
+        if exc.exit_code not in (0, None):
+            raise
+    serve(db=target, port=port, headless=headless)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

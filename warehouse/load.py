@@ -1,0 +1,406 @@
+"""`collections load INBOX`: land every file of an inbox, exactly once, then publish atomically.
+
+Per file: refuse it whole (unknown extract, missing required columns, empty, unreadable), or
+parse and check every row; good rows land in `raw.<extract>`, bad rows in `ops.quarantine`, and
+`ops.loaded_files` records the counts (rows_read = rows_landed + rows_quarantined). A file
+identical to the one already landed for that extract and business date is `unchanged`; a
+different one `replaced` that date's rows. A key that arrives again in a later file replaces the
+earlier row (latest business date wins) and is counted in `rows_replaced`.
+
+Everything happens in a staging copy that is published only when the whole inbox is in and the
+marts are rebuilt (see `publish`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from warehouse import marts
+from warehouse.config import bank_timezone
+from warehouse.db import connect_writer, ensure_schema
+from warehouse.loaders import EXTRACTS, Extract
+from warehouse.loaders.reading import LINE, FileName, FileRefused, parse_file_name, read_extract_file
+from warehouse.loaders.validation import validate
+from warehouse.masking import KeyedHasher
+from warehouse.publish import (
+    discard_stale_staging,
+    exclusive_lock,
+    prepare_staging,
+    publish,
+    staging_path,
+)
+
+log = logging.getLogger(__name__)
+
+FLUSH_ROWS = 1_500_000  # rows buffered per extract before they go into DuckDB together
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class FileResult:
+    file_name: str
+    extract: str | None
+    business_date: date | None
+    status: str  # landed | replaced | unchanged | refused
+    message: str = ""
+    sha256: str | None = None
+    size_bytes: int = 0
+    rows_read: int = 0
+    rows_landed: int = 0
+    rows_quarantined: int = 0
+    rows_replaced: int = 0
+
+
+@dataclass
+class LoadSummary:
+    load_id: int
+    inbox: Path
+    files: list[FileResult] = field(default_factory=list)
+    seconds: float = 0.0
+    mart_seconds: dict[str, float] = field(default_factory=dict)
+    interrupted_load_discarded: bool = False
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+    @property
+    def refused(self) -> int:
+        return self.count("refused")
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_landed(self) -> int:
+        return sum(f.rows_landed for f in self.files)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(f.rows_quarantined for f in self.files)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class _ExtractWriter:
+    """Buffers one extract's validated rows and lands them in DuckDB in large batches."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, extract: Extract) -> None:
+        self.con = con
+        self.extract = extract
+        self.frames: list[pl.DataFrame] = []
+        self.rows = 0
+        self.results: dict[str, FileResult] = {}
+
+    def add(self, frame: pl.DataFrame, result: FileResult) -> None:
+        self.frames.append(frame)
+        self.results[result.file_name] = result
+        self.rows += frame.height
+        if self.rows >= FLUSH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.frames:
+            return
+        key = list(self.extract.key)
+        batch = pl.concat(self.frames, how="vertical").with_row_index("__pos")
+        self.frames, self.rows = [], 0
+        # The same key twice in this batch (from two files): the later business date wins.
+        repeated = batch.filter(pl.struct(key).is_duplicated())
+        if repeated.height:
+            batch = batch.sort(["_business_date", "__pos"]).unique(subset=key, keep="last")
+            winners = batch.join(repeated.select(key).unique(), on=key, how="semi")
+            for name, count in winners.group_by("_file_name").len().iter_rows():
+                self.results[name].rows_replaced += count
+        batch = batch.drop("__pos")
+        table = self.extract.table
+        self.con.register("__batch", batch.to_arrow())
+        try:
+            has_rows = self.con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]  # type: ignore[index]
+            if not has_rows:
+                self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM __batch")
+                return
+            on = " AND ".join(f"t.{k} = b.{k}" for k in key)
+            prune = ""
+            if self.extract.date_key:
+                low, high = batch.select(
+                    pl.col(self.extract.date_key).min(), pl.col(self.extract.date_key).max()
+                ).row(0)
+                prune = f" AND t.{self.extract.date_key} BETWEEN DATE '{low}' AND DATE '{high}'"
+            overlap = self.con.execute(
+                f"""
+                SELECT b._file_name,
+                       count(*) FILTER (WHERE t._business_date <= b._business_date) AS replaced,
+                       count(*) FILTER (WHERE t._business_date > b._business_date) AS newer
+                FROM {table} AS t JOIN __batch AS b ON {on}{prune}
+                GROUP BY 1
+                """
+            ).fetchall()
+            if overlap:
+                newer = 0
+                for name, replaced, newer_rows in overlap:
+                    self.results[name].rows_replaced += replaced
+                    newer += newer_rows
+                self.con.execute(
+                    f"DELETE FROM {table} AS t USING __batch AS b "
+                    f"WHERE {on} AND t._business_date <= b._business_date{prune}"
+                )
+                if newer:
+                    # Rows older than what the warehouse already holds stay out (latest wins).
+                    self.con.execute(
+                        f"INSERT INTO {table} BY NAME SELECT b.* FROM __batch AS b "
+                        f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS t WHERE {on})"
+                    )
+                    return
+            self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM __batch")
+        finally:
+            self.con.unregister("__batch")
+
+
+class Loader:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        load_id: int,
+        *,
+        encoding: str,
+        hasher: KeyedHasher,
+    ) -> None:
+        self.con = con
+        self.load_id = load_id
+        self.encoding = encoding
+        self.hasher = hasher
+        self.timezone = bank_timezone()
+        self.writers = {name: _ExtractWriter(con, extract) for name, extract in EXTRACTS.items()}
+
+    def previous(self, extract: str, business_date: date) -> tuple[str, int] | None:
+        row = self.con.execute(
+            """
+            SELECT sha256, load_id FROM ops.loaded_files
+            WHERE extract = ? AND business_date = ? AND status IN ('landed', 'replaced')
+            ORDER BY load_id DESC, loaded_at DESC LIMIT 1
+            """,
+            [extract, business_date],
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def land_file(self, path: Path, name: FileName, seen: set[tuple[str, date]]) -> FileResult:
+        extract = EXTRACTS[name.extract]
+        result = FileResult(path.name, extract.name, name.business_date, "landed")
+        result.size_bytes = path.stat().st_size
+        result.sha256 = sha256_of(path)
+        identity = (extract.name, name.business_date)
+        if identity in seen:
+            # Two files for one extract and date in one inbox: the second corrects the first.
+            self.writers[extract.name].flush()
+        seen.add(identity)
+        previous = self.previous(extract.name, name.business_date)
+        if previous and previous[0] == result.sha256:
+            result.status = "unchanged"
+            result.message = f"identical to the file landed by load {previous[1]}; nothing to do"
+            return result
+
+        batch = read_extract_file(path, encoding=self.encoding)
+        missing = [c for c in extract.required if c not in batch.columns]
+        if missing:
+            raise FileRefused(
+                f"{path.name}: required column(s) missing: {', '.join(missing)} "
+                f"(the {extract.name} extract needs {', '.join(extract.required)})"
+            )
+        known = {c.name for c in extract.columns}
+        extra = [c for c in batch.columns if c not in known]
+        checked = validate(batch, extract, hasher=self.hasher, bank_timezone=self.timezone)
+
+        notes = []
+        if previous:
+            self.writers[extract.name].flush()
+            removed = self.con.execute(
+                f"DELETE FROM {extract.table} WHERE _business_date = ?", [name.business_date]
+            ).fetchone()[0]  # type: ignore[index]
+            self.con.execute(
+                "DELETE FROM ops.quarantine WHERE extract = ? AND business_date = ?",
+                [extract.name, name.business_date],
+            )
+            result.status = "replaced"
+            notes.append(
+                f"replaces the {extract.name} file for {name.business_date} landed by load "
+                f"{previous[1]} ({removed} rows of that date removed)"
+            )
+        if extra:
+            notes.append(
+                f"ignored column(s) not in the contract: {', '.join(extra)} "
+                "(not stored: they could hold personal data)"
+            )
+        result.rows_read = batch.rows_read
+        result.rows_landed = checked.clean.height
+        result.rows_quarantined = checked.quarantine.height
+        if checked.duplicates:
+            notes.append(f"{checked.duplicates} duplicate key row(s) quarantined")
+        if result.rows_quarantined:
+            notes.append(f"{result.rows_quarantined} row(s) quarantined, see ops.quarantine")
+        result.message = "; ".join(notes)
+
+        if checked.quarantine.height:
+            quarantine = checked.quarantine.with_columns(
+                pl.lit(self.load_id, dtype=pl.Int64).alias("load_id"),
+                pl.lit(path.name).alias("file_name"),
+                pl.lit(extract.name).alias("extract"),
+                pl.lit(name.business_date).alias("business_date"),
+            )
+            self.con.register("__quarantine", quarantine.to_arrow())
+            self.con.execute("INSERT INTO ops.quarantine BY NAME SELECT * FROM __quarantine")
+            self.con.unregister("__quarantine")
+        clean = checked.clean.rename({LINE: "_line_number"}).with_columns(
+            pl.lit(path.name).alias("_file_name"),
+            pl.lit(name.business_date).alias("_business_date"),
+            pl.lit(self.load_id, dtype=pl.Int64).alias("_load_id"),
+        )
+        self.writers[extract.name].add(clean, result)
+        return result
+
+    def finish(self) -> None:
+        for writer in self.writers.values():
+            writer.flush()
+
+
+def _plan(inbox: Path) -> list[tuple[Path, FileName | None, str | None]]:
+    """Every file of the inbox in landing order: extract load order, then business date."""
+    planned: list[tuple[Path, FileName | None, str | None]] = []
+    for path in sorted(inbox.iterdir()):
+        if path.name.startswith("."):
+            continue  # hidden files (editor and OS leftovers) are not extracts
+        if path.is_dir():
+            planned.append((path, None, f"{path.name}: is a folder; an inbox holds extract files only"))
+            continue
+        try:
+            name = parse_file_name(path)
+        except FileRefused as exc:
+            planned.append((path, None, str(exc)))
+            continue
+        if name.extract not in EXTRACTS:
+            planned.append(
+                (path, None, f"{path.name}: unknown extract {name.extract!r}; known: {', '.join(EXTRACTS)}")
+            )
+            continue
+        planned.append((path, name, None))
+
+    def order(item: tuple[Path, FileName | None, str | None]) -> tuple[int, date, str]:
+        _, name, _ = item
+        if name is None:
+            return (-1, date.min, item[0].name)
+        return (EXTRACTS[name.extract].load_order, name.business_date, item[0].name)
+
+    return sorted(planned, key=order)
+
+
+def load_inbox(
+    inbox: Path,
+    *,
+    db: Path,
+    encoding: str = "utf-8",
+    progress: Progress | None = None,
+) -> LoadSummary:
+    """Land every file of `inbox` into the warehouse at `db` and publish the result atomically."""
+    inbox = Path(inbox)
+    if not inbox.is_dir():
+        raise NotADirectoryError(f"inbox {inbox} is not a folder")
+    started = time.perf_counter()
+    hasher = KeyedHasher()
+    db = Path(db)
+    with exclusive_lock(db):
+        interrupted = discard_stale_staging(db)
+        if interrupted:
+            log.warning("a previous load of %s was interrupted; starting again from the published version", db)
+        staging = prepare_staging(db)
+        con = connect_writer(staging)
+        try:
+            ensure_schema(con)
+            load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM ops.load_runs").fetchone()[0]  # type: ignore[index]
+            summary = LoadSummary(load_id, inbox, interrupted_load_discarded=interrupted)
+            now = datetime.now(UTC)
+            loader = Loader(con, load_id, encoding=encoding, hasher=hasher)
+            plan = _plan(inbox)
+            seen: set[tuple[str, date]] = set()
+            for index, (path, name, refusal) in enumerate(plan):
+                if progress:
+                    progress(path.name, index, len(plan))
+                if refusal is not None or name is None:
+                    summary.files.append(FileResult(path.name, None, None, "refused", refusal or ""))
+                    continue
+                try:
+                    summary.files.append(loader.land_file(path, name, seen))
+                except FileRefused as exc:
+                    summary.files.append(
+                        FileResult(path.name, name.extract, name.business_date, "refused", str(exc))
+                    )
+            loader.finish()
+            if progress:
+                progress("rebuilding marts", len(plan), len(plan))
+            summary.mart_seconds = marts.build(con)
+            _record(con, summary, now)
+            con.execute("CHECKPOINT")
+            con.close()
+            publish(db)
+        except BaseException:
+            con.close()
+            staging_path(db).unlink(missing_ok=True)
+            raise
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _record(con: duckdb.DuckDBPyConnection, summary: LoadSummary, started_at: datetime) -> None:
+    finished = datetime.now(UTC)
+    rows = [
+        (
+            summary.load_id,
+            f.file_name,
+            f.extract,
+            f.business_date,
+            f.sha256,
+            f.size_bytes,
+            f.rows_read,
+            f.rows_landed,
+            f.rows_quarantined,
+            f.rows_replaced,
+            f.status,
+            f.message,
+            finished,
+        )
+        for f in summary.files
+    ]
+    if rows:
+        con.executemany("INSERT INTO ops.loaded_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.execute(
+        "INSERT INTO ops.load_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            summary.load_id,
+            str(summary.inbox),
+            started_at,
+            finished,
+            len(summary.files),
+            summary.refused,
+            summary.rows_read,
+            summary.rows_landed,
+            summary.rows_quarantined,
+            "refused files" if summary.refused else "ok",
+        ],
+    )
+    version = con.execute("SELECT coalesce(max(version), 0) + 1 FROM ops.publications").fetchone()[0]  # type: ignore[index]
+    con.execute("INSERT INTO ops.publications VALUES (?, ?, ?)", [version, summary.load_id, finished])

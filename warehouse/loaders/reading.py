@@ -1,0 +1,227 @@
+"""Reading an extract file into text columns, record by record, without losing a single row.
+
+Every value is read as text: parsing and checking belong to `validation`, which can then say
+exactly which value was wrong. CSV goes through Arrow's reader because it reports rows with the
+wrong number of fields (which other fast readers pad or drop silently); Parquet through Polars.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from warehouse.masking import scrub_text
+
+FILE_NAME = re.compile(r"^(?P<extract>[a-z][a-z_]*?)_(?P<date>\d{8})\.(?P<format>csv|csv\.gz|parquet)$")
+LINE = "__line"
+
+
+class FileRefused(Exception):
+    """The whole file cannot be landed; the message says why, naming the file."""
+
+
+@dataclass
+class BadRecord:
+    line_number: int | None
+    reason: str
+    raw_record: str  # scrubbed of long numbers
+
+
+@dataclass
+class RawBatch:
+    """A file's records as text columns (lower-case names) plus each record's line number."""
+
+    frame: pl.DataFrame
+    bad_records: list[BadRecord] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        return self.frame.height + len(self.bad_records)
+
+
+@dataclass(frozen=True)
+class FileName:
+    extract: str
+    business_date: date
+    format: str
+
+
+def parse_file_name(path: Path) -> FileName:
+    """`<extract>_<YYYYMMDD>.csv|.csv.gz|.parquet`, or a FileRefused saying what was expected."""
+    match = FILE_NAME.match(path.name)
+    if not match:
+        raise FileRefused(
+            f"{path.name}: file name does not follow <extract>_<YYYYMMDD>.csv (or .csv.gz, .parquet)"
+        )
+    try:
+        business_date = datetime.strptime(match["date"], "%Y%m%d").date()
+    except ValueError:
+        raise FileRefused(f"{path.name}: {match['date']} in the file name is not a real date") from None
+    return FileName(match["extract"], business_date, match["format"])
+
+
+def _normalise_header(names: list[str], path: Path) -> list[str]:
+    cleaned = [name.replace("\ufeff", "").strip().lower() for name in names]
+    seen: set[str] = set()
+    for name in cleaned:
+        if name in seen:
+            raise FileRefused(f"{path.name}: column {name!r} appears twice in the header")
+        if not name:
+            raise FileRefused(f"{path.name}: the header has an empty column name")
+        seen.add(name)
+    return cleaned
+
+
+def _open_text(path: Path, encoding: str) -> io.TextIOBase:
+    raw = gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")  # noqa: SIM115
+    return io.TextIOWrapper(raw, encoding=encoding, newline="")
+
+
+def _read_header(path: Path, encoding: str) -> list[str]:
+    try:
+        with _open_text(path, encoding) as handle:
+            header = next(csv.reader(handle), None)
+    except (UnicodeDecodeError, gzip.BadGzipFile, EOFError, OSError) as exc:
+        raise FileRefused(f"{path.name}: cannot read the header ({_why(exc, encoding)})") from None
+    if not header:
+        raise FileRefused(f"{path.name}: no header row (the file holds no text)")
+    return header
+
+
+def _why(exc: Exception, encoding: str) -> str:
+    if isinstance(exc, UnicodeDecodeError) or "UTF8" in str(exc) or "utf-8" in str(exc).lower():
+        hint = " — if the file is GBK-encoded, load it with --encoding gbk" if encoding.lower().replace("-", "") == "utf8" else ""
+        return f"the text is not valid {encoding}{hint}"
+    return scrub_text(str(exc).splitlines()[0])
+
+
+def read_csv_file(path: Path, *, encoding: str = "utf-8") -> RawBatch:
+    if path.stat().st_size == 0:
+        raise FileRefused(f"{path.name}: the file is empty (0 bytes); a day with no rows still has a header")
+    header = _normalise_header(_read_header(path, encoding), path)
+    positional = [f"c{i}" for i in range(len(header))]
+    bad: list[tuple[int, int, str]] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        bad.append((row.expected_columns, row.actual_columns, row.text))
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(
+                column_names=positional, skip_rows=1, encoding=encoding, block_size=1 << 24
+            ),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in positional},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError, OSError) as exc:
+        raise FileRefused(f"{path.name}: cannot be parsed as CSV ({_why(exc, encoding)})") from None
+
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    frame.columns = header
+    # Trim surrounding blanks; an empty field is a missing value (CONTRACT.md).
+    frame = frame.with_columns(pl.all().str.strip_chars().replace("", None))
+
+    if not bad:
+        lines = _line_numbers_without_bad_records(frame)
+        return RawBatch(frame.with_columns(lines.alias(LINE)), [], header)
+    return _with_bad_records(path, encoding, frame, header, bad)
+
+
+def _line_numbers_without_bad_records(frame: pl.DataFrame) -> pl.Series:
+    """Record i starts on line 2 + i, plus every line break inside earlier quoted values."""
+    index = pl.int_range(0, pl.len(), dtype=pl.Int64)
+    if frame.height == 0:
+        return pl.Series(LINE, [], dtype=pl.Int64)
+    breaks = [pl.col(c).str.count_matches("\n").fill_null(0) for c in frame.columns]
+    has_breaks = frame.select(pl.any_horizontal([b > 0 for b in breaks]).any()).item()
+    if not has_breaks:
+        return frame.select((index + 2).alias(LINE)).to_series()
+    per_row = frame.select(pl.sum_horizontal(breaks).cast(pl.Int64).alias("b")).to_series()
+    return (pl.Series(range(frame.height)) + 2 + per_row.cum_sum().shift(1, fill_value=0)).alias(LINE)
+
+
+def _with_bad_records(
+    path: Path, encoding: str, frame: pl.DataFrame, header: list[str], bad: list[tuple[int, int, str]]
+) -> RawBatch:
+    """Rare path: re-walk the file record by record to give every record its true line number."""
+    good_lines: list[int] = []
+    bad_records: list[BadRecord] = []
+    expected = len(header)
+    with _open_text(path, encoding) as handle:
+        reader = csv.reader(handle)
+        next(reader, None)
+        start = reader.line_num + 1
+        for record in reader:
+            if record:  # Arrow skips blank lines too
+                if len(record) == expected:
+                    good_lines.append(start)
+                else:
+                    found = len(record)
+                    kind = "too few fields" if found < expected else "too many fields"
+                    bad_records.append(
+                        BadRecord(
+                            start,
+                            f"{kind}: expected {expected}, found {found}",
+                            scrub_text(",".join(record))[:2000],
+                        )
+                    )
+            start = reader.line_num + 1
+    if len(good_lines) != frame.height or len(bad_records) != len(bad):
+        # The two readers disagree about record boundaries (e.g. a stray quote): keep every row,
+        # and say the line numbers are positions.
+        good_lines = list(range(2, 2 + frame.height))
+        bad_records = [
+            BadRecord(
+                None,
+                f"{'too few' if found < exp else 'too many'} fields: expected {exp}, found {found}",
+                scrub_text(text)[:2000],
+            )
+            for exp, found, text in bad
+        ]
+    return RawBatch(frame.with_columns(pl.Series(LINE, good_lines, dtype=pl.Int64)), bad_records, header)
+
+
+def read_parquet_file(path: Path) -> RawBatch:
+    if path.stat().st_size == 0:
+        raise FileRefused(f"{path.name}: the file is empty (0 bytes)")
+    try:
+        frame = pl.read_parquet(path)
+    except Exception as exc:  # Polars raises several types for a damaged file
+        raise FileRefused(f"{path.name}: cannot be read as Parquet ({scrub_text(str(exc).splitlines()[0])})") from None
+    header = _normalise_header(frame.columns, path)
+    frame.columns = header
+    as_text = []
+    for name, dtype in frame.schema.items():
+        column = pl.col(name)
+        if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+            as_text.append(column.dt.strftime("%Y-%m-%dT%H:%M:%S%.f%:z"))
+        elif isinstance(dtype, pl.Datetime):
+            as_text.append(column.dt.strftime("%Y-%m-%d %H:%M:%S%.f"))
+        else:
+            as_text.append(column.cast(pl.String))
+    frame = frame.select(as_text).with_columns(pl.all().str.strip_chars().replace("", None))
+    frame = frame.with_columns(pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias(LINE))
+    return RawBatch(frame, [], header)
+
+
+def read_extract_file(path: Path, *, encoding: str = "utf-8") -> RawBatch:
+    if path.name.endswith(".parquet"):
+        return read_parquet_file(path)
+    return read_csv_file(path, encoding=encoding)

@@ -1,0 +1,145 @@
+"""How an extract is declared: one `Extract` per loader module, the single source of its columns.
+
+The declaration drives everything about the extract: which columns a file must have, how each
+value is parsed and checked, what a quarantine message says, how the raw table is created in
+DuckDB, and how personal data is masked on the way in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Kind(str, Enum):
+    """What a column holds, in the contract's words."""
+
+    TEXT = "text"  # an identifier or a label, kept as given
+    FREE_TEXT = "free_text"  # notes typed by people: long digit runs are scrubbed
+    INTEGER = "integer"
+    MONEY = "money"  # yuan, up to 2 decimals, DECIMAL(18,2)
+    DATE = "date"  # YYYY-MM-DD
+    TIMESTAMP = "timestamp"  # local bank time, or ISO 8601 with an offset; stored as an instant
+    BOOLEAN = "boolean"  # true/false, 1/0, Y/N, yes/no, any case
+    CODE = "code"  # one of a fixed set
+    TIMEZONE = "timezone"  # an IANA zone name
+    NATIONAL_ID = "national_id"  # personal: stored masked + keyed hash
+    CARD_NO = "card_no"  # personal: stored masked + keyed hash
+    PHONE = "phone"  # personal: stored masked + keyed hash
+    PERSON_NAME = "person_name"  # personal: stored as surname + *
+    EMAIL = "email"  # personal: stored with the mailbox masked
+
+
+# The DuckDB type each kind lands as (personal kinds land as masked text plus a hash column).
+DUCKDB_TYPE: dict[Kind, str] = {
+    Kind.TEXT: "VARCHAR",
+    Kind.FREE_TEXT: "VARCHAR",
+    Kind.INTEGER: "BIGINT",
+    Kind.MONEY: "DECIMAL(18,2)",
+    Kind.DATE: "DATE",
+    Kind.TIMESTAMP: "TIMESTAMPTZ",
+    Kind.BOOLEAN: "BOOLEAN",
+    Kind.CODE: "VARCHAR",
+    Kind.TIMEZONE: "VARCHAR",
+    Kind.NATIONAL_ID: "VARCHAR",
+    Kind.CARD_NO: "VARCHAR",
+    Kind.PHONE: "VARCHAR",
+    Kind.PERSON_NAME: "VARCHAR",
+    Kind.EMAIL: "VARCHAR",
+}
+
+# Personal kinds: (hash domain or None) — the masked value lands as `<name>_masked`.
+PERSONAL: dict[Kind, str | None] = {
+    Kind.NATIONAL_ID: "national_id",
+    Kind.CARD_NO: "card_no",
+    Kind.PHONE: "phone",  # one domain for mobile and contact_number, so they link
+    Kind.PERSON_NAME: None,
+    Kind.EMAIL: None,
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    description: str
+    required: bool = False
+    key: bool = False
+    codes: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False  # amounts that must be > 0
+    default: bool | None = None  # booleans that default to false when empty
+
+    @property
+    def is_personal(self) -> bool:
+        return self.kind in PERSONAL
+
+    def stored_columns(self) -> list[tuple[str, str, str]]:
+        """(name, DuckDB type, description) of what this column becomes in the raw table."""
+        if not self.is_personal:
+            return [(self.name, DUCKDB_TYPE[self.kind], self.description)]
+        stored = [(f"{self.name}_masked", "VARCHAR", f"{self.description} (masked)")]
+        if PERSONAL[self.kind] is not None:
+            stored.append(
+                (f"{self.name}_hash", "VARCHAR", f"keyed hash of {self.name}, for linking")
+            )
+        return stored
+
+
+@dataclass(frozen=True)
+class Extract:
+    """One card-system extract: its file stem, grain, and columns (keys in bold in CONTRACT.md)."""
+
+    name: str
+    grain: str
+    columns: tuple[Column, ...]
+    load_order: int
+    # Key columns whose value is a date: a replacement only needs to look at that date range.
+    date_key: str | None = None
+    extra_rules: tuple[RowRule, ...] = field(default_factory=tuple)
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.key)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required or c.key)
+
+    @property
+    def table(self) -> str:
+        return f"raw.{self.name}"
+
+    def column(self, name: str) -> Column:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(f"extract {self.name!r} has no column {name!r}")
+
+    def stored_columns(self) -> list[tuple[str, str, str]]:
+        out: list[tuple[str, str, str]] = []
+        for column in self.columns:
+            out.extend(column.stored_columns())
+        return out
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """A rule across columns of one row, checked after each value parsed.
+
+    `check(value)` returns a Polars expression that is True where the row breaks the rule;
+    `value(name)` gives the parsed value of a column.
+    """
+
+    column: str
+    message: str
+    check: object  # Callable[[Callable[[str], pl.Expr]], pl.Expr]
+
+
+LINEAGE_COLUMNS: list[tuple[str, str, str]] = [
+    ("_file_name", "VARCHAR", "the extract file the row came from"),
+    ("_business_date", "DATE", "the business date in that file's name"),
+    ("_line_number", "BIGINT", "the row's line in that file (1 = header)"),
+    ("_load_id", "BIGINT", "the load run that landed it (ops.load_runs)"),
+]
