@@ -1,7 +1,8 @@
 -- settings.risk_grades
--- Purpose: first-cut risk grading (procedure step 1): an account-month takes the highest grade
---          whose conditions it meets: days past due at or above `min_days_past_due`, OR a credit
---          score below `below_credit_score`. The lowest grade has no conditions and catches the rest.
+-- Purpose: first-cut risk grading (procedure step 1) of each account-month into the procedure's
+--          three grades: `high` when days past due are at or above its `min_days_past_due` OR the
+--          credit score is below its `below_credit_score`; else `medium` on its own thresholds;
+--          else `low` (which has no thresholds).
 -- Grain:   one row per grade.
 CREATE TABLE IF NOT EXISTS settings.risk_grades (
     risk_grade VARCHAR PRIMARY KEY,

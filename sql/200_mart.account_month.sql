@@ -5,7 +5,8 @@
 -- Measures:
 --   bucket      from days_past_due and settings.buckets; a charged-off snapshot is `Written off`,
 --               a closed one `Closed`, whatever its days past due.
---   risk_grade  the most severe grade in settings.risk_grades whose conditions the month meets.
+--   risk_grade  `high` when days past due reach its threshold or the credit score is below its
+--               threshold (settings.risk_grades), else `medium` on its thresholds, else `low`.
 --   months_on_book  whole months from the open month to this month.
 CREATE OR REPLACE TABLE mart.account_month AS
 WITH snapshots AS (
@@ -26,20 +27,30 @@ latest_in_month AS (
     WHERE recency = 1
 ),
 
+state_buckets AS (
+    SELECT bucket, sort_order, status FROM settings.buckets WHERE status IS NOT NULL
+),
+
+day_buckets AS (
+    SELECT
+        bucket,
+        sort_order,
+        min_days_past_due,
+        coalesce(max_days_past_due, 2147483647) AS max_days_past_due
+    FROM settings.buckets
+    WHERE status IS NULL
+),
+
 bucketed AS (
     SELECT
         s.*,
-        b.bucket,
-        b.sort_order AS bucket_order
+        coalesce(st.bucket, d.bucket) AS bucket,
+        coalesce(st.sort_order, d.sort_order) AS bucket_order
     FROM latest_in_month AS s
-    INNER JOIN settings.buckets AS b
-        ON (b.status IS NOT NULL AND s.status = b.status)
-        OR (
-            b.status IS NULL
-            AND s.status NOT IN (SELECT status FROM settings.buckets WHERE status IS NOT NULL)
-            AND s.days_past_due >= b.min_days_past_due
-            AND (b.max_days_past_due IS NULL OR s.days_past_due <= b.max_days_past_due)
-        )
+    LEFT JOIN state_buckets AS st ON s.status = st.status
+    LEFT JOIN day_buckets AS d
+        ON st.bucket IS NULL
+        AND s.days_past_due BETWEEN d.min_days_past_due AND d.max_days_past_due
 ),
 
 with_account AS (
@@ -70,21 +81,23 @@ with_account AS (
     LEFT JOIN core.accounts AS a ON s.account_id = a.account_id
 ),
 
-graded AS (
+-- The grades are the procedure's three (low / medium / high); their thresholds are settings.
+grade_thresholds AS (
     SELECT
-        w.month,
-        w.account_id,
-        g.risk_grade,
-        row_number() OVER (PARTITION BY w.account_id, w.month ORDER BY g.severity DESC) AS pick
-    FROM with_account AS w
-    INNER JOIN settings.risk_grades AS g
-        ON (g.min_days_past_due IS NULL AND g.below_credit_score IS NULL)
-        OR w.days_past_due >= g.min_days_past_due
-        OR w.credit_score < g.below_credit_score
+        max(min_days_past_due) FILTER (WHERE risk_grade = 'high') AS high_min_dpd,
+        max(below_credit_score) FILTER (WHERE risk_grade = 'high') AS high_below_score,
+        max(min_days_past_due) FILTER (WHERE risk_grade = 'medium') AS medium_min_dpd,
+        max(below_credit_score) FILTER (WHERE risk_grade = 'medium') AS medium_below_score
+    FROM settings.risk_grades
 )
 
 SELECT
     w.*,
-    g.risk_grade
+    CASE
+        WHEN w.days_past_due >= t.high_min_dpd OR w.credit_score < t.high_below_score THEN 'high'
+        WHEN w.days_past_due >= t.medium_min_dpd OR w.credit_score < t.medium_below_score
+            THEN 'medium'
+        ELSE 'low'
+    END AS risk_grade
 FROM with_account AS w
-LEFT JOIN graded AS g ON w.account_id = g.account_id AND w.month = g.month AND g.pick = 1;
+CROSS JOIN grade_thresholds AS t;

@@ -135,20 +135,52 @@ def read_csv_file(path: Path, *, encoding: str = "utf-8") -> RawBatch:
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     frame.columns = header
-    # Trim surrounding blanks; an empty field is a missing value (CONTRACT.md).
-    frame = frame.with_columns(pl.all().str.strip_chars().replace("", None))
+    frame = _blank_to_null(frame)
 
     if not bad:
-        lines = _line_numbers_without_bad_records(frame)
+        lines = _line_numbers_without_bad_records(frame, path)
         return RawBatch(frame.with_columns(lines.alias(LINE)), [], header)
     return _with_bad_records(path, encoding, frame, header, bad)
 
 
-def _line_numbers_without_bad_records(frame: pl.DataFrame) -> pl.Series:
+def _blank_to_null(frame: pl.DataFrame) -> pl.DataFrame:
+    """Trim surrounding blanks; an empty field is a missing value (CONTRACT.md).
+
+    Trimming every value costs as much as parsing, so only columns that have a value starting or
+    ending in a blank are trimmed.
+    """
+    padded = frame.select(
+        (
+            pl.col(c).str.starts_with(" ") | pl.col(c).str.ends_with(" ")
+            | pl.col(c).str.starts_with("\t") | pl.col(c).str.ends_with("\t")
+        ).any().alias(c)
+        for c in frame.columns
+    ).row(0, named=True) if frame.height else {}
+    return frame.with_columns(
+        (pl.col(c).str.strip_chars() if padded.get(c) else pl.col(c)).replace("", None)
+        for c in frame.columns
+    )
+
+
+def _count_line_breaks(path: Path) -> int | None:
+    if path.name.endswith(".gz"):
+        return None
+    count = 0
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 24), b""):
+            count += block.count(b"\n")
+    return count
+
+
+def _line_numbers_without_bad_records(frame: pl.DataFrame, path: Path) -> pl.Series:
     """Record i starts on line 2 + i, plus every line break inside earlier quoted values."""
     index = pl.int_range(0, pl.len(), dtype=pl.Int64)
     if frame.height == 0:
         return pl.Series(LINE, [], dtype=pl.Int64)
+    # One line per record plus the header (the last line may lack its break): no break can be
+    # inside a value, and the record index gives the line.
+    if _count_line_breaks(path) in (frame.height, frame.height + 1):
+        return frame.select((index + 2).alias(LINE)).to_series()
     breaks = [pl.col(c).str.count_matches("\n").fill_null(0) for c in frame.columns]
     has_breaks = frame.select(pl.any_horizontal([b > 0 for b in breaks]).any()).item()
     if not has_breaks:

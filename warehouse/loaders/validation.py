@@ -74,11 +74,44 @@ def _shown(column: Column) -> pl.Expr:
     return pl.lit("'") + raw.str.slice(0, 60) + pl.lit("'")
 
 
-def _parse(column: Column, bank_timezone: str) -> tuple[pl.Expr, pl.Expr | None]:
-    """(parsed value, expression of the problem message or null) for one column."""
+CLEAN_MONEY = r"^-?\d{1,16}(\.\d{1,2})?$"
+NAIVE_TIMESTAMP = "%Y-%m-%d %H:%M:%S"
+
+
+def _naive_timestamp(raw: pl.Expr, bank_timezone: str, fmt: str) -> pl.Expr:
+    return (
+        raw.str.to_datetime(fmt, strict=False, time_unit="us")
+        .dt.replace_time_zone(bank_timezone, ambiguous="earliest", non_existent="null")
+        .dt.convert_time_zone("UTC")
+    )
+
+
+def _clean_column_checks(extract: Extract, bank_timezone: str) -> dict[str, pl.Expr]:
+    """Per column, True when every value is in the common clean form (the fast path applies)."""
+    checks: dict[str, pl.Expr] = {}
+    for column in extract.columns:
+        raw = pl.col(column.name)
+        if column.kind == Kind.MONEY:
+            checks[column.name] = (raw.is_null() | raw.str.contains(CLEAN_MONEY)).all()
+        elif column.kind == Kind.TIMESTAMP:
+            parsed = _naive_timestamp(raw, bank_timezone, NAIVE_TIMESTAMP)
+            checks[column.name] = (raw.is_null() | parsed.is_not_null()).all()
+    return checks
+
+
+def _parse(column: Column, bank_timezone: str, *, clean: bool = False) -> tuple[pl.Expr, pl.Expr | None]:
+    """(parsed value, expression of the problem message or null) for one column.
+
+    `clean` says every value of the column is already in its common form (checked beforehand
+    for the whole column), so the cheap parse alone is exact and cannot fail.
+    """
     raw = pl.col(column.name)
     shown = _shown(column)
     kind = column.kind
+    if clean and kind == Kind.MONEY:
+        return raw.cast(pl.Decimal(18, 2)), None
+    if clean and kind == Kind.TIMESTAMP:
+        return _naive_timestamp(raw, bank_timezone, NAIVE_TIMESTAMP), None
     if kind == Kind.INTEGER:
         parsed = raw.str.to_integer(strict=False)
         bad = raw.is_not_null() & parsed.is_null()
@@ -121,11 +154,7 @@ def _parse(column: Column, bank_timezone: str) -> tuple[pl.Expr, pl.Expr | None]
         text = raw.str.replace("T", " ").str.replace(r"[zZ]$", "+00:00")
         with_offset = text.str.contains(r"[+-]\d{2}:?\d{2}$")
         aware = text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%#z", strict=False, time_zone="UTC", time_unit="us")
-        naive = (
-            text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us")
-            .dt.replace_time_zone(bank_timezone, ambiguous="earliest", non_existent="null")
-            .dt.convert_time_zone("UTC")
-        )
+        naive = _naive_timestamp(text, bank_timezone, "%Y-%m-%d %H:%M:%S%.f")
         parsed = pl.when(with_offset).then(aware).otherwise(naive)
         bad = raw.is_not_null() & parsed.is_null()
         return parsed, pl.when(bad).then(
@@ -189,8 +218,14 @@ def validate(
     )
     parsed_exprs: list[pl.Expr] = []
     problem_exprs: list[tuple[str, pl.Expr]] = []
+    checks = _clean_column_checks(extract, bank_timezone)
+    clean_columns = (
+        {name for name, ok in frame.select(**checks).row(0, named=True).items() if ok}
+        if checks and frame.height
+        else set()
+    )
     for column in extract.columns:
-        parsed, problem = _parse(column, bank_timezone)
+        parsed, problem = _parse(column, bank_timezone, clean=column.name in clean_columns)
         parsed_exprs.append(parsed.alias(column.name))
         if column.required or column.key:
             missing = pl.when(pl.col(column.name).is_null()).then(pl.lit("a required value is missing"))

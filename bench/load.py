@@ -1,0 +1,135 @@
+"""Load benchmark (not a test): how fast `collections load` lands a bank, against DuckDB's floor.
+
+    .venv/bin/python bench/load.py [--accounts 1000000] [--months 24] [--out bench/out]
+
+Generates the bank once (kept under --out and reused when its parameters match), then in one
+run, each in a fresh process so peak memory is its own:
+  1. the floor: DuckDB's own `read_csv` of the same files into one table per extract;
+  2. `collections load` end to end (read, check, mask, land, rebuild marts, publish);
+  3. the same load again (every file unchanged: the exactly-once path).
+Prints rows/s, seconds, peak RSS, and the load's throughput as a share of the floor's.
+Targets (issue 2): load >= 60% of the floor's rows/s, peak memory <= 4 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+
+FLOOR_SCRIPT = r"""
+import duckdb, sys, json, time, glob, os
+inbox, db = sys.argv[1], sys.argv[2]
+con = duckdb.connect(db)
+rows = 0
+started = time.perf_counter()
+extracts = sorted({os.path.basename(p).rsplit('_', 1)[0] for p in glob.glob(os.path.join(inbox, '*.csv'))})
+for extract in extracts:
+    pattern = os.path.join(inbox, f'{extract}_*.csv')
+    con.execute(f"CREATE TABLE {extract} AS SELECT * FROM read_csv('{pattern}', union_by_name = true, header = true)")
+    rows += con.execute(f'SELECT count(*) FROM {extract}').fetchone()[0]
+con.execute('CHECKPOINT')
+con.close()
+print(json.dumps({'rows': rows, 'seconds': time.perf_counter() - started}))
+"""
+
+
+def step(name: str, command: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+    """Run one measured step in a fresh process; (seconds, peak RSS bytes, stdout).
+
+    A small wrapper process runs the command and reports its children's ru_maxrss, so the peak
+    is that step's alone, not the largest of all steps so far.
+    """
+    wrapper = (
+        "import resource, subprocess, sys, time, json;"
+        "t = time.perf_counter(); p = subprocess.run(sys.argv[1:], capture_output=True, text=True);"
+        "print(json.dumps({'seconds': time.perf_counter() - t,"
+        " 'rss': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,"
+        " 'out': p.stdout, 'err': p.stderr[-3000:], 'rc': p.returncode}))"
+    )
+    done = subprocess.run([PYTHON, "-c", wrapper, *command], capture_output=True, text=True, env=env, check=True)
+    result = json.loads(done.stdout)
+    if result["rc"] not in (0, 1):
+        raise SystemExit(f"{name} failed ({result['rc']}):\n{result['err']}")
+    return result["seconds"], result["rss"], result["out"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--accounts", type=int, default=1_000_000)
+    parser.add_argument("--months", type=int, default=24)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    args = parser.parse_args()
+
+    inbox = args.out / f"bank_{args.accounts}x{args.months}_s{args.seed}"
+    marker = inbox / ".complete"
+    env = {**os.environ, "COLLECTIONS_MASK_KEY": "benchmark-key-not-a-secret-0123456789abcdef"}
+    if not marker.exists():
+        shutil.rmtree(inbox, ignore_errors=True)
+        seconds, rss, _ = step(
+            "generate",
+            [PYTHON, "-m", "warehouse.cli", "generate", "--out", str(inbox),
+             "--accounts", str(args.accounts), "--months", str(args.months), "--seed", str(args.seed)],
+            env,
+        )
+        marker.write_text("ok")
+        print(f"generate: {seconds:,.1f} s, peak RSS {rss / 2**30:.2f} GiB")
+    files = sorted(p for p in inbox.iterdir() if not p.name.startswith("."))
+    size = sum(p.stat().st_size for p in files)
+    print(f"bank: {args.accounts:,} accounts x {args.months} months, {len(files):,} files, {size / 2**30:.2f} GiB")
+
+    work = args.out / "work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+
+    floor_seconds, floor_rss, floor_out = step(
+        "floor", [PYTHON, "-c", FLOOR_SCRIPT, str(inbox), str(work / "floor.duckdb")], env
+    )
+    floor_rows = json.loads(floor_out)["rows"]
+
+    db = work / "warehouse.duckdb"
+    load_seconds, load_rss, _ = step(
+        "load", [PYTHON, "-m", "warehouse.cli", "load", str(inbox), "--db", str(db)], env
+    )
+    again_seconds, again_rss, _ = step(
+        "load again", [PYTHON, "-m", "warehouse.cli", "load", str(inbox), "--db", str(db)], env
+    )
+
+    sys.path.insert(0, str(ROOT))
+    from warehouse.db import connect_reader
+
+    con = connect_reader(db)
+    rows_read, rows_landed, rows_quarantined = con.execute(
+        "SELECT rows_read, rows_landed, rows_quarantined FROM ops.load_runs WHERE load_id = 1"
+    ).fetchone()
+    statuses = dict(con.execute(
+        "SELECT status, count(*) FROM ops.loaded_files WHERE load_id = 2 GROUP BY 1"
+    ).fetchall())
+    account_months = con.execute("SELECT count(*) FROM mart.account_month").fetchone()[0]
+    con.close()
+
+    floor_rate = floor_rows / floor_seconds
+    load_rate = rows_read / load_seconds
+    print()
+    print(f"{'step':<34}{'rows':>14}{'seconds':>10}{'rows/s':>14}{'peak RSS GiB':>14}")
+    print(f"{'floor: duckdb read_csv -> tables':<34}{floor_rows:>14,}{floor_seconds:>10.1f}{floor_rate:>14,.0f}{floor_rss / 2**30:>14.2f}")
+    print(f"{'collections load (end to end)':<34}{rows_read:>14,}{load_seconds:>10.1f}{load_rate:>14,.0f}{load_rss / 2**30:>14.2f}")
+    print(f"{'collections load again (unchanged)':<34}{rows_read:>14,}{again_seconds:>10.1f}{'':>14}{again_rss / 2**30:>14.2f}")
+    print()
+    print(f"landed {rows_landed:,}, quarantined {rows_quarantined:,}; mart.account_month {account_months:,} rows")
+    print(f"second load: {statuses}")
+    print(f"load throughput vs floor: {load_rate / floor_rate:.0%} (target >= 60%)")
+    print(f"load peak memory: {load_rss / 2**30:.2f} GiB (target <= 4 GiB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""Shared fixtures: a secret masking key per test session, and a tiny hand-made bank.
+
+The tiny bank is three accounts over two month ends (plus one mid-month daily snapshot), small
+enough that every number it produces can be worked out by hand in the tests:
+
+    account  product  branch    Jan-31 dpd / balance    Feb-15 (daily)   Feb-29 dpd / balance
+    A1       Gold     Shanghai   0 / 1000.00                               0 / 1100.00
+    A2       Classic  Beijing   15 / 2000.00            30 / 2050.00     45 / 2100.00
+    A3       Classic  Shanghai  45 / 3000.00            60 / 3050.00     75 / 3100.00
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+TINY_FILES: dict[str, str] = {
+    "accounts_20240131.csv": (
+        "account_id,customer_id,national_id,customer_name,card_no,mobile,product,branch,"
+        "open_date,credit_limit,credit_score,employment_type\n"
+        "A1,C1,110105199001011234,张伟,6225880212345678,13812345678,Gold,Shanghai,2020-01-15,50000,720,salaried\n"
+        "A2,C2,310101198505052345,李娜,6225880298765432,13987654321,Classic,Beijing,2022-06-01,20000,610,self_employed\n"
+        "A3,C3,440301197712123456,王强,6225880255554444,13700001111,Classic,Shanghai,2023-03-10,10000,540,unemployed\n"
+    ),
+    "snapshots_20240131.csv": (
+        "as_of_date,account_id,statement_day,balance,min_due,days_past_due,cycles_delinquent,status\n"
+        "2024-01-31,A1,5,1000.00,100.00,0,0,open\n"
+        "2024-01-31,A2,10,2000.00,200.00,15,1,open\n"
+        "2024-01-31,A3,20,3000.00,300.00,45,2,open\n"
+    ),
+    "snapshots_20240215.csv": (
+        "as_of_date,account_id,statement_day,balance,min_due,days_past_due,cycles_delinquent,status\n"
+        "2024-02-15,A2,10,2050.00,200.00,30,1,open\n"
+        "2024-02-15,A3,20,3050.00,300.00,60,2,open\n"
+    ),
+    "snapshots_20240229.csv": (
+        "as_of_date,account_id,statement_day,balance,min_due,days_past_due,cycles_delinquent,status\n"
+        "2024-02-29,A1,5,1100.00,110.00,0,0,open\n"
+        "2024-02-29,A2,10,2100.00,210.00,45,2,open\n"
+        "2024-02-29,A3,20,3100.00,310.00,75,3,open\n"
+    ),
+}
+
+# Full numbers in the tiny bank, which must never reach the warehouse file.
+TINY_SECRETS = (
+    "110105199001011234", "310101198505052345", "440301197712123456",
+    "6225880212345678", "6225880298765432", "6225880255554444",
+    "13812345678", "13987654321", "13700001111", "张伟", "李娜", "王强",
+)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _mask_key(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never touch the developer's own key file."""
+    os.environ["COLLECTIONS_MASK_KEY_FILE"] = str(tmp_path_factory.mktemp("key") / "mask.key")
+    os.environ.pop("COLLECTIONS_MASK_KEY", None)
+    os.environ.pop("COLLECTIONS_DB", None)
+
+
+def write_inbox(folder: Path, files: dict[str, str | bytes]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        (folder / name).write_bytes(data)
+    return folder
+
+
+@pytest.fixture
+def tiny_inbox(tmp_path: Path) -> Path:
+    return write_inbox(tmp_path / "inbox", TINY_FILES)
+
+
+@pytest.fixture
+def tiny_warehouse(tiny_inbox: Path, tmp_path: Path) -> Path:
+    """The tiny bank, loaded by the real loader into a real DuckDB file."""
+    from warehouse.load import load_inbox
+
+    db = tmp_path / "warehouse.duckdb"
+    summary = load_inbox(tiny_inbox, db=db)
+    assert summary.refused == 0
+    return db
