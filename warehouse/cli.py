@@ -186,7 +186,8 @@ def serve(
         "--browser.gatherUsageStats", "false",
     ]
     console.print(f"Dashboard on http://localhost:{port}  (warehouse {target}); Ctrl+C stops it.")
-    raise typer.Exit(subprocess.call(command, env=env))
+    # From the project root, so that .streamlit/config.toml applies wherever this is started.
+    raise typer.Exit(subprocess.call(command, env=env, cwd=PROJECT_ROOT))
 
 
 @app.command()

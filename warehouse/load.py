@@ -28,7 +28,13 @@ from warehouse import marts
 from warehouse.config import bank_timezone
 from warehouse.db import connect_writer, ensure_schema
 from warehouse.loaders import EXTRACTS, Extract
-from warehouse.loaders.reading import LINE, FileName, FileRefused, parse_file_name, read_extract_file
+from warehouse.loaders.reading import (
+    LINE,
+    FileName,
+    FileRefused,
+    parse_file_name,
+    read_extract_file,
+)
 from warehouse.loaders.validation import validate
 from warehouse.masking import KeyedHasher
 from warehouse.publish import (
@@ -36,7 +42,6 @@ from warehouse.publish import (
     exclusive_lock,
     prepare_staging,
     publish,
-    staging_path,
 )
 
 log = logging.getLogger(__name__)
@@ -121,6 +126,8 @@ class _ExtractWriter:
         key = list(self.extract.key)
         batch = pl.concat(self.frames, how="vertical").with_row_index("__pos")
         self.frames, self.rows = [], 0
+        if batch.height == 0:  # every row of these files was quarantined
+            return
         # The same key twice in this batch (from two files): the later business date wins.
         repeated = batch.filter(pl.struct(key).is_duplicated())
         if repeated.height:
@@ -132,7 +139,8 @@ class _ExtractWriter:
         table = self.extract.table
         self.con.register("__batch", batch.to_arrow())
         try:
-            has_rows = self.con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]  # type: ignore[index]
+            # fetchall, not fetchone: an unfinished result blocks unregister() (DuckDB 2).
+            has_rows = self.con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchall()[0][0]
             if not has_rows:
                 self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM __batch")
                 return
@@ -140,7 +148,8 @@ class _ExtractWriter:
             prune = ""
             if self.extract.date_key:
                 low, high = batch.select(
-                    pl.col(self.extract.date_key).min(), pl.col(self.extract.date_key).max()
+                    pl.col(self.extract.date_key).min().alias("low"),
+                    pl.col(self.extract.date_key).max().alias("high"),
                 ).row(0)
                 prune = f" AND t.{self.extract.date_key} BETWEEN DATE '{low}' AND DATE '{high}'"
             overlap = self.con.execute(
@@ -188,8 +197,13 @@ class Loader:
         self.hasher = hasher
         self.timezone = bank_timezone()
         self.writers = {name: _ExtractWriter(con, extract) for name, extract in EXTRACTS.items()}
+        # Files landed by this run, by (extract, business date): ops.loaded_files only gets them
+        # at the end, and a second file for the same date in one inbox must replace the first.
+        self.landed_now: dict[tuple[str, date], str] = {}
 
     def previous(self, extract: str, business_date: date) -> tuple[str, int] | None:
+        if (extract, business_date) in self.landed_now:
+            return self.landed_now[(extract, business_date)], self.load_id
         row = self.con.execute(
             """
             SELECT sha256, load_id FROM ops.loaded_files
@@ -197,8 +211,8 @@ class Loader:
             ORDER BY load_id DESC, loaded_at DESC LIMIT 1
             """,
             [extract, business_date],
-        ).fetchone()
-        return (row[0], row[1]) if row else None
+        ).fetchall()  # not fetchone(): DuckDB refuses register() while a result is unfinished
+        return (row[0][0], row[0][1]) if row else None
 
     def land_file(self, path: Path, name: FileName, seen: set[tuple[str, date]]) -> FileResult:
         extract = EXTRACTS[name.extract]
@@ -272,6 +286,7 @@ class Loader:
             pl.lit(self.load_id, dtype=pl.Int64).alias("_load_id"),
         )
         self.writers[extract.name].add(clean, result)
+        self.landed_now[identity] = result.sha256
         return result
 
     def finish(self) -> None:
@@ -359,7 +374,7 @@ def load_inbox(
             publish(db)
         except BaseException:
             con.close()
-            staging_path(db).unlink(missing_ok=True)
+            discard_stale_staging(db)  # the staging copy and its write-ahead log
             raise
     summary.seconds = time.perf_counter() - started
     return summary

@@ -10,6 +10,7 @@ itself), else the file named by `COLLECTIONS_MASK_KEY_FILE`, else
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -32,16 +33,34 @@ def default_key_file() -> Path:
     return Path(config_home) / "collections" / "mask.key"
 
 
+def _create_key_file(path: Path) -> None:
+    """Write a new random key, owner-only, appearing whole or not at all.
+
+    Two first-time processes may race here (a load and the dashboard, or two loads): the key is
+    written to a private temporary file and hard-linked into place, which fails if another
+    process won; then that process's key is the one used. A reader never sees a half-written key.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 @lru_cache(maxsize=4)
 def _key_from(env_key: str | None, key_file: str) -> bytes:
     if env_key:
         return hashlib.blake2b(env_key.encode("utf-8"), digest_size=32).digest()
     path = Path(key_file)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32) + "\n")
+        _create_key_file(path)
     text = path.read_text().strip()
     if len(text) < 32:
         raise ValueError(f"mask key file {path} holds fewer than 32 characters; expected a hex key")

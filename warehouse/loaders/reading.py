@@ -34,6 +34,9 @@ class BadRecord:
     line_number: int | None
     reason: str
     raw_record: str  # scrubbed of long numbers
+    # The record's fields, for masking by column: a malformed record's values cannot be trusted
+    # to sit under their header names, so `validation` masks every value near a personal column.
+    fields: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -82,9 +85,14 @@ def _normalise_header(names: list[str], path: Path) -> list[str]:
     return cleaned
 
 
+def _open_binary(path: Path) -> io.BufferedIOBase:
+    return gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")  # noqa: SIM115
+
+
 def _open_text(path: Path, encoding: str) -> io.TextIOBase:
-    raw = gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")  # noqa: SIM115
-    return io.TextIOWrapper(raw, encoding=encoding, newline="")
+    if encoding.lower().replace("-", "").replace("_", "") == "utf8":
+        encoding = "utf-8-sig"  # drops a BOM, so a quoted first header name still parses
+    return io.TextIOWrapper(_open_binary(path), encoding=encoding, newline="")
 
 
 def _read_header(path: Path, encoding: str) -> list[str]:
@@ -117,10 +125,12 @@ def read_csv_file(path: Path, *, encoding: str = "utf-8") -> RawBatch:
         return "skip"
 
     try:
+        # The header is read as a record and dropped below: `skip_rows=1` fails on a header-only
+        # file without a final line break.
         table = pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(
-                column_names=positional, skip_rows=1, encoding=encoding, block_size=1 << 24
+                column_names=positional, encoding=encoding, block_size=1 << 24
             ),
             parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
@@ -132,13 +142,16 @@ def read_csv_file(path: Path, *, encoding: str = "utf-8") -> RawBatch:
     except (pa.ArrowInvalid, UnicodeDecodeError, OSError) as exc:
         raise FileRefused(f"{path.name}: cannot be parsed as CSV ({_why(exc, encoding)})") from None
 
-    frame = pl.from_arrow(table)
+    frame = pl.from_arrow(table.slice(1))
     assert isinstance(frame, pl.DataFrame)
     frame.columns = header
-    frame = _blank_to_null(frame)
-
+    lines = None
     if not bad:
-        lines = _line_numbers_without_bad_records(frame, path)
+        # Before trimming: a value may end with a line break.
+        header_lines = 1 + sum(name.count("\n") for name in header)
+        lines = _line_numbers_without_bad_records(frame, path, header_lines)
+    frame = _blank_to_null(frame)
+    if lines is not None:
         return RawBatch(frame.with_columns(lines.alias(LINE)), [], header)
     return _with_bad_records(path, encoding, frame, header, bad)
 
@@ -149,10 +162,10 @@ def _blank_to_null(frame: pl.DataFrame) -> pl.DataFrame:
     Trimming every value costs as much as parsing, so only columns that have a value starting or
     ending in a blank are trimmed.
     """
+    blanks = (" ", "\t", "\n", "\r")  # a quoted value may also begin or end with a line break
     padded = frame.select(
-        (
-            pl.col(c).str.starts_with(" ") | pl.col(c).str.ends_with(" ")
-            | pl.col(c).str.starts_with("\t") | pl.col(c).str.ends_with("\t")
+        pl.any_horizontal(
+            [pl.col(c).str.starts_with(b) | pl.col(c).str.ends_with(b) for b in blanks]
         ).any().alias(c)
         for c in frame.columns
     ).row(0, named=True) if frame.height else {}
@@ -162,31 +175,36 @@ def _blank_to_null(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _count_line_breaks(path: Path) -> int | None:
-    if path.name.endswith(".gz"):
-        return None
-    count = 0
-    with open(path, "rb") as handle:
+def _physical_lines(path: Path) -> int:
+    """Lines in the (decompressed) file: its line feeds, plus a last line without one."""
+    count, last = 0, b""
+    with _open_binary(path) as handle:
         for block in iter(lambda: handle.read(1 << 24), b""):
             count += block.count(b"\n")
-    return count
+            last = block[-1:]
+    return count + (1 if last not in (b"", b"\n") else 0)
 
 
-def _line_numbers_without_bad_records(frame: pl.DataFrame, path: Path) -> pl.Series:
-    """Record i starts on line 2 + i, plus every line break inside earlier quoted values."""
+def _line_numbers_without_bad_records(
+    frame: pl.DataFrame, path: Path, header_lines: int
+) -> pl.Series | None:
+    """Record i starts on line header_lines + 1 + i, plus every line break inside earlier quoted
+    values. None when the records do not fill the file line for line (blank lines, which Arrow
+    skips, or bare-CR line ends): then only a re-walk of the file gives the true lines."""
     index = pl.int_range(0, pl.len(), dtype=pl.Int64)
     if frame.height == 0:
         return pl.Series(LINE, [], dtype=pl.Int64)
-    # One line per record plus the header (the last line may lack its break): no break can be
-    # inside a value, and the record index gives the line.
-    if _count_line_breaks(path) in (frame.height, frame.height + 1):
-        return frame.select((index + 2).alias(LINE)).to_series()
+    first = header_lines + 1
+    lines_in_file = _physical_lines(path)
+    # One line per record: no break inside a value and no blank line, the index gives the line.
+    if lines_in_file == header_lines + frame.height:
+        return frame.select((index + first).alias(LINE)).to_series()
     breaks = [pl.col(c).str.count_matches("\n").fill_null(0) for c in frame.columns]
-    has_breaks = frame.select(pl.any_horizontal([b > 0 for b in breaks]).any()).item()
-    if not has_breaks:
-        return frame.select((index + 2).alias(LINE)).to_series()
     per_row = frame.select(pl.sum_horizontal(breaks).cast(pl.Int64).alias("b")).to_series()
-    return (pl.Series(range(frame.height)) + 2 + per_row.cum_sum().shift(1, fill_value=0)).alias(LINE)
+    if lines_in_file != header_lines + frame.height + int(per_row.sum()):
+        return None
+    starts = pl.Series(range(frame.height)) + first + per_row.cum_sum().shift(1, fill_value=0)
+    return starts.cast(pl.Int64).alias(LINE)
 
 
 def _with_bad_records(
@@ -212,6 +230,7 @@ def _with_bad_records(
                             start,
                             f"{kind}: expected {expected}, found {found}",
                             scrub_text(",".join(record))[:2000],
+                            record,
                         )
                     )
             start = reader.line_num + 1
@@ -224,6 +243,7 @@ def _with_bad_records(
                 None,
                 f"{'too few' if found < exp else 'too many'} fields: expected {exp}, found {found}",
                 scrub_text(text)[:2000],
+                next(csv.reader(io.StringIO(text)), []),
             )
             for exp, found, text in bad
         ]

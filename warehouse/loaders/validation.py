@@ -27,6 +27,7 @@ from warehouse.masking import (
     normalize_national_id,
     normalize_phone,
     scrub_numbers,
+    scrub_text,
 )
 
 TRUE_WORDS = ("true", "1", "y", "yes", "t")
@@ -99,67 +100,85 @@ def _clean_column_checks(extract: Extract, bank_timezone: str) -> dict[str, pl.E
     return checks
 
 
-def _parse(column: Column, bank_timezone: str, *, clean: bool = False) -> tuple[pl.Expr, pl.Expr | None]:
-    """(parsed value, expression of the problem message or null) for one column.
+Problem = tuple[pl.Expr, pl.Expr]  # (row is bad, message text for such a row)
 
-    `clean` says every value of the column is already in its common form (checked beforehand
-    for the whole column), so the cheap parse alone is exact and cannot fail.
+
+def _parse(column: Column, bank_timezone: str, *, clean: bool = False) -> tuple[pl.Expr, list[Problem]]:
+    """(parsed value, problems) for one column.
+
+    Each problem is a cheap boolean flag plus the message for flagged rows; messages are only
+    built for the few rows that have a problem. `clean` says every value of the column is
+    already in its common form (checked beforehand for the whole column), so the cheap parse
+    alone is exact and cannot fail.
     """
     raw = pl.col(column.name)
     shown = _shown(column)
     kind = column.kind
+    present = raw.is_not_null()
     if clean and kind == Kind.MONEY:
-        return raw.cast(pl.Decimal(18, 2)), None
+        return raw.cast(pl.Decimal(18, 2)), []
     if clean and kind == Kind.TIMESTAMP:
-        return _naive_timestamp(raw, bank_timezone, NAIVE_TIMESTAMP), None
+        return _naive_timestamp(raw, bank_timezone, NAIVE_TIMESTAMP), []
     if kind == Kind.INTEGER:
         parsed = raw.str.to_integer(strict=False)
-        bad = raw.is_not_null() & parsed.is_null()
-        return parsed, pl.when(bad).then(shown + pl.lit(" is not a whole number"))
+        # CONTRACT.md numbers may be written `30.0` or `1e+02`: fine when the value is whole.
+        as_float = raw.cast(pl.Float64, strict=False)
+        whole = (
+            raw.str.contains(ANY_NUMBER) & (as_float == as_float.round(0)) & (as_float.abs() < 2**53)
+        )
+        parsed = pl.when(parsed.is_not_null() | raw.is_null()).then(parsed).otherwise(
+            pl.when(whole).then(as_float.cast(pl.Int64, strict=False))
+        )
+        return parsed, [(present & parsed.is_null(), shown + pl.lit(" is not a whole number"))]
     if kind == Kind.MONEY:
         parsed = raw.cast(pl.Decimal(18, 2), strict=False)
         as_float = raw.cast(pl.Float64, strict=False)
-        not_number = raw.is_not_null() & ~raw.str.contains(ANY_NUMBER)
-        overflow = raw.is_not_null() & ~not_number & (as_float.abs() >= MONEY_LIMIT)
+        not_number = present & ~raw.str.contains(ANY_NUMBER)
+        # Plain numbers by their digits (a float rounds 9999999999999999.99 up to the limit).
+        whole_digits = raw.str.extract(r"^[+-]?0*(\d*)", 1).str.len_chars()
+        overflow = present & ~not_number & pl.when(raw.str.contains(PLAIN_NUMBER)).then(
+            whole_digits > 16
+        ).otherwise(as_float.abs() >= MONEY_LIMIT)
         plain_fraction = raw.str.extract(r"\.(\d*)$", 1).str.strip_chars_end("0").str.len_chars()
-        too_precise = (
-            raw.str.contains(PLAIN_NUMBER) & (plain_fraction.fill_null(0) > 2)
-        ) | (
-            ~raw.str.contains(PLAIN_NUMBER)
-            & ((as_float * 100 - (as_float * 100).round(0)).abs() > 1e-6)
-        )
-        message = (
-            pl.when(not_number)
-            .then(shown + pl.lit(" is not an amount (expected a number like 1234.50)"))
-            .when(overflow)
-            .then(shown + pl.lit(" is too large for DECIMAL(18,2) (overflow)"))
-            .when(raw.is_not_null() & too_precise.fill_null(False))
-            .then(shown + pl.lit(" has more than 2 decimal places"))
-            .when(raw.is_not_null() & parsed.is_null())
-            .then(shown + pl.lit(" is not a valid amount"))
-        )
-        return parsed, message
+        too_precise = present & ~not_number & ~overflow & (
+            (raw.str.contains(PLAIN_NUMBER) & (plain_fraction.fill_null(0) > 2))
+            | (
+                ~raw.str.contains(PLAIN_NUMBER)
+                & ((as_float * 100 - (as_float * 100).round(0)).abs() > 1e-6)
+            )
+        ).fill_null(False)
+        invalid = present & ~not_number & ~overflow & ~too_precise & parsed.is_null()
+        return parsed, [
+            (not_number, shown + pl.lit(" is not an amount (expected a number like 1234.50)")),
+            (overflow, shown + pl.lit(" is too large for DECIMAL(18,2) (overflow)")),
+            (too_precise, shown + pl.lit(" has more than 2 decimal places")),
+            (invalid, shown + pl.lit(" is not a valid amount")),
+        ]
     if kind == Kind.DATE:
         parsed = raw.str.to_date("%Y-%m-%d", strict=False)
-        bad = raw.is_not_null() & parsed.is_null()
+        bad = present & parsed.is_null()
         shaped = raw.str.contains(r"^\d{4}-\d{2}-\d{2}$")
-        message = (
-            pl.when(bad & shaped)
-            .then(shown + pl.lit(" is not a real calendar date"))
-            .when(bad)
-            .then(shown + pl.lit(" is not a date (expected YYYY-MM-DD)"))
-        )
-        return parsed, message
+        return parsed, [
+            (bad & shaped, shown + pl.lit(" is not a real calendar date")),
+            (bad & ~shaped, shown + pl.lit(" is not a date (expected YYYY-MM-DD)")),
+        ]
     if kind == Kind.TIMESTAMP:
         text = raw.str.replace("T", " ").str.replace(r"[zZ]$", "+00:00")
         with_offset = text.str.contains(r"[+-]\d{2}:?\d{2}$")
-        aware = text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%#z", strict=False, time_zone="UTC", time_unit="us")
+        aware = text.str.to_datetime(
+            "%Y-%m-%d %H:%M:%S%.f%#z", strict=False, time_zone="UTC", time_unit="us"
+        )
         naive = _naive_timestamp(text, bank_timezone, "%Y-%m-%d %H:%M:%S%.f")
         parsed = pl.when(with_offset).then(aware).otherwise(naive)
-        bad = raw.is_not_null() & parsed.is_null()
-        return parsed, pl.when(bad).then(
-            shown + pl.lit(" is not a timestamp (expected YYYY-MM-DD HH:MM:SS, or ISO 8601 with an offset)")
-        )
+        return parsed, [
+            (
+                present & parsed.is_null(),
+                shown
+                + pl.lit(
+                    " is not a timestamp (expected YYYY-MM-DD HH:MM:SS, or ISO 8601 with an offset)"
+                ),
+            )
+        ]
     if kind == Kind.BOOLEAN:
         lowered = raw.str.to_lowercase()
         parsed = (
@@ -169,42 +188,54 @@ def _parse(column: Column, bank_timezone: str, *, clean: bool = False) -> tuple[
             .then(False)
             .otherwise(None)
         )
-        bad = raw.is_not_null() & parsed.is_null()
+        bad = present & parsed.is_null()
         if column.default is not None:
             parsed = pl.when(raw.is_null()).then(column.default).otherwise(parsed)
-        return parsed, pl.when(bad).then(shown + pl.lit(" is not true/false (or 1/0, Y/N, yes/no)"))
+        return parsed, [(bad, shown + pl.lit(" is not true/false (or 1/0, Y/N, yes/no)"))]
     if kind == Kind.CODE:
         lowered = raw.str.to_lowercase()
-        bad = raw.is_not_null() & ~lowered.is_in(column.codes)
-        return lowered, pl.when(bad).then(
-            shown + pl.lit(f" is not one of: {', '.join(column.codes)}")
-        )
+        return lowered, [
+            (
+                present & ~lowered.is_in(column.codes),
+                shown + pl.lit(f" is not one of: {', '.join(column.codes)}"),
+            )
+        ]
     if kind == Kind.TIMEZONE:
-        bad = raw.is_not_null() & ~raw.is_in(_zones())
-        return raw, pl.when(bad).then(shown + pl.lit(" is not an IANA time zone (e.g. Asia/Shanghai)"))
+        return raw, [
+            (
+                present & ~raw.is_in(_zones()),
+                shown + pl.lit(" is not an IANA time zone (e.g. Asia/Shanghai)"),
+            )
+        ]
     if kind in _PATTERNS:
         normalise, _ = _MASKERS[kind]
         pattern, what = _PATTERNS[kind]
         normalised = normalise(raw)
-        bad = raw.is_not_null() & ~normalised.str.contains(pattern)
-        return normalised, pl.when(bad).then(shown + pl.lit(f" {what}"))
+        return normalised, [
+            (present & ~normalised.str.contains(pattern), shown + pl.lit(f" {what}"))
+        ]
     if kind == Kind.EMAIL:
-        bad = raw.is_not_null() & ~raw.str.contains(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-        return raw, pl.when(bad).then(shown + pl.lit(" is not an e-mail address"))
-    return raw, None
+        return raw, [
+            (
+                present & ~raw.str.contains(r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+                shown + pl.lit(" is not an e-mail address"),
+            )
+        ]
+    return raw, []
 
 
-def _range_message(column: Column, parsed: pl.Expr) -> pl.Expr | None:
-    checks: list[pl.Expr] = []
+def _range_problems(column: Column, parsed: pl.Expr) -> list[Problem]:
+    shown = _shown(column)
+    problems: list[Problem] = []
     if column.minimum is not None:
         low = parsed <= column.minimum if column.exclusive_minimum else parsed < column.minimum
         word = "must be greater than" if column.exclusive_minimum else "is below the minimum"
-        checks.append(pl.when(low).then(pl.lit(f" {word} {column.minimum:g}")))
+        problems.append((low.fill_null(False), shown + pl.lit(f" {word} {column.minimum:g}")))
     if column.maximum is not None:
-        checks.append(pl.when(parsed > column.maximum).then(pl.lit(f" is above the maximum {column.maximum:g}")))
-    if not checks:
-        return None
-    return pl.coalesce(checks)
+        problems.append(
+            ((parsed > column.maximum).fill_null(False), shown + pl.lit(f" is above the maximum {column.maximum:g}"))
+        )
+    return problems
 
 
 def validate(
@@ -216,90 +247,91 @@ def validate(
     frame = frame.with_columns(
         pl.lit(None, dtype=pl.String).alias(c.name) for c in extract.columns if c.name not in present
     )
-    parsed_exprs: list[pl.Expr] = []
-    problem_exprs: list[tuple[str, pl.Expr]] = []
     checks = _clean_column_checks(extract, bank_timezone)
     clean_columns = (
         {name for name, ok in frame.select(**checks).row(0, named=True).items() if ok}
         if checks and frame.height
         else set()
     )
+
+    # Phase 1, every row: parse each value, then flag problems with cheap booleans.
+    parsed_exprs: list[pl.Expr] = []
+    problems: list[tuple[str, pl.Expr, pl.Expr]] = []  # (column, flag, message)
     for column in extract.columns:
-        parsed, problem = _parse(column, bank_timezone, clean=column.name in clean_columns)
-        parsed_exprs.append(parsed.alias(column.name))
+        parsed, column_problems = _parse(column, bank_timezone, clean=column.name in clean_columns)
+        parsed_exprs.append(parsed.alias(f"__v_{column.name}"))
         if column.required or column.key:
-            missing = pl.when(pl.col(column.name).is_null()).then(pl.lit("a required value is missing"))
-            problem = missing if problem is None else pl.coalesce([missing, problem])
-        if problem is not None:
-            problem_exprs.append((column.name, problem))
+            problems.append(
+                (column.name, pl.col(column.name).is_null(), pl.lit("a required value is missing"))
+            )
+        problems.extend((column.name, flag, message) for flag, message in column_problems)
+        # Range checks run on the parsed value (flags on a value that did not parse are null).
+        problems.extend(
+            (column.name, flag, message)
+            for flag, message in _range_problems(column, pl.col(f"__v_{column.name}"))
+        )
 
-    # Pass 1: parse and flag format problems; pass 2: range checks on the parsed values.
-    work = frame.with_columns(
-        *[p.alias(f"__v_{c.name}") for p, c in zip(parsed_exprs, extract.columns, strict=True)],
-        *[expr.alias(f"__e_{name}") for name, expr in problem_exprs],
-    )
-    range_exprs: list[tuple[str, pl.Expr]] = []
-    for column in extract.columns:
-        message = _range_message(column, pl.col(f"__v_{column.name}"))
-        if message is not None:
-            shown = _shown(column)
-            range_exprs.append((column.name, pl.when(message.is_not_null()).then(shown + message)))
-    names = [c.name for c in extract.columns]
-    problem_cols = {name for name, _ in problem_exprs}
-    final_problem: list[tuple[str, pl.Expr]] = []
-    for name in names:
-        parts = []
-        if name in problem_cols:
-            parts.append(pl.col(f"__e_{name}"))
-        parts.extend(expr for rname, expr in range_exprs if rname == name)
-        if parts:
-            final_problem.append((name, pl.coalesce(parts) if len(parts) > 1 else parts[0]))
-
-    # Cross-column rules of the extract, written on the parsed values.
     def parsed_value(name: str) -> pl.Expr:
         return pl.col(f"__v_{name}")
 
     for rule in extract.extra_rules:
         broken = rule.check(parsed_value)  # type: ignore[operator]
-        final_problem.append((rule.column, pl.when(broken).then(pl.lit(rule.message))))
+        problems.append((rule.column, broken.fill_null(False), pl.lit(rule.message)))
 
-    reason_parts = [
-        pl.when(expr.is_not_null()).then(pl.lit(f"{name}: ") + expr) for name, expr in final_problem
-    ]
-    first_column = pl.coalesce(
-        [pl.when(expr.is_not_null()).then(pl.lit(name)) for name, expr in final_problem]
-    ) if final_problem else pl.lit(None, dtype=pl.String)
-    work = work.with_columns(
-        (pl.concat_str(reason_parts, separator="; ", ignore_nulls=True) if reason_parts else pl.lit(None, dtype=pl.String)).alias("__reason"),
-        first_column.alias("__column"),
-    ).with_columns(pl.when(pl.col("__reason") == "").then(None).otherwise(pl.col("__reason")).alias("__reason"))
+    work = frame.with_columns(parsed_exprs)
+    flags = [flag.fill_null(False).alias(f"__f{i}") for i, (_, flag, _) in enumerate(problems)]
+    work = work.with_columns(flags)
+    flag_names = [f"__f{i}" for i in range(len(problems))]
+    any_problem = pl.any_horizontal(flag_names) if flag_names else pl.lit(False)
+    work = work.with_columns(any_problem.alias("__bad"))
+    good = work.filter(~pl.col("__bad"))
+    bad_rows = work.filter(pl.col("__bad"))
 
-    bad_rows = work.filter(pl.col("__reason").is_not_null())
-    good = work.filter(pl.col("__reason").is_null())
+    # Phase 2, only the rows with a problem: say what is wrong, in column order.
+    if bad_rows.height:
+        bad_rows = bad_rows.with_columns(
+            pl.concat_str(
+                [
+                    pl.when(pl.col(f"__f{i}")).then(pl.lit(f"{name}: ") + message)
+                    for i, (name, _, message) in enumerate(problems)
+                ],
+                separator="; ",
+                ignore_nulls=True,
+            ).alias("__reason"),
+            pl.coalesce(
+                [pl.when(pl.col(f"__f{i}")).then(pl.lit(name)) for i, (name, _, _) in enumerate(problems)]
+            ).alias("__column"),
+        )
+    else:
+        bad_rows = bad_rows.with_columns(
+            pl.lit(None, dtype=pl.String).alias("__reason"), pl.lit(None, dtype=pl.String).alias("__column")
+        )
 
     # Duplicate keys inside the file: the first good row lands, repeats are quarantined.
     key_cols = [f"__v_{k}" for k in extract.key]
-    good = good.with_columns(
-        pl.col(LINE).min().over(key_cols).alias("__first_line"),
-    )
-    duplicate_mask = pl.col(LINE) != pl.col("__first_line")
-    key_text = pl.concat_str(
-        [pl.lit(f"{k}=") + pl.col(k) for k in extract.key], separator=", "
-    )
-    dupes = good.filter(duplicate_mask).with_columns(
-        (
-            pl.lit("duplicate key (")
-            + key_text
-            + pl.lit(") already on line ")
-            + pl.col("__first_line").cast(pl.String)
-        ).alias("__reason"),
-        pl.lit(extract.key[0]).alias("__column"),
-    )
-    good = good.filter(~duplicate_mask)
+    duplicated = good.select(pl.struct(key_cols).is_duplicated().any()).item() if good.height else False
+    if duplicated:
+        good = good.with_columns(pl.col(LINE).min().over(key_cols).alias("__first_line"))
+        duplicate_mask = pl.col(LINE) != pl.col("__first_line")
+        key_text = pl.concat_str([pl.lit(f"{k}=") + pl.col(k) for k in extract.key], separator=", ")
+        dupes = good.filter(duplicate_mask).with_columns(
+            (
+                pl.lit("duplicate key (")
+                + key_text
+                + pl.lit(") already on line ")
+                + pl.col("__first_line").cast(pl.String)
+            ).alias("__reason"),
+            pl.lit(extract.key[0]).alias("__column"),
+        )
+        good = good.filter(~duplicate_mask)
+    else:
+        dupes = good.clear().with_columns(
+            pl.lit(None, dtype=pl.String).alias("__reason"), pl.lit(None, dtype=pl.String).alias("__column")
+        )
 
     quarantine = pl.concat(
         [_quarantine_rows(rows, extract, batch.columns) for rows in (bad_rows, dupes)]
-        + [_bad_record_rows(batch)],
+        + [_bad_record_rows(batch, extract)],
         how="vertical",
     )
     clean = _stored(good, extract, hasher)
@@ -307,15 +339,22 @@ def validate(
 
 
 def _raw_record(extract: Extract, columns_in_file: list[str]) -> pl.Expr:
-    """The quarantined row as JSON text, personal values masked and long numbers scrubbed."""
+    """The quarantined row as JSON text, personal values masked and long numbers scrubbed.
+
+    Columns outside the contract are left out: they are not stored anywhere (they could hold
+    personal data the masking does not know about)."""
     fields = []
     known = {c.name: c for c in extract.columns}
     for name in columns_in_file:
         column = known.get(name)
-        if column is not None and (column.is_personal or column.kind == Kind.FREE_TEXT):
+        if column is None:
+            continue
+        if column.is_personal or column.kind == Kind.FREE_TEXT:
             fields.append(_shown(column).str.strip_chars("'").alias(name))
         else:
-            fields.append(scrub_numbers(pl.col(name)).alias(name) if column is None else pl.col(name))
+            fields.append(pl.col(name))
+    if not fields:
+        return pl.lit("{}")
     return pl.struct(fields).struct.json_encode()
 
 
@@ -328,13 +367,42 @@ def _quarantine_rows(rows: pl.DataFrame, extract: Extract, columns_in_file: list
     )
 
 
-def _bad_record_rows(batch: RawBatch) -> pl.DataFrame:
+def _hidden(value: str) -> str:
+    """A value that may be personal, in a record whose columns are not trusted: 1st char, stars."""
+    return value[:1] + "*" * min(len(value) - 1, 32) if value else value
+
+
+def _masked_record(fields: list[str], header: list[str], extract: Extract) -> str:
+    """A record with the wrong number of fields, as comma-joined text safe to keep.
+
+    Its values may have shifted by up to the surplus or shortfall of fields, so every value that
+    could come from a personal, free-text or out-of-contract column is hidden; the rest only have
+    long numbers scrubbed."""
+    known = {c.name: c for c in extract.columns}
+    sensitive = [
+        name not in known or known[name].is_personal or known[name].kind == Kind.FREE_TEXT
+        for name in header
+    ]
+    shift = abs(len(fields) - len(header))
+    shown = []
+    for position, value in enumerate(fields):
+        window = sensitive[max(0, position - shift) : position + shift + 1]
+        shown.append(_hidden(value) if any(window) else scrub_text(value))
+    return ",".join(shown)[:2000]
+
+
+def _bad_record_rows(batch: RawBatch, extract: Extract) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "line_number": [b.line_number for b in batch.bad_records],
             "column_name": [None] * len(batch.bad_records),
             "reason": [b.reason for b in batch.bad_records],
-            "raw_record": [b.raw_record for b in batch.bad_records],
+            "raw_record": [
+                _masked_record(b.fields, batch.columns, extract)
+                if b.fields
+                else "[record not shown]"
+                for b in batch.bad_records
+            ],
         },
         schema={"line_number": pl.Int64, "column_name": pl.String, "reason": pl.String, "raw_record": pl.String},
     )

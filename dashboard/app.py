@@ -1,0 +1,183 @@
+"""The dashboard's router: page setup, navigation, the published version and the shared filters.
+
+`streamlit run dashboard/app.py` (or `collections serve`). Pages live in `app_pages/` and only
+draw; what they read comes from `dashboard.data`. On every rerun the router checks which version
+of the warehouse is published, so a load that publishes while the app runs shows on the next
+interaction. The sidebar filters live in the URL (`?from=2024-01&to=2024-06&product=Classic`),
+so a view reproduces itself when the link is shared; without `from`/`to` the range runs from
+the first month to the latest, and follows new months as they are published.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `streamlit run` from a checkout that is not pip-installed
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard import data  # noqa: E402
+from dashboard import format as fmt  # noqa: E402
+from dashboard.app_pages import FILTERS_KEY, VERSION_KEY  # noqa: E402
+from warehouse.config import warehouse_path  # noqa: E402
+
+MONTHS_KEY = "f_months"
+SEGMENT_FILTERS = (  # widget key, URL parameter, label, SegmentOptions field
+    ("f_product", "product", "Product", "products"),
+    ("f_branch", "branch", "Branch", "branches"),
+    ("f_risk_grade", "risk_grade", "Risk grade", "risk_grades"),
+)
+FILTER_PARAMS = ("from", "to", *(param for _, param, _, _ in SEGMENT_FILTERS))
+
+
+def _parse_month(raw: str | None, months: list[date]) -> date | None:
+    if not raw:
+        return None
+    try:
+        year, month = (int(part) for part in raw.split("-"))
+        wanted = date(year, month, 1)
+    except ValueError:
+        return None
+    return wanted if wanted in months else None
+
+
+def _seed_filters_from_url(months: list[date], options: data.SegmentOptions) -> None:
+    """On the session's first render of the filters, start them where the link says."""
+    if st.session_state.get("_filters_seeded"):
+        return
+    st.session_state["_filters_seeded"] = True
+    start = _parse_month(st.query_params.get("from"), months) or months[0]
+    end = _parse_month(st.query_params.get("to"), months) or months[-1]
+    if (start, end) != (months[0], months[-1]):
+        st.session_state[MONTHS_KEY] = (min(start, end), max(start, end))
+    for key, param, _, field in SEGMENT_FILTERS:
+        allowed = getattr(options, field)
+        chosen = [value for value in st.query_params.get_all(param) if value in allowed]
+        if chosen:
+            st.session_state[key] = list(dict.fromkeys(chosen))
+
+
+def _follow_latest_month(months: list[date]) -> None:
+    """A range that ended at the latest month keeps ending there when a new month is published."""
+    previous_latest = st.session_state.get("_latest_month")
+    st.session_state["_latest_month"] = months[-1]
+    current = st.session_state.get(MONTHS_KEY)
+    if current is None or previous_latest is None:
+        return
+    start, end = current
+    if start not in months or end not in months:
+        del st.session_state[MONTHS_KEY]  # months vanished (rebuilt warehouse): back to all
+    elif end == previous_latest and end != months[-1]:
+        st.session_state[MONTHS_KEY] = (start, months[-1])
+
+
+def _write_filters_to_url(filters: data.Filters, months: list[date]) -> None:
+    wanted: dict[str, list[str]] = {}
+    if filters.start != months[0]:
+        wanted["from"] = [fmt.month_key(filters.start)]
+    if filters.end != months[-1]:
+        wanted["to"] = [fmt.month_key(filters.end)]
+    for (_, param, _, _), chosen in zip(
+        SEGMENT_FILTERS, (filters.products, filters.branches, filters.risk_grades), strict=True
+    ):
+        if chosen:
+            wanted[param] = list(chosen)
+    for param in FILTER_PARAMS:
+        if param not in wanted:
+            if param in st.query_params:
+                del st.query_params[param]
+        elif st.query_params.get_all(param) != wanted[param]:
+            st.query_params[param] = wanted[param]
+
+
+def _clear_filter_params() -> None:
+    for param in FILTER_PARAMS:
+        if param in st.query_params:
+            del st.query_params[param]
+
+
+def sidebar_filters(version: data.WarehouseVersion) -> data.Filters | None:
+    """Draw the shared filters; None when the warehouse has no month yet."""
+    months = data.months(version)
+    if not months:
+        return None
+    options = data.segment_options(version)
+    _seed_filters_from_url(months, options)
+    _follow_latest_month(months)
+    with st.sidebar:
+        st.header("Filters")
+        if len(months) > 1:
+            start, end = st.select_slider(
+                "Months",
+                options=months,
+                value=(months[0], months[-1]),
+                format_func=fmt.month,
+                key=MONTHS_KEY,
+                persist_state="session",
+            )
+        else:
+            start = end = months[0]
+            st.caption(f"Month: {fmt.month(start)} (the only one published)")
+        chosen = []
+        for key, _, label, field in SEGMENT_FILTERS:
+            chosen.append(
+                tuple(
+                    st.multiselect(
+                        label,
+                        getattr(options, field),
+                        key=key,
+                        placeholder=f"All ({len(getattr(options, field))})",
+                        persist_state="session",
+                    )
+                )
+            )
+    filters = data.Filters(start, end, *chosen)
+    _write_filters_to_url(filters, months)
+    return filters
+
+
+def no_warehouse() -> None:
+    target = warehouse_path().resolve()
+    st.title("Collections dashboard")
+    st.info(
+        f"No warehouse has been published at `{target}` yet.\n\n"
+        "Load a bank's extract files with `collections load INBOX` (or try the demo bank with "
+        "`make demo`), then reload this page. To read another warehouse, start the dashboard "
+        "with `COLLECTIONS_DB=/path/to/warehouse.duckdb`.",
+        icon=":material/database:",
+    )
+    st.code("collections load INBOX\n# or\nmake demo", language="bash")
+
+
+st.set_page_config(
+    page_title="Collections",
+    page_icon=":material/credit_card:",
+    layout="wide",
+    initial_sidebar_state="expanded",
+)
+
+portfolio = st.Page(
+    "app_pages/portfolio.py", title="Portfolio", icon=":material/monitoring:", default=True
+)
+loads = st.Page(
+    "app_pages/loads.py", title="Loads", icon=":material/upload_file:", url_path="loads"
+)
+PAGES_WITH_FILTERS = (portfolio,)
+
+page = st.navigation({"Collections": [portfolio], "Operations": [loads]})
+
+version = data.warehouse_version()
+if version is None:
+    no_warehouse()
+    st.stop()
+
+st.session_state[VERSION_KEY] = version
+if any(page is filtered for filtered in PAGES_WITH_FILTERS):
+    st.session_state[FILTERS_KEY] = sidebar_filters(version)
+else:
+    _clear_filter_params()
+page.run()

@@ -1,0 +1,89 @@
+"""The dashboard's pages, one module each, run by the router (`dashboard/app.py`).
+
+The router resolves the published warehouse version and the shared sidebar filters once per
+rerun and leaves them in session state; a page reads them with `current_version()` and
+`current_filters()`, so every number on a page comes from one version even if a load publishes
+mid-run. The helpers below keep a page's own choices (chart toggles, the selected load) in the
+URL, so any view is a deep link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TypeVar
+
+import streamlit as st
+
+from dashboard import data
+from dashboard import format as fmt
+from warehouse.config import bank_timezone
+
+VERSION_KEY = "warehouse_version"
+FILTERS_KEY = "filters"
+
+T = TypeVar("T")
+
+
+def current_version() -> data.WarehouseVersion:
+    return st.session_state[VERSION_KEY]
+
+
+def current_filters() -> data.Filters | None:
+    return st.session_state.get(FILTERS_KEY)
+
+
+def seed_from_url(key: str, options: Sequence[T]) -> None:
+    """Once per session, start the widget `key` at the option its URL parameter names.
+
+    Widgets use `persist_state="session"`, so after the first render their own state wins; the
+    URL only matters when a link is opened.
+    """
+    seeded = f"_seeded_{key}"
+    if st.session_state.get(seeded):
+        return
+    st.session_state[seeded] = True
+    raw = st.query_params.get(key)
+    for option in options:
+        if str(option) == raw:
+            st.session_state[key] = option
+            return
+
+
+def write_to_url(key: str, value: object, default: object) -> None:
+    """Keep the URL in step with a choice; a default choice leaves the URL clean."""
+    if value is None or value == default:
+        if key in st.query_params:
+            del st.query_params[key]
+    elif st.query_params.get(key) != str(value):
+        st.query_params[key] = str(value)
+
+
+def url_segmented(label: str, choices: dict[str, str], *, key: str, default: str) -> str:
+    """A segmented control whose choice is part of the link (`?key=choice`)."""
+    seed_from_url(key, list(choices))
+    choice = st.segmented_control(
+        label,
+        list(choices),
+        default=default,
+        format_func=choices.__getitem__,
+        key=key,
+        required=True,
+        persist_state="session",
+        label_visibility="collapsed",
+    )
+    chosen = choice or default
+    write_to_url(key, chosen, default)
+    return chosen
+
+
+def provenance_caption(version: data.WarehouseVersion) -> None:
+    """Which publication the numbers on this page reflect."""
+    published = data.publication(version)
+    if published is None:
+        st.caption(f"Warehouse `{version.path}` (no publication recorded)")
+        return
+    st.caption(
+        f"Published version {published.version} · load {published.load_id} · "
+        f"published {fmt.timestamp(published.published_at, bank_timezone())} · "
+        f"`{version.path}`"
+    )

@@ -1,0 +1,309 @@
+"""Portfolio health: the book by delinquency bucket and its 30+/60+/90+ ratios over time.
+
+For the collection manager: headline numbers of the latest month in range against the month
+before, where the accounts and balance sit by bucket, how the delinquency ratios trend, and the
+latest month by bucket. Everything follows the sidebar filters.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import plotly.express as px
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+from plotly.colors import sample_colorscale
+from streamlit.delta_generator import DeltaGenerator
+
+from dashboard import data
+from dashboard import format as fmt
+from dashboard.app_pages import (
+    current_filters,
+    current_version,
+    provenance_caption,
+    url_segmented,
+)
+
+# From a healthy green through amber to a dark red for the worst live bucket; written-off and
+# closed accounts are out of the live book and drawn in greys.
+RISK_RAMP = [
+    [0.0, "#2e7d32"],
+    [0.14, "#fbc02d"],
+    [0.3, "#fb8c00"],
+    [0.45, "#f4511e"],
+    [0.6, "#d32f2f"],
+    [0.8, "#8e1414"],
+    [1.0, "#4a0505"],
+]
+STATE_GREYS = ["#757575", "#bdbdbd", "#9e9e9e", "#616161"]
+RATIO_RAMP = [[0.0, "#f9a825"], [0.5, "#e65100"], [1.0, "#8e0000"]]
+
+BUCKET_VIEWS = {"balance": "Balance", "accounts": "Accounts"}
+BUCKET_SCOPES = {"all": "All buckets", "delinquent": "Delinquent (M1+)"}
+RATIO_BASES = {"balance": "By balance", "accounts": "By accounts"}
+
+
+def bucket_colours(settings: pl.DataFrame) -> dict[str, str]:
+    live = settings.filter(pl.col("live"))["bucket"].to_list()
+    states = settings.filter(~pl.col("live"))["bucket"].to_list()
+    steps = [i / max(len(live) - 1, 1) for i in range(len(live))]
+    colours = dict(zip(live, sample_colorscale(RISK_RAMP, steps), strict=True))
+    colours.update({b: STATE_GREYS[i % len(STATE_GREYS)] for i, b in enumerate(states)})
+    return colours
+
+
+def ratio_colours(measures: list[str]) -> dict[str, str]:
+    steps = [i / max(len(measures) - 1, 1) for i in range(len(measures))]
+    return dict(zip(measures, sample_colorscale(RATIO_RAMP, steps), strict=True))
+
+
+def _month_axis(fig: go.Figure, month_count: int, *, height: int) -> None:
+    every = "M1" if month_count <= 12 else ("M3" if month_count <= 36 else "M6")
+    fig.update_xaxes(title=None, tickformat="%b %Y", dtick=every, showgrid=False)
+    fig.update_layout(
+        margin={"l": 8, "r": 8, "t": 8, "b": 8},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0, "title": None},
+        hovermode="x unified",
+        height=height,
+    )
+
+
+def _card(
+    column: DeltaGenerator,
+    label: str,
+    value: str,
+    *,
+    change: float | Decimal | int | None,
+    change_text: str | None,
+    versus: str | None,
+    worse_when_up: bool,
+    explain: str,
+) -> None:
+    column.metric(
+        label,
+        value,
+        delta=change_text if change is not None else None,
+        delta_color="inverse" if worse_when_up and change else "off",
+        delta_description=versus if change is not None else None,
+        delta_arrow="off" if not change else "auto",
+        border=True,
+        help=explain,
+    )
+
+
+def kpi_cards(
+    current: data.MonthKpis, previous: data.MonthKpis | None, measures: list[str]
+) -> None:
+    """Three book cards, then one card per delinquency ratio; each against the month before."""
+    versus = f"vs {fmt.month(previous.month)}" if previous else None
+    top = st.columns(3)
+    accounts_change = current.accounts - previous.accounts if previous else None
+    _card(
+        top[0],
+        "Accounts",
+        fmt.count(current.accounts),
+        change=accounts_change,
+        change_text=fmt.count(accounts_change, signed=True),
+        versus=versus,
+        worse_when_up=False,
+        explain="Accounts in the live book at the month end (not written off, not closed).",
+    )
+    balance_change = current.balance - previous.balance if previous else None
+    _card(
+        top[1],
+        "Balance",
+        fmt.money(current.balance),
+        change=balance_change,
+        change_text=fmt.money(balance_change, signed=True),
+        versus=versus,
+        worse_when_up=False,
+        explain="Month-end balance of the live book.",
+    )
+    overdue_change = current.delinquent_balance - previous.delinquent_balance if previous else None
+    _card(
+        top[2],
+        "Delinquent balance (M1+)",
+        fmt.money(current.delinquent_balance),
+        change=overdue_change,
+        change_text=fmt.money(overdue_change, signed=True),
+        versus=versus,
+        worse_when_up=True,
+        explain="Balance of live accounts at least one day past due.",
+    )
+    for column, measure in zip(st.columns(max(len(measures), 1)), measures, strict=False):
+        now = current.balance_ratios.get(measure)
+        before = previous.balance_ratios.get(measure) if previous else None
+        ratio_change = now - before if now is not None and before is not None else None
+        _card(
+            column,
+            f"{measure} ratio (balance)",
+            fmt.percent(now),
+            change=ratio_change,
+            change_text=fmt.points(ratio_change),
+            versus=versus,
+            worse_when_up=True,
+            explain=f"Balance of live accounts {measure} days past due / balance of the live book.",
+        )
+
+
+def bucket_chart(
+    buckets: pl.DataFrame, settings: pl.DataFrame, view: str, month_count: int
+) -> go.Figure:
+    frame = buckets.with_columns(pl.col("balance").cast(pl.Float64))
+    order = settings["bucket"].to_list()
+    fig = px.bar(
+        frame,
+        x="month",
+        y=view,
+        color="bucket",
+        category_orders={"bucket": order},
+        color_discrete_map=bucket_colours(settings),
+    )
+    if view == "balance":
+        fig.update_traces(hovertemplate="%{fullData.name}: ¥%{y:,.2f}<extra></extra>")
+        fig.update_yaxes(title="Balance (¥)", tickprefix="¥", tickformat=",.0f")
+    else:
+        fig.update_traces(hovertemplate="%{fullData.name}: %{y:,d}<extra></extra>")
+        fig.update_yaxes(title="Accounts", tickformat=",d")
+        tallest = frame.group_by("month").agg(pl.col("accounts").sum())["accounts"].max()
+        if tallest is not None and tallest <= 10:  # whole accounts only on a small book's axis
+            fig.update_yaxes(dtick=1)
+    fig.update_layout(barmode="stack", bargap=0.25)
+    _month_axis(fig, month_count, height=400)
+    return fig
+
+
+def ratio_chart(
+    ratios: pl.DataFrame, measures: list[str], basis: str, month_count: int
+) -> go.Figure:
+    column = "balance_ratio" if basis == "balance" else "account_ratio"
+    fig = px.line(
+        ratios,
+        x="month",
+        y=column,
+        color="measure",
+        markers=True,
+        category_orders={"measure": measures},
+        color_discrete_map=ratio_colours(measures),
+    )
+    fig.update_traces(hovertemplate="%{fullData.name}: %{y:.1%}<extra></extra>")
+    fig.update_yaxes(
+        title="Share of live balance" if basis == "balance" else "Share of live accounts",
+        tickformat=".0%",
+        rangemode="tozero",
+    )
+    _month_axis(fig, month_count, height=340)
+    return fig
+
+
+def bucket_table(buckets: pl.DataFrame, settings: pl.DataFrame) -> pl.DataFrame:
+    """Every configured bucket for one month, empty ones as zeros, with shares of the total."""
+    table = (
+        settings.select("bucket", "sort_order")
+        .join(buckets.select("bucket", "accounts", "balance"), on="bucket", how="left")
+        .with_columns(
+            pl.col("accounts").fill_null(0),
+            pl.col("balance").cast(pl.Float64).fill_null(0.0),
+        )
+        .sort("sort_order")
+    )
+    total_accounts = table["accounts"].sum()
+    total_balance = table["balance"].sum()
+    return table.select(
+        "bucket",
+        "accounts",
+        (pl.col("accounts") / total_accounts if total_accounts else pl.lit(None)).alias(
+            "account_share"
+        ),
+        "balance",
+        (pl.col("balance") / total_balance if total_balance else pl.lit(None)).alias(
+            "balance_share"
+        ),
+    )
+
+
+version = current_version()
+filters = current_filters()
+
+st.title("Portfolio health")
+if filters is None:
+    provenance_caption(version)
+    st.info(
+        "The warehouse holds no month-end snapshot yet: load a `snapshots_YYYYMMDD` file to "
+        "see the portfolio."
+    )
+    st.stop()
+
+all_months = data.months(version)
+in_range = [m for m in all_months if filters.start <= m <= filters.end]
+before = [m for m in all_months if m < filters.end]
+previous_month = before[-1] if before else None
+query_filters = filters.widened_to(previous_month) if previous_month else filters
+
+buckets = data.bucket_series(version, query_filters)
+ratios = data.ratio_series(version, query_filters)
+settings = data.bucket_settings(version)
+measures = data.ratio_measures(version)
+
+latest = filters.end
+provenance_caption(version)
+if buckets.filter(pl.col("month") == latest).is_empty():
+    st.warning(
+        f"No account in this slice in {fmt.month(latest)}. Widen the filters in the sidebar."
+    )
+    st.stop()
+
+current = data.month_kpis(buckets, ratios, settings, latest)
+previous = (
+    data.month_kpis(buckets, ratios, settings, previous_month)
+    if previous_month is not None
+    and not buckets.filter(pl.col("month") == previous_month).is_empty()
+    else None
+)
+
+st.subheader(f"{fmt.month(latest)} at a glance")
+kpi_cards(current, previous, measures)
+
+shown_buckets = buckets.filter(pl.col("month") >= filters.start)
+shown_ratios = ratios.filter(pl.col("month") >= filters.start)
+
+st.subheader("Book by bucket")
+with st.container(horizontal=True, gap="medium"):
+    view = url_segmented("Show", BUCKET_VIEWS, key="bucket_view", default="balance")
+    scope = url_segmented("Buckets", BUCKET_SCOPES, key="bucket_scope", default="all")
+if scope == "delinquent":
+    shown_buckets = shown_buckets.filter(
+        pl.col("bucket").is_in(settings.filter(pl.col("delinquent"))["bucket"].to_list())
+    )
+st.plotly_chart(
+    bucket_chart(shown_buckets, settings, view, len(in_range)),
+    config={"displaylogo": False},
+    key="bucket_chart",
+)
+
+st.subheader("Delinquency ratios")
+basis = url_segmented("Basis", RATIO_BASES, key="ratio_basis", default="balance")
+st.plotly_chart(
+    ratio_chart(shown_ratios, measures, basis, len(in_range)),
+    config={"displaylogo": False},
+    key="ratio_chart",
+)
+
+st.subheader(f"By bucket, {fmt.month(latest)}")
+st.dataframe(
+    bucket_table(buckets.filter(pl.col("month") == latest), settings),
+    hide_index=True,
+    width="content",
+    column_config={
+        "bucket": st.column_config.TextColumn("Bucket"),
+        "accounts": st.column_config.NumberColumn("Accounts", format="%,d"),
+        "account_share": st.column_config.NumberColumn("Share of accounts", format="percent"),
+        "balance": st.column_config.NumberColumn("Balance", format="¥%,.2f"),
+        "balance_share": st.column_config.NumberColumn("Share of balance", format="percent"),
+    },
+)
+st.caption(
+    "Buckets by days past due at the month end (settings.buckets); shares are of every account "
+    "in the slice, written off and closed included. Ratios divide the live book only."
+)

@@ -1,0 +1,374 @@
+"""Everything the dashboard reads, cached and keyed on the published version of the warehouse.
+
+A load publishes by swapping a new file over the old one (`warehouse.publish`), so the file's
+inode and modification time name a version. `warehouse_version()` reads them on every rerun;
+the connection (`st.cache_resource`) and every query result (`st.cache_data`) are keyed on that
+version, so the first interaction after a publication reads the new numbers, without a restart,
+and never a mix of old and new.
+
+The pages only draw. The SQL here selects from the published `mart` and `ops` relations with
+WHERE filters and sums of additive columns (counts and balances); measures themselves (buckets,
+ratios, risk grades) are defined once, in `sql/`. Every query returns aggregates, never more
+than `MAX_ROWS` rows, so nothing large travels to the browser.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import duckdb
+import polars as pl
+import streamlit as st
+
+from warehouse.config import warehouse_path
+from warehouse.db import CATALOG, connect_reader
+
+MAX_ROWS = 100_000
+# A segment the card system left empty (e.g. snapshots of an account whose record has not
+# arrived yet) is shown and filtered under this label rather than silently dropped.
+NOT_GIVEN = "(not given)"
+
+
+class WarehouseVersion(NamedTuple):
+    """One published version of the warehouse file: a publication replaces the inode."""
+
+    path: str
+    inode: int
+    mtime_ns: int
+
+
+def warehouse_version(db: str | os.PathLike[str] | None = None) -> WarehouseVersion | None:
+    """The version published right now, or None when nothing has been published yet."""
+    target = warehouse_path(db).resolve()
+    try:
+        stat = target.stat()
+    except FileNotFoundError:
+        return None
+    return WarehouseVersion(str(target), stat.st_ino, stat.st_mtime_ns)
+
+
+def _close(connection: duckdb.DuckDBPyConnection) -> None:
+    # Closing releases the replaced file, which the attach otherwise keeps alive on disk.
+    connection.close()
+
+
+@st.cache_resource(max_entries=2, on_release=_close, show_spinner=False)
+def _connection(version: WarehouseVersion) -> duckdb.DuckDBPyConnection:
+    # Two entries: the version a session still finishing a rerun uses, and the new one.
+    return connect_reader(Path(version.path))
+
+
+def _query(version: WarehouseVersion, sql: str, params: Sequence[Any] = ()) -> pl.DataFrame:
+    """Run one SELECT on a cursor of its own (connections are not shared across threads)."""
+    cursor = _connection(version).cursor()
+    try:
+        cursor.execute(f"USE {CATALOG}")
+        relation = cursor.sql(sql, params=list(params))
+        assert relation is not None, "a dashboard query is a SELECT"
+        frame = relation.pl()
+    finally:
+        cursor.close()
+    if frame.height > MAX_ROWS:
+        raise RuntimeError(
+            f"query returned {frame.height:,} rows; the dashboard sends at most {MAX_ROWS:,}"
+        )
+    return frame
+
+
+# --- The shared slice ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The slice every portfolio query takes: a month range and segment choices (empty = all)."""
+
+    start: date
+    end: date
+    products: tuple[str, ...] = ()
+    branches: tuple[str, ...] = ()
+    risk_grades: tuple[str, ...] = ()
+
+    def widened_to(self, start: date) -> Filters:
+        return dataclasses.replace(self, start=min(start, self.start))
+
+    def where(self) -> tuple[str, list[Any]]:
+        """A WHERE clause over month/product/branch/risk_grade, with its parameters."""
+        clauses = ["month BETWEEN ? AND ?"]
+        params: list[Any] = [self.start, self.end]
+        for column, chosen in (
+            ("product", self.products),
+            ("branch", self.branches),
+            ("risk_grade", self.risk_grades),
+        ):
+            if not chosen:
+                continue
+            named = [value for value in chosen if value != NOT_GIVEN]
+            alternatives = []
+            if named:
+                alternatives.append(f"{column} IN ({', '.join('?' for _ in named)})")
+                params.extend(named)
+            if NOT_GIVEN in chosen:
+                alternatives.append(f"{column} IS NULL")
+            clauses.append("(" + " OR ".join(alternatives) + ")")
+        return " AND ".join(clauses), params
+
+
+class SegmentOptions(NamedTuple):
+    products: list[str]
+    branches: list[str]
+    risk_grades: list[str]
+
+
+# --- Portfolio ----------------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def months(version: WarehouseVersion) -> list[date]:
+    """Every month with a month-end picture, oldest first."""
+    frame = _query(version, "SELECT DISTINCT month FROM mart.bucket_month ORDER BY month")
+    return frame["month"].to_list()
+
+
+def _labels(frame: pl.DataFrame, column: str) -> list[str]:
+    return [NOT_GIVEN if value is None else value for value in frame[column].to_list()]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def segment_options(version: WarehouseVersion) -> SegmentOptions:
+    """The values each segment filter offers; risk grades from least to most severe."""
+    products = _query(
+        version, "SELECT DISTINCT product FROM mart.bucket_month ORDER BY product NULLS LAST"
+    )
+    branches = _query(
+        version, "SELECT DISTINCT branch FROM mart.bucket_month ORDER BY branch NULLS LAST"
+    )
+    grades = _query(
+        version,
+        """
+        SELECT DISTINCT m.risk_grade, g.severity
+        FROM mart.bucket_month AS m
+        LEFT JOIN settings.risk_grades AS g ON m.risk_grade = g.risk_grade
+        ORDER BY g.severity NULLS LAST, m.risk_grade NULLS LAST
+        """,
+    )
+    return SegmentOptions(
+        _labels(products, "product"), _labels(branches, "branch"), _labels(grades, "risk_grade")
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def bucket_settings(version: WarehouseVersion) -> pl.DataFrame:
+    """The bucket definitions this version was built with (settings.buckets), in order.
+
+    `live` = a day-range bucket (not Written off/Closed): the book the ratios are taken over;
+    `delinquent` = a live bucket of at least one day past due (M1 and worse).
+    """
+    return _query(
+        version,
+        """
+        SELECT
+            bucket,
+            sort_order,
+            min_days_past_due,
+            max_days_past_due,
+            status IS NULL AS live,
+            status IS NULL AND coalesce(min_days_past_due, 0) >= 1 AS delinquent
+        FROM settings.buckets
+        ORDER BY sort_order
+        """,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def ratio_measures(version: WarehouseVersion) -> list[str]:
+    """The delinquency ratios this version computes (30+, 60+, 90+ by default), mildest first."""
+    frame = _query(
+        version, "SELECT measure FROM settings.delinquency_thresholds ORDER BY min_days_past_due"
+    )
+    return frame["measure"].to_list()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def bucket_series(version: WarehouseVersion, filters: Filters) -> pl.DataFrame:
+    """Accounts and balance by month and bucket for the slice (mart.bucket_month)."""
+    where, params = filters.where()
+    return _query(
+        version,
+        f"""
+        SELECT
+            month, bucket, bucket_order,
+            CAST(sum(accounts) AS BIGINT) AS accounts,
+            sum(balance) AS balance
+        FROM mart.bucket_month
+        WHERE {where}
+        GROUP BY month, bucket, bucket_order
+        ORDER BY month, bucket_order
+        """,
+        params,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def ratio_series(version: WarehouseVersion, filters: Filters) -> pl.DataFrame:
+    """30+/60+/90+ ratios by month for the slice: the view's counts and balances added up over
+    the slice's segments, then divided (mart.delinquency_ratios says to add, not average)."""
+    where, params = filters.where()
+    return _query(
+        version,
+        f"""
+        SELECT
+            month,
+            measure,
+            CAST(sum(live_accounts) AS BIGINT) AS live_accounts,
+            sum(live_balance) AS live_balance,
+            CAST(sum(delinquent_accounts) AS BIGINT) AS delinquent_accounts,
+            sum(delinquent_balance) AS delinquent_balance,
+            sum(delinquent_accounts) / nullif(sum(live_accounts), 0) AS account_ratio,
+            sum(delinquent_balance) / nullif(sum(live_balance), 0) AS balance_ratio
+        FROM mart.delinquency_ratios
+        WHERE {where}
+        GROUP BY month, measure
+        ORDER BY month, measure
+        """,
+        params,
+    )
+
+
+@dataclass(frozen=True)
+class MonthKpis:
+    """The headline numbers of one month for one slice."""
+
+    month: date
+    accounts: int  # live book: not written off, not closed
+    balance: Decimal  # live book
+    delinquent_balance: Decimal  # M1 and worse
+    balance_ratios: dict[str, float | None]  # measure -> delinquent balance / live balance
+    account_ratios: dict[str, float | None]  # measure -> delinquent accounts / live accounts
+
+
+def month_kpis(
+    buckets: pl.DataFrame, ratios: pl.DataFrame, settings: pl.DataFrame, month: date
+) -> MonthKpis:
+    """Headline numbers of `month` from the two series above (sums only, no new measure)."""
+    live = settings.filter(pl.col("live"))["bucket"].to_list()
+    delinquent = settings.filter(pl.col("delinquent"))["bucket"].to_list()
+    in_month = buckets.filter(pl.col("month") == month)
+    live_rows = in_month.filter(pl.col("bucket").is_in(live))
+    overdue_rows = in_month.filter(pl.col("bucket").is_in(delinquent))
+    month_ratios = ratios.filter(pl.col("month") == month)
+    return MonthKpis(
+        month=month,
+        accounts=int(live_rows["accounts"].sum()),
+        balance=_decimal_sum(live_rows["balance"]),
+        delinquent_balance=_decimal_sum(overdue_rows["balance"]),
+        balance_ratios=dict(
+            zip(month_ratios["measure"], month_ratios["balance_ratio"], strict=True)
+        ),
+        account_ratios=dict(
+            zip(month_ratios["measure"], month_ratios["account_ratio"], strict=True)
+        ),
+    )
+
+
+def _decimal_sum(values: pl.Series) -> Decimal:
+    return sum((value for value in values.to_list() if value is not None), Decimal("0.00"))
+
+
+# --- Provenance and operations ------------------------------------------------------------------
+
+
+class Publication(NamedTuple):
+    version: int
+    load_id: int
+    published_at: datetime
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def publication(version: WarehouseVersion) -> Publication | None:
+    """Which publication the file holds (ops.publications), for the caption under every number."""
+    frame = _query(
+        version,
+        "SELECT version, load_id, published_at FROM ops.publications ORDER BY version DESC LIMIT 1",
+    )
+    return Publication(*frame.row(0)) if frame.height else None
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_runs(version: WarehouseVersion, *, limit: int = 50) -> pl.DataFrame:
+    """The most recent `collections load` runs, newest first (ops.load_runs)."""
+    return _query(
+        version,
+        """
+        SELECT
+            load_id, status, started_at, finished_at,
+            epoch(finished_at - started_at) AS seconds,
+            files, files_refused, rows_read, rows_landed, rows_quarantined, inbox
+        FROM ops.load_runs
+        ORDER BY load_id DESC
+        LIMIT ?
+        """,
+        [limit],
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def loaded_files(version: WarehouseVersion, load_id: int) -> pl.DataFrame:
+    """What one load did with each file of its inbox (ops.loaded_files)."""
+    return _query(
+        version,
+        f"""
+        SELECT
+            file_name, extract, business_date, status, rows_read, rows_landed,
+            rows_quarantined, rows_replaced, message
+        FROM ops.loaded_files
+        WHERE load_id = ?
+        ORDER BY status = 'refused' DESC, rows_quarantined DESC, extract, business_date, file_name
+        LIMIT {MAX_ROWS}
+        """,
+        [load_id],
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def quarantine_by_file(
+    version: WarehouseVersion, load_id: int, *, limit: int = 500
+) -> pl.DataFrame:
+    """Quarantined rows of one load by file and column (ops.quarantine; counts only, no records)."""
+    return _query(
+        version,
+        """
+        SELECT
+            file_name, column_name, count(*) AS rows, min(line_number) AS first_line,
+            min(reason) AS example_reason
+        FROM ops.quarantine
+        WHERE load_id = ?
+        GROUP BY file_name, column_name
+        ORDER BY rows DESC, file_name, column_name
+        LIMIT ?
+        """,
+        [load_id, limit],
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def quarantine_reasons(version: WarehouseVersion, load_id: int, *, limit: int = 20) -> pl.DataFrame:
+    """The most frequent quarantine reasons of one load, with how many files they hit."""
+    return _query(
+        version,
+        """
+        SELECT reason, column_name, count(*) AS rows, count(DISTINCT file_name) AS files
+        FROM ops.quarantine
+        WHERE load_id = ?
+        GROUP BY reason, column_name
+        ORDER BY rows DESC, reason
+        LIMIT ?
+        """,
+        [load_id, limit],
+    )

@@ -1,0 +1,198 @@
+"""The dashboard as a user sees it: served by Streamlit, driven in headless Chromium.
+
+One server over a tiny bank (conftest.py) for the module. The tests check real numbers on the
+screen, visit every page, keep a screenshot of each in `test-artifacts/`, and prove the
+publication rule: a load that publishes while the app is open shows on the next interaction,
+and the app never errors while the load runs.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from browser_support import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    EXCEPTION,
+    IDLE,
+    Server,
+    serve_dashboard,
+)
+from conftest import TINY_FILES, write_inbox
+from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
+
+from warehouse.load import LoadSummary, load_inbox
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}"),
+]
+
+WAIT_MS = 30_000
+MARCH_FILES = {
+    "snapshots_20240331.csv": (
+        "as_of_date,account_id,statement_day,balance,min_due,days_past_due,cycles_delinquent,status\n"
+        "2024-03-31,A1,5,1200.00,120.00,0,0,open\n"
+        "2024-03-31,A2,10,2150.00,215.00,75,3,open\n"
+        "2024-03-31,A3,20,3150.00,315.00,105,4,open\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("browser")
+    db = folder / "warehouse.duckdb"
+    load_inbox(write_inbox(folder / "inbox", TINY_FILES), db=db)
+    return db
+
+
+@pytest.fixture(scope="module")
+def server(warehouse: Path) -> Iterator[Server]:
+    with serve_dashboard(warehouse, warehouse.with_name("streamlit.log")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=str(CHROMIUM),
+            args=CHROMIUM_ARGS,
+            headless=True,
+            viewport={"width": 1440, "height": 1000},
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+@pytest.fixture
+def page(browser_context: BrowserContext, server: Server) -> Iterator[Page]:
+    page = browser_context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.set_default_timeout(WAIT_MS)
+    yield page
+    page.close()
+    assert not errors, f"errors in the page: {errors}\nserver log:\n{server.output()}"
+
+
+def settle(page: Page) -> None:
+    """Wait until the script has finished its run, and fail on any exception it showed."""
+    page.wait_for_selector(IDLE, timeout=WAIT_MS)
+    exceptions = page.locator(EXCEPTION)
+    assert exceptions.count() == 0, exceptions.first.inner_text()
+
+
+def open_app(page: Page, url: str) -> None:
+    page.goto(url, wait_until="domcontentloaded")
+    expect(page.locator(IDLE)).to_be_visible(timeout=WAIT_MS)
+    settle(page)
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """The whole page: Streamlit scrolls inside its own container, so grow the window to fit."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    size = page.viewport_size
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size(
+        {"width": size["width"], "height": min(max(height, size["height"]), 5000)}
+    )
+    page.wait_for_timeout(500)  # charts re-lay out to the new size
+    page.screenshot(path=str(path))
+    page.set_viewport_size(size)
+    return path
+
+
+def test_portfolio_shows_real_numbers(page: Page, server: Server) -> None:
+    open_app(page, server.url)
+    main = page.locator('[data-testid="stMain"]')
+    expect(main.get_by_text("Feb 2024 at a glance")).to_be_visible()
+    for shown in ("¥6,300.00", "+¥300.00", "¥5,200.00", "82.5%", "49.2%", "+32.5 pp"):
+        expect(main.get_by_text(shown, exact=True).first).to_be_visible()
+    expect(page.locator(".js-plotly-plot")).to_have_count(2)
+    expect(main.get_by_text("Published version 1 · load 1", exact=False)).to_be_visible()
+    screenshot(page, "portfolio")
+
+
+def test_filters_are_a_deep_link(page: Page, server: Server) -> None:
+    open_app(page, f"{server.url}/?product=Classic")
+    main = page.locator('[data-testid="stMain"]')
+    expect(main.get_by_text("¥5,200.00", exact=True).first).to_be_visible()
+    # A chart toggle joins the link as soon as it is used.
+    main.get_by_role("radio", name="Accounts", exact=True).click()
+    expect(page).to_have_url(f"{server.url}/?product=Classic&bucket_view=accounts")
+    settle(page)
+    screenshot(page, "portfolio-classic-accounts")
+
+
+def test_every_page(page: Page, server: Server) -> None:
+    open_app(page, f"{server.url}/?product=Classic")
+    main = page.locator('[data-testid="stMain"]')
+    expect(main.get_by_text("¥5,200.00", exact=True).first).to_be_visible()
+
+    page.get_by_role("link", name="Loads").click()
+    # The portfolio filters do not apply to the Loads page and leave its link.
+    expect(page).to_have_url(f"{server.url}/loads")
+    expect(main.get_by_text("Files of load 1")).to_be_visible()
+    expect(main.get_by_text("Load 1 quarantined no rows.")).to_be_visible()
+    settle(page)
+    screenshot(page, "loads")
+
+    # Back on the portfolio, the filters (and their link) are as the user left them.
+    page.get_by_role("link", name="Portfolio").click()
+    expect(page).to_have_url(f"{server.url}/?product=Classic")
+    expect(main.get_by_text("Feb 2024 at a glance")).to_be_visible()
+    expect(main.get_by_text("¥5,200.00", exact=True).first).to_be_visible()
+    settle(page)
+
+
+def test_a_publication_shows_without_a_restart(page: Page, server: Server, warehouse: Path) -> None:
+    """Run last in this module: it adds March to the served warehouse."""
+    open_app(page, server.url)
+    main = page.locator('[data-testid="stMain"]')
+    expect(main.get_by_text("Feb 2024 at a glance")).to_be_visible()
+
+    inbox = write_inbox(warehouse.parent / "march", MARCH_FILES)
+    outcome: dict[str, LoadSummary | BaseException] = {}
+
+    def load() -> None:
+        try:
+            outcome["summary"] = load_inbox(inbox, db=warehouse)
+        except BaseException as exc:  # reported by the test below
+            outcome["error"] = exc
+
+    loader = threading.Thread(target=load)
+    loader.start()
+    # Keep the app busy while the load runs: every rerun must succeed, old version or new.
+    for click in range(12):
+        main.get_by_role(
+            "radio", name="Accounts" if click % 2 == 0 else "Balance", exact=True
+        ).click()
+        settle(page)
+        if not loader.is_alive():
+            break
+    loader.join(timeout=60)
+    assert not loader.is_alive(), "the load did not finish within 60 s"
+    assert "error" not in outcome, outcome.get("error")
+
+    # The next interaction in the same session reads the new version.
+    main.get_by_role("radio", name="By accounts", exact=True).click()
+    expect(main.get_by_text("Mar 2024 at a glance")).to_be_visible()
+    settle(page)
+    expect(main.get_by_text("¥6,500.00", exact=True).first).to_be_visible()
+    expect(main.get_by_text("Published version 2 · load 2", exact=False)).to_be_visible()
+    screenshot(page, "portfolio-after-publication")
+
+    # A fresh visit sees it too.
+    open_app(page, server.url)
+    expect(main.get_by_text("Mar 2024 at a glance")).to_be_visible()

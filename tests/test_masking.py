@@ -1,0 +1,353 @@
+"""Personal data (CONTRACT.md): full national IDs, card numbers, phones and names never reach the
+warehouse file, its tables, its quarantine or the command's output; masked forms and keyed hashes
+are right; the key lives outside the database."""
+
+# ruff: noqa: E501  (expected messages, SQL and CSV rows are kept whole, as a reader sees them)
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+from conftest import TINY_FILES, TINY_SECRETS, write_inbox
+
+from warehouse import masking
+from warehouse.config import PROJECT_ROOT
+from warehouse.db import connect_reader
+from warehouse.load import load_inbox
+from warehouse.masking import KeyedHasher, mask_key, scrub_text
+
+# More personal values, used only in the quarantine-heavy files below.
+EXTRA_SECRETS = (
+    "zhangwei.home@163.com",
+    "zhangwei.home",  # e-mail and its mailbox
+    "关羽",
+    "刘备",  # names in a column the contract does not know
+    "18612345678",  # a phone number in a column the contract does not know
+    "13611112222",  # a phone quoted in notes
+    "6225880299998888",  # a card number quoted in notes, written with spaces there
+)
+ALL_SECRETS = TINY_SECRETS + EXTRA_SECRETS
+
+ACCOUNTS_HEADER = (
+    "account_id,customer_id,national_id,customer_name,card_no,mobile,email,open_date,credit_limit,"
+    "credit_score,spouse_name"
+)
+
+# Every kind of quarantine, each row full of A1's personal data (from the tiny bank), plus a
+# column outside the contract. Lines: 2 bad score, 3 too many fields (a comma inside the unquoted
+# name shifts everything right), 4 too few fields, 5 bad national ID, 6 bad card, 7 bad phone,
+# 8 bad e-mail, 9 duplicate of line 10's key... (line 9 lands, line 10 is the duplicate).
+HEAVY_ACCOUNTS = (
+    ACCOUNTS_HEADER + "\n"
+    "A1,C1,110105199001011234,张伟,6225880212345678,13812345678,zhangwei.home@163.com,2020-01-15,50000,900,刘备\n"
+    "A1,C1,110105199001011234,张伟,x,6225880212345678,13812345678,zhangwei.home@163.com,2020-01-15,50000,720,关羽\n"
+    "A1,C1,110105199001011234,张伟,6225880212345678,13812345678\n"
+    "A1,C1,110105199001011234X9,张伟,6225880212345678,13812345678,zhangwei.home@163.com,2020-01-15,50000,720,刘备\n"
+    "A1,C1,110105199001011234,张伟,62258802123456781234,13812345678,zhangwei.home@163.com,2020-01-15,50000,720,刘备\n"
+    "A1,C1,110105199001011234,张伟,6225880212345678,1381234567890123456,zhangwei.home@163.com,2020-01-15,50000,720,刘备\n"
+    "A1,C1,110105199001011234,张伟,6225880212345678,13812345678,zhangwei.home,2020-01-15,50000,720,刘备\n"
+    "A4,C4,310101198505052345,李娜,6225880298765432,13987654321,,2020-01-15,50000,720,关羽\n"
+    "A4,C4,310101198505052345,李娜,6225880298765432,13987654321,,2020-01-15,50000,720,关羽\n"
+)
+HEAVY_CONTACTS = (
+    "attempt_id,account_id,channel,started_at,contact_number,outcome,notes,emergency_contact\n"
+    # the same number as A1's mobile, written another way: +86, spaces and dashes
+    'T1,A1,call,2024-02-01 10:00:00,+86 138-1234-5678,right_party,"promised; call back on 13611112222",'
+    "刘备 18612345678\n"
+    'T2,A2,call,2024-02-01 10:05:00,13987654321,bogus_outcome,"card 6225 8802 9999 8888 lost",'
+    "关羽 18612345678\n"
+    "T3,A3,call,2024-02-01 10:10:00,13700001111,no_answer,,刘备,18612345678\n"  # too many fields
+)
+
+
+def heavy_inbox(folder: Path) -> Path:
+    return write_inbox(
+        folder,
+        {
+            **TINY_FILES,
+            "accounts_20240201.csv": HEAVY_ACCOUNTS,
+            "contacts_20240201.csv": HEAVY_CONTACTS,
+        },
+    )
+
+
+def dump_everything(db: Path) -> str:
+    """Every value of every table and view in the warehouse, as text."""
+    con = connect_reader(db)
+    try:
+        relations = con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_catalog = 'wh' ORDER BY 1, 2"
+        ).fetchall()
+        parts = []
+        for schema, table in relations:
+            for row in con.execute(f'SELECT * FROM "{schema}"."{table}"').fetchall():
+                parts.append("|".join(str(value) for value in row))
+        comments = con.execute(
+            "SELECT comment FROM duckdb_columns() WHERE comment IS NOT NULL"
+        ).fetchall()
+        parts.extend(str(c) for (c,) in comments)
+        return "\n".join(parts)
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def heavy_warehouse(tmp_path: Path) -> Path:
+    db = tmp_path / "warehouse.duckdb"
+    summary = load_inbox(heavy_inbox(tmp_path / "inbox"), db=db)
+    by_name = {f.file_name: f for f in summary.files}
+    # The heavy files really were quarantine-heavy: accounts 9 rows read, 1 landed (line 9's A4),
+    # 8 quarantined; contacts 3 read, 1 landed (T1), 2 quarantined.
+    assert (
+        by_name["accounts_20240201.csv"].rows_landed,
+        by_name["accounts_20240201.csv"].rows_quarantined,
+    ) == (1, 8)
+    assert (
+        by_name["contacts_20240201.csv"].rows_landed,
+        by_name["contacts_20240201.csv"].rows_quarantined,
+    ) == (1, 2)
+    return db
+
+
+def test_no_secret_in_the_database_file_bytes(heavy_warehouse: Path) -> None:
+    data = heavy_warehouse.read_bytes()
+    assert len(data) > 0
+    for leftover in heavy_warehouse.parent.glob(heavy_warehouse.name + ".*"):
+        assert leftover.suffix == ".lock", leftover  # no staging copy or WAL next to it either
+    # Control: the scan can see stored text (the masked forms and notes are there in plain bytes),
+    # so the absence of the full values below means something.
+    for stored in (
+        "110***********1234",
+        "622588******5678",
+        "138****5678",
+        "张*",
+        "promised; call back on [number removed]",
+    ):
+        assert stored.encode("utf-8") in data, stored
+    for secret in ALL_SECRETS:
+        for encoding in ("utf-8", "utf-16-le", "gbk"):
+            assert secret.encode(encoding) not in data, (secret, encoding)
+
+
+def test_no_secret_in_any_table_quarantine_or_reason(heavy_warehouse: Path) -> None:
+    text = dump_everything(heavy_warehouse)
+    assert "ops" in text or text  # the dump is not empty
+    for secret in ALL_SECRETS:
+        assert secret not in text, secret
+    con = connect_reader(heavy_warehouse)
+    try:
+        quarantine = con.execute(
+            "SELECT file_name, line_number, column_name, reason, raw_record FROM ops.quarantine ORDER BY 1, 2"
+        ).fetchall()
+    finally:
+        con.close()
+    # 8 + 2 quarantined rows, each with its reason; values in reasons are masked forms.
+    assert len(quarantine) == 10
+    reasons = {(f, line): (column, reason) for f, line, column, reason, _ in quarantine}
+    assert reasons[("accounts_20240201.csv", 5)] == (
+        "national_id",
+        "national_id: '110*************34X9' is not a national ID number (18 characters, or 15 digits)",
+    )
+    assert reasons[("accounts_20240201.csv", 6)] == (
+        "card_no",
+        "card_no: '622588**********1234' is not a card number (13 to 19 digits)",
+    )
+    assert reasons[("accounts_20240201.csv", 7)] == (
+        "mobile",
+        "mobile: '138************3456' is not a phone number (5 to 15 digits)",
+    )
+    # (no "@", so nothing of it can be shown)
+    assert reasons[("accounts_20240201.csv", 8)] == (
+        "email",
+        "email: '***' is not an e-mail address",
+    )
+    assert reasons[("accounts_20240201.csv", 10)] == (
+        "account_id",
+        "duplicate key (account_id=A4) already on line 9",
+    )
+    # Malformed records keep nothing personal, even though their values shifted columns.
+    raw = {(f, line): record for f, line, _, _, record in quarantine}
+    # One field too many: every value within one column of a personal (or unknown) column is
+    # reduced to its first character; the rest only lose long digit runs.
+    assert raw[("accounts_20240201.csv", 3)] == (
+        "A1,C*,1*****************,张*,x,6***************,1**********,z********************,"
+        "202*0115,5****,7**,关*"
+    )
+    assert (
+        raw[("accounts_20240201.csv", 4)]
+        == "A*,C*,1*****************,张*,6***************,1**********"
+    )
+
+
+def test_masked_forms(tiny_warehouse: Path) -> None:
+    con = connect_reader(tiny_warehouse)
+    try:
+        row = con.execute(
+            "SELECT national_id_masked, card_no_masked, mobile_masked, customer_name_masked, "
+            "length(national_id_hash), length(card_no_hash), length(mobile_hash) "
+            "FROM raw.accounts WHERE account_id = 'A1'"
+        ).fetchone()
+    finally:
+        con.close()
+    # 110105199001011234: first 3 + 11 stars + last 4; 6225880212345678: first 6 + 6 stars + last 4;
+    # 13812345678: first 3 + 4 stars + last 4; 张伟: surname + *. Hashes: 128-bit, 32 hex digits.
+    assert row == ("110***********1234", "622588******5678", "138****5678", "张*", 32, 32, 32)
+
+
+def test_same_phone_same_hash_across_columns_and_notes_scrubbed(heavy_warehouse: Path) -> None:
+    con = connect_reader(heavy_warehouse)
+    try:
+        mobile_hash = con.execute(
+            "SELECT mobile_hash FROM raw.accounts WHERE account_id = 'A1'"
+        ).fetchone()[0]
+        contact = con.execute(
+            "SELECT contact_number_masked, contact_number_hash, notes FROM raw.contacts WHERE attempt_id = 'T1'"
+        ).fetchone()
+    finally:
+        con.close()
+    # "+86 138-1234-5678" normalises to 13812345678, A1's mobile: same masked form, same hash.
+    assert contact[0] == "138****5678"
+    assert contact[1] == mobile_hash
+    # The phone number quoted in the notes is removed.
+    assert contact[2] == "promised; call back on [number removed]"
+
+
+def _a1_hashes(inbox: Path, db: Path) -> tuple[str, str]:
+    load_inbox(inbox, db=db)
+    con = connect_reader(db)
+    try:
+        return con.execute(
+            "SELECT national_id_hash, mobile_hash FROM raw.accounts WHERE account_id = 'A1'"
+        ).fetchone()
+    finally:
+        con.close()
+
+
+def test_a_different_key_gives_different_hashes(
+    tiny_inbox: Path, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("COLLECTIONS_MASK_KEY", "key-one")
+    first = _a1_hashes(tiny_inbox, tmp_path / "one.duckdb")
+    again = _a1_hashes(tiny_inbox, tmp_path / "one-again.duckdb")
+    monkeypatch.setenv("COLLECTIONS_MASK_KEY", "key-two")
+    second = _a1_hashes(tiny_inbox, tmp_path / "two.duckdb")
+    assert first == again  # the same key is deterministic (rows link across loads)
+    assert first[0] != second[0] and first[1] != second[1]
+    # And the hash is not a plain (unkeyed) hash of the number either.
+    assert (
+        first[0] != hashlib.blake2b(b"national_id:110105199001011234", digest_size=16).hexdigest()
+    )
+    # Direct check of the hasher: key and domain both change the value.
+    a, b = KeyedHasher(b"a" * 32), KeyedHasher(b"b" * 32)
+    assert a.hash_one("phone", "13812345678") != b.hash_one("phone", "13812345678")
+    assert a.hash_one("phone", "13812345678") != a.hash_one("card_no", "13812345678")
+    series = a.hash_series("phone", pl.Series(["13812345678", None, "13812345678"]))
+    assert series.to_list() == [
+        a.hash_one("phone", "13812345678"),
+        None,
+        a.hash_one("phone", "13812345678"),
+    ]
+
+
+def test_key_file_created_owner_only(tmp_path: Path, monkeypatch) -> None:
+    key_file = tmp_path / "config" / "collections" / "mask.key"
+    monkeypatch.delenv("COLLECTIONS_MASK_KEY", raising=False)
+    monkeypatch.setenv("COLLECTIONS_MASK_KEY_FILE", str(key_file))
+    key = mask_key()
+    assert key_file.exists()
+    assert key_file.stat().st_mode & 0o777 == 0o600  # readable by its owner only
+    assert key_file.parent.stat().st_mode & 0o077 == 0  # the folder too
+    text = key_file.read_text().strip()
+    assert len(text) == 64 and int(text, 16) >= 0  # 256 random bits, hex
+    assert key == hashlib.blake2b(text.encode(), digest_size=32).digest()
+    assert mask_key() == key  # stable: the file is reused, not rewritten
+    assert [p.name for p in key_file.parent.iterdir()] == ["mask.key"]  # no temporary left behind
+
+
+def test_default_key_file_lives_under_the_config_home(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("COLLECTIONS_MASK_KEY", raising=False)
+    monkeypatch.delenv("COLLECTIONS_MASK_KEY_FILE", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    assert masking.default_key_file() == tmp_path / "xdg" / "collections" / "mask.key"
+    mask_key()
+    assert (tmp_path / "xdg" / "collections" / "mask.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_environment_key_overrides_the_key_file(tmp_path: Path, monkeypatch) -> None:
+    key_file = tmp_path / "never" / "mask.key"
+    monkeypatch.setenv("COLLECTIONS_MASK_KEY_FILE", str(key_file))
+    monkeypatch.setenv("COLLECTIONS_MASK_KEY", "the bank's own secret")
+    assert mask_key() == hashlib.blake2b(b"the bank's own secret", digest_size=32).digest()
+    assert not key_file.exists()  # the file is neither read nor created
+
+
+def test_first_use_by_many_processes_at_once_agrees_on_one_key(tmp_path: Path) -> None:
+    key_file = tmp_path / "race" / "mask.key"
+    env = {k: v for k, v in os.environ.items() if k != "COLLECTIONS_MASK_KEY"}
+    env["COLLECTIONS_MASK_KEY_FILE"] = str(key_file)
+    start = time.time() + 1.0
+    code = (
+        "import time, sys\n"
+        f"time.sleep(max(0, {start} - time.time()))\n"
+        "from warehouse.masking import mask_key\n"
+        "print(mask_key().hex())\n"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(6)
+    ]
+    outputs = [p.communicate(timeout=30) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 6, outputs
+    # Every process got a key, and the same one: the one in the file.
+    keys = {out.strip() for out, _ in outputs}
+    assert keys == {
+        hashlib.blake2b(key_file.read_text().strip().encode(), digest_size=32).hexdigest()
+    }
+
+
+def test_scrub_text() -> None:
+    # Long digit runs (with spaces or dashes) keep only their first 3 and last 4 digits.
+    assert scrub_text("call 138-1234-5678 now") == "call 138****5678 now"
+    assert scrub_text("id 110105199001011234") == "id 110***********1234"
+    assert scrub_text("room 12345") == "room 12345"  # short numbers stay
+
+
+def test_cli_output_has_no_secret(tmp_path: Path) -> None:
+    inbox = heavy_inbox(tmp_path / "inbox")
+    env = {**os.environ, "COLUMNS": "250", "COLLECTIONS_LOG_LEVEL": "DEBUG"}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "warehouse.cli",
+            "load",
+            str(inbox),
+            "--db",
+            str(tmp_path / "w.duckdb"),
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "accounts_20240201.csv" in output  # the problem files are listed...
+    for secret in ALL_SECRETS:
+        assert secret not in output, secret  # ...without any personal value
