@@ -200,19 +200,23 @@ class Loader:
         # Files landed by this run, by (extract, business date): ops.loaded_files only gets them
         # at the end, and a second file for the same date in one inbox must replace the first.
         self.landed_now: dict[tuple[str, date], str] = {}
+        # The file in force for each extract and date, read once (one query per file is slow).
+        self.in_force: dict[tuple[str, date], tuple[str, int]] = {
+            (extract, business_date): (sha, load_id)
+            for extract, business_date, sha, load_id in con.execute(
+                """
+                SELECT extract, business_date, arg_max(sha256, load_id), max(load_id)
+                FROM ops.loaded_files
+                WHERE status IN ('landed', 'replaced')
+                GROUP BY extract, business_date
+                """
+            ).fetchall()
+        }
 
     def previous(self, extract: str, business_date: date) -> tuple[str, int] | None:
         if (extract, business_date) in self.landed_now:
             return self.landed_now[(extract, business_date)], self.load_id
-        row = self.con.execute(
-            """
-            SELECT sha256, load_id FROM ops.loaded_files
-            WHERE extract = ? AND business_date = ? AND status IN ('landed', 'replaced')
-            ORDER BY load_id DESC, loaded_at DESC LIMIT 1
-            """,
-            [extract, business_date],
-        ).fetchall()  # not fetchone(): DuckDB refuses register() while a result is unfinished
-        return (row[0][0], row[0][1]) if row else None
+        return self.in_force.get((extract, business_date))
 
     def land_file(self, path: Path, name: FileName, seen: set[tuple[str, date]]) -> FileResult:
         extract = EXTRACTS[name.extract]
@@ -382,26 +386,30 @@ def load_inbox(
 
 def _record(con: duckdb.DuckDBPyConnection, summary: LoadSummary, started_at: datetime) -> None:
     finished = datetime.now(UTC)
-    rows = [
-        (
-            summary.load_id,
-            f.file_name,
-            f.extract,
-            f.business_date,
-            f.sha256,
-            f.size_bytes,
-            f.rows_read,
-            f.rows_landed,
-            f.rows_quarantined,
-            f.rows_replaced,
-            f.status,
-            f.message,
-            finished,
-        )
-        for f in summary.files
-    ]
-    if rows:
-        con.executemany("INSERT INTO ops.loaded_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    if summary.files:
+        files = pl.DataFrame(
+            [
+                {
+                    "load_id": summary.load_id,
+                    "file_name": f.file_name,
+                    "extract": f.extract,
+                    "business_date": f.business_date,
+                    "sha256": f.sha256,
+                    "size_bytes": f.size_bytes,
+                    "rows_read": f.rows_read,
+                    "rows_landed": f.rows_landed,
+                    "rows_quarantined": f.rows_quarantined,
+                    "rows_replaced": f.rows_replaced,
+                    "status": f.status,
+                    "message": f.message,
+                }
+                for f in summary.files
+            ],
+            schema_overrides={"extract": pl.String, "business_date": pl.Date, "sha256": pl.String},
+        ).with_columns(pl.lit(finished).alias("loaded_at"))
+        con.register("__files", files.to_arrow())
+        con.execute("INSERT INTO ops.loaded_files BY NAME SELECT * FROM __files")
+        con.unregister("__files")
     con.execute(
         "INSERT INTO ops.load_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [

@@ -13,9 +13,10 @@ Each year the General Office of the State Council publishes a notice (国务院�
          rules: Spring Festival and Labour Day one day longer) | 2024-11-12 |
 | 2026 | 国务院办公厅关于2026年部分节假日安排的通知 | 2025-11-04 |
 
-A holiday range in a notice ("1月1日至3日放假调休") is listed day by day, weekend days included, so the
-file says which festival a closed weekend belongs to. Where a notice names a single day joined to an
-ordinary weekend ("6月10日放假,与周末连休") only that day is listed; the weekend is an ordinary one.
+A holiday range in a notice ("1月1日至3日放假调休") is listed day by day, weekend days included,
+so the file says which festival a closed weekend belongs to. Where a notice names a single day
+joined to an ordinary weekend ("6月10日放假,与周末连休") only that day is listed; the weekend is an
+ordinary one.
 The 2023 New Year break began on 2022-12-31 and is listed under the 2023 notice's name.
 
 Outside the covered years `is_working_day` falls back to Monday-Friday; `generate_bank` warns when a
@@ -96,7 +97,10 @@ def _build() -> dict[date, tuple[str, str]]:
                 calendar[day] = (HOLIDAY, name)
                 day += timedelta(days=1)
             for makeup in makeups:
-                calendar[date.fromisoformat(makeup)] = (MAKEUP_WORKDAY, f"{name} make-up working day")
+                calendar[date.fromisoformat(makeup)] = (
+                    MAKEUP_WORKDAY,
+                    f"{name} make-up working day",
+                )
     return dict(sorted(calendar.items()))
 
 

@@ -11,6 +11,7 @@ import csv
 import gzip
 import io
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -156,21 +157,30 @@ def read_csv_file(path: Path, *, encoding: str = "utf-8") -> RawBatch:
     return _with_bad_records(path, encoding, frame, header, bad)
 
 
+_BLANKS = (" ", "\t", "\n", "\r")  # a quoted value may also begin or end with a line break
+
+
+@lru_cache(maxsize=256)
+def _padding_checks(columns: tuple[str, ...]) -> tuple[pl.Expr, ...]:
+    return tuple(
+        pl.any_horizontal(
+            [pl.col(c).str.starts_with(b) | pl.col(c).str.ends_with(b) for b in _BLANKS]
+        ).any().alias(c)
+        for c in columns
+    )
+
+
 def _blank_to_null(frame: pl.DataFrame) -> pl.DataFrame:
     """Trim surrounding blanks; an empty field is a missing value (CONTRACT.md).
 
     Trimming every value costs as much as parsing, so only columns that have a value starting or
     ending in a blank are trimmed.
     """
-    blanks = (" ", "\t", "\n", "\r")  # a quoted value may also begin or end with a line break
-    padded = frame.select(
-        pl.any_horizontal(
-            [pl.col(c).str.starts_with(b) | pl.col(c).str.ends_with(b) for b in blanks]
-        ).any().alias(c)
-        for c in frame.columns
-    ).row(0, named=True) if frame.height else {}
+    if frame.height == 0:
+        return frame
+    padded = frame.select(_padding_checks(tuple(frame.columns))).row(0, named=True)
     return frame.with_columns(
-        (pl.col(c).str.strip_chars() if padded.get(c) else pl.col(c)).replace("", None)
+        (pl.col(c).str.strip_chars() if padded[c] else pl.col(c)).replace("", None)
         for c in frame.columns
     )
 

@@ -87,6 +87,7 @@ def _naive_timestamp(raw: pl.Expr, bank_timezone: str, fmt: str) -> pl.Expr:
     )
 
 
+@lru_cache(maxsize=64)
 def _clean_column_checks(extract: Extract, bank_timezone: str) -> dict[str, pl.Expr]:
     """Per column, True when every value is in the common clean form (the fast path applies)."""
     checks: dict[str, pl.Expr] = {}
@@ -238,22 +239,25 @@ def _range_problems(column: Column, parsed: pl.Expr) -> list[Problem]:
     return problems
 
 
-def validate(
-    batch: RawBatch, extract: Extract, *, hasher: KeyedHasher, bank_timezone: str
-) -> Validated:
-    frame = batch.frame
-    present = set(frame.columns)
-    # Optional columns the file does not carry are simply empty.
-    frame = frame.with_columns(
-        pl.lit(None, dtype=pl.String).alias(c.name) for c in extract.columns if c.name not in present
-    )
-    checks = _clean_column_checks(extract, bank_timezone)
-    clean_columns = (
-        {name for name, ok in frame.select(**checks).row(0, named=True).items() if ok}
-        if checks and frame.height
-        else set()
-    )
+@dataclass(frozen=True)
+class _Plan:
+    """The expressions that check one extract, built once per (extract, clean columns, zone).
 
+    Building Polars expressions costs more than running them on a typical daily file, so a load
+    of thousands of files reuses them.
+    """
+
+    parsed: tuple[pl.Expr, ...]
+    flags: tuple[pl.Expr, ...]
+    any_problem: pl.Expr
+    reason: pl.Expr
+    first_column: pl.Expr
+    stored: tuple[pl.Expr, ...]
+    hashes: tuple[tuple[str, str, str], ...]  # (hash column, domain, parsed column)
+
+
+@lru_cache(maxsize=256)
+def _plan(extract: Extract, clean_columns: frozenset[str], bank_timezone: str) -> _Plan:
     # Phase 1, every row: parse each value, then flag problems with cheap booleans.
     parsed_exprs: list[pl.Expr] = []
     problems: list[tuple[str, pl.Expr, pl.Expr]] = []  # (column, flag, message)
@@ -278,32 +282,58 @@ def validate(
         broken = rule.check(parsed_value)  # type: ignore[operator]
         problems.append((rule.column, broken.fill_null(False), pl.lit(rule.message)))
 
-    work = frame.with_columns(parsed_exprs)
-    flags = [flag.fill_null(False).alias(f"__f{i}") for i, (_, flag, _) in enumerate(problems)]
-    work = work.with_columns(flags)
+    flags = tuple(flag.fill_null(False).alias(f"__f{i}") for i, (_, flag, _) in enumerate(problems))
     flag_names = [f"__f{i}" for i in range(len(problems))]
     any_problem = pl.any_horizontal(flag_names) if flag_names else pl.lit(False)
-    work = work.with_columns(any_problem.alias("__bad"))
-    good = work.filter(~pl.col("__bad"))
-    bad_rows = work.filter(pl.col("__bad"))
+    # Phase 2, only for rows with a problem: say what is wrong, in column order.
+    reason = pl.concat_str(
+        [
+            pl.when(pl.col(f"__f{i}")).then(pl.lit(f"{name}: ") + message)
+            for i, (name, _, message) in enumerate(problems)
+        ],
+        separator="; ",
+        ignore_nulls=True,
+    ) if problems else pl.lit(None, dtype=pl.String)
+    first_column = pl.coalesce(
+        [pl.when(pl.col(f"__f{i}")).then(pl.lit(name)) for i, (name, _, _) in enumerate(problems)]
+    ) if problems else pl.lit(None, dtype=pl.String)
+    stored, hashes = _stored_exprs(extract)
+    return _Plan(
+        tuple(parsed_exprs), flags, any_problem, reason, first_column, stored, hashes
+    )
 
-    # Phase 2, only the rows with a problem: say what is wrong, in column order.
-    if bad_rows.height:
-        bad_rows = bad_rows.with_columns(
-            pl.concat_str(
-                [
-                    pl.when(pl.col(f"__f{i}")).then(pl.lit(f"{name}: ") + message)
-                    for i, (name, _, message) in enumerate(problems)
-                ],
-                separator="; ",
-                ignore_nulls=True,
-            ).alias("__reason"),
-            pl.coalesce(
-                [pl.when(pl.col(f"__f{i}")).then(pl.lit(name)) for i, (name, _, _) in enumerate(problems)]
-            ).alias("__column"),
+
+def validate(
+    batch: RawBatch, extract: Extract, *, hasher: KeyedHasher, bank_timezone: str
+) -> Validated:
+    frame = batch.frame
+    present = set(frame.columns)
+    # Optional columns the file does not carry are simply empty.
+    missing = [c.name for c in extract.columns if c.name not in present]
+    if missing:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(name) for name in missing)
+    checks = _clean_column_checks(extract, bank_timezone)
+    clean_columns = (
+        frozenset(name for name, ok in frame.select(**checks).row(0, named=True).items() if ok)
+        if checks and frame.height
+        else frozenset()
+    )
+    plan = _plan(extract, clean_columns, bank_timezone)
+    work = (
+        frame.lazy()
+        .with_columns(plan.parsed)
+        .with_columns(plan.flags)
+        .with_columns(plan.any_problem.alias("__bad"))
+        .collect()
+    )
+    if work.select(pl.col("__bad").any()).item():
+        good = work.filter(~pl.col("__bad"))
+        bad_rows = work.filter(pl.col("__bad")).with_columns(
+            plan.reason.alias("__reason"), plan.first_column.alias("__column")
         )
     else:
-        bad_rows = bad_rows.with_columns(
+        good = work
+        bad_rows = work.clear().with_columns(
             pl.lit(None, dtype=pl.String).alias("__reason"), pl.lit(None, dtype=pl.String).alias("__column")
         )
 
@@ -334,7 +364,7 @@ def validate(
         + [_bad_record_rows(batch, extract)],
         how="vertical",
     )
-    clean = _stored(good, extract, hasher)
+    clean = _stored(good, extract, plan, hasher)
     return Validated(clean=clean, quarantine=quarantine, duplicates=dupes.height)
 
 
@@ -408,16 +438,16 @@ def _bad_record_rows(batch: RawBatch, extract: Extract) -> pl.DataFrame:
     )
 
 
-def _stored(good: pl.DataFrame, extract: Extract, hasher: KeyedHasher) -> pl.DataFrame:
-    """Typed values in the raw table's shape: personal columns masked and hashed."""
+def _stored_exprs(extract: Extract) -> tuple[tuple[pl.Expr, ...], tuple[tuple[str, str, str], ...]]:
+    """Typed values in the raw table's shape: personal columns masked (hashes added after)."""
     out: list[pl.Expr] = []
-    hashes: dict[str, tuple[str, str]] = {}
+    hashes: list[tuple[str, str, str]] = []
     for column in extract.columns:
         value = pl.col(f"__v_{column.name}")
         if column.kind in _MASKERS:
             _, mask = _MASKERS[column.kind]
             out.append(mask(value).alias(f"{column.name}_masked"))
-            hashes[f"{column.name}_hash"] = (PERSONAL[column.kind] or "", f"__v_{column.name}")
+            hashes.append((f"{column.name}_hash", PERSONAL[column.kind] or "", f"__v_{column.name}"))
         elif column.kind == Kind.PERSON_NAME:
             out.append(mask_name(value).alias(f"{column.name}_masked"))
         elif column.kind == Kind.EMAIL:
@@ -426,8 +456,16 @@ def _stored(good: pl.DataFrame, extract: Extract, hasher: KeyedHasher) -> pl.Dat
             out.append(scrub_numbers(value).alias(column.name))
         else:
             out.append(value.alias(column.name))
-    stored = good.select(*out, pl.col(LINE))
-    for name, (domain, source) in hashes.items():
-        stored = stored.with_columns(hasher.hash_series(domain, good.get_column(source)).alias(name))
+    return tuple(out), tuple(hashes)
+
+
+def _stored(good: pl.DataFrame, extract: Extract, plan: _Plan, hasher: KeyedHasher) -> pl.DataFrame:
+    """The clean rows as the raw table stores them: masked, hashed, in declared column order."""
+    stored = good.select(*plan.stored, pl.col(LINE))
+    if plan.hashes:
+        stored = stored.with_columns(
+            hasher.hash_series(domain, good.get_column(source)).alias(name)
+            for name, domain, source in plan.hashes
+        )
     order = [name for name, _, _ in extract.stored_columns()] + [LINE]
     return stored.select(order)
