@@ -28,6 +28,7 @@ FLOOR_SCRIPT = r"""
 import duckdb, sys, json, time, glob, os
 inbox, db = sys.argv[1], sys.argv[2]
 con = duckdb.connect(db)
+con.execute('SET enable_progress_bar = false')
 rows = 0
 started = time.perf_counter()
 extracts = sorted({os.path.basename(p).rsplit('_', 1)[0] for p in glob.glob(os.path.join(inbox, '*.csv'))})
@@ -93,7 +94,7 @@ def main() -> None:
     floor_seconds, floor_rss, floor_out = step(
         "floor", [PYTHON, "-c", FLOOR_SCRIPT, str(inbox), str(work / "floor.duckdb")], env
     )
-    floor_rows = json.loads(floor_out)["rows"]
+    floor_rows = json.loads(floor_out.strip().splitlines()[-1])["rows"]
 
     db = work / "warehouse.duckdb"
     load_seconds, load_rss, _ = step(

@@ -96,7 +96,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"COMMENT ON TABLE {table} IS {_quote(description)}")
 
 
-def connect_writer(path: Path, *, memory_limit: str = "3GB") -> duckdb.DuckDBPyConnection:
+def connect_writer(path: Path, *, memory_limit: str = "2GB") -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(path), config={"memory_limit": memory_limit})
     con.execute("SET TimeZone = 'UTC'")
     return con

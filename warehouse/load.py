@@ -145,13 +145,13 @@ class _ExtractWriter:
                 self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM __batch")
                 return
             on = " AND ".join(f"t.{k} = b.{k}" for k in key)
-            prune = ""
-            if self.extract.date_key:
-                low, high = batch.select(
-                    pl.col(self.extract.date_key).min().alias("low"),
-                    pl.col(self.extract.date_key).max().alias("high"),
-                ).row(0)
-                prune = f" AND t.{self.extract.date_key} BETWEEN DATE '{low}' AND DATE '{high}'"
+            # Only row groups whose keys can overlap the batch are read: the first key column's
+            # range (ids and dates mostly grow over time) lets DuckDB skip the rest by zonemap.
+            prune_on = self.extract.date_key or key[0]
+            low, high = batch.select(
+                pl.col(prune_on).min().alias("low"), pl.col(prune_on).max().alias("high")
+            ).row(0)
+            prune = f" AND t.{prune_on} BETWEEN $low AND $high"
             overlap = self.con.execute(
                 f"""
                 SELECT b._file_name,
@@ -159,7 +159,8 @@ class _ExtractWriter:
                        count(*) FILTER (WHERE t._business_date > b._business_date) AS newer
                 FROM {table} AS t JOIN __batch AS b ON {on}{prune}
                 GROUP BY 1
-                """
+                """,
+                {"low": low, "high": high},
             ).fetchall()
             if overlap:
                 newer = 0
@@ -168,7 +169,8 @@ class _ExtractWriter:
                     newer += newer_rows
                 self.con.execute(
                     f"DELETE FROM {table} AS t USING __batch AS b "
-                    f"WHERE {on} AND t._business_date <= b._business_date{prune}"
+                    f"WHERE {on} AND t._business_date <= b._business_date{prune}",
+                    {"low": low, "high": high},
                 )
                 if newer:
                     # Rows older than what the warehouse already holds stay out (latest wins).
@@ -356,12 +358,17 @@ def load_inbox(
             loader = Loader(con, load_id, encoding=encoding, hasher=hasher)
             plan = _plan(inbox)
             seen: set[tuple[str, date]] = set()
+            current_extract: str | None = None
             for index, (path, name, refusal) in enumerate(plan):
                 if progress:
                     progress(path.name, index, len(plan))
                 if refusal is not None or name is None:
                     summary.files.append(FileResult(path.name, None, None, "refused", refusal or ""))
                     continue
+                if name.extract != current_extract and current_extract is not None:
+                    # Files come extract by extract: land what is buffered before the next one.
+                    loader.writers[current_extract].flush()
+                current_extract = name.extract
                 try:
                     summary.files.append(loader.land_file(path, name, seen))
                 except FileRefused as exc:

@@ -77,23 +77,38 @@ class KeyedHasher:
 
     def __init__(self, key: bytes | None = None) -> None:
         self._key = key if key is not None else mask_key()
-        self._cache: dict[str, str] = {}
+        self._cache: dict[str, dict[str, str]] = {}  # domain -> value -> hash
 
     def hash_one(self, domain: str, value: str) -> str:
-        token = f"{domain}:{value}"
-        cached = self._cache.get(token)
-        if cached is None:
-            cached = hashlib.blake2b(token.encode("utf-8"), key=self._key, digest_size=16).hexdigest()
-            self._cache[token] = cached
-        return cached
+        return self.hash_series(domain, pl.Series([value], dtype=pl.String))[0]
 
     def hash_series(self, domain: str, values: pl.Series) -> pl.Series:
-        """Hash a column of normalised values (nulls stay null)."""
-        unique = values.drop_nulls().unique(maintain_order=False)
-        if unique.len() == 0:
+        """Hash a column of normalised values (nulls stay null).
+
+        Each distinct value is hashed once per load: the cache is looked up in one pass and only
+        the values it misses are hashed (a tight loop; this runs for millions of phone numbers).
+        """
+        unique = values.drop_nulls().unique(maintain_order=False).to_list()
+        if not unique:
             return pl.Series(values.name, [None] * values.len(), dtype=pl.String)
-        hashed = [self.hash_one(domain, value) for value in unique.to_list()]
-        return values.replace_strict(unique, pl.Series(hashed, dtype=pl.String), default=None)
+        cache = self._cache.setdefault(domain, {})
+        missing = [value for value in unique if value not in cache]
+        if missing:
+            blake2b, key, prefix = hashlib.blake2b, self._key, f"{domain}:"
+            cache.update(
+                zip(
+                    missing,
+                    [
+                        blake2b((prefix + value).encode(), key=key, digest_size=16).hexdigest()
+                        for value in missing
+                    ],
+                    strict=True,
+                )
+            )
+        hashed = [cache[value] for value in unique]
+        return values.replace_strict(
+            pl.Series(unique, dtype=pl.String), pl.Series(hashed, dtype=pl.String), default=None
+        )
 
 
 # --- normalisation and masking as Polars expressions (vectorised; used by the loaders) -------
