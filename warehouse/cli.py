@@ -11,6 +11,10 @@ import logging
 import os
 import subprocess
 import sys
+import threading
+import time
+import urllib.request
+import webbrowser
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -179,15 +183,33 @@ def serve(
         console.print(f"[red]no warehouse at {target}: run `collections load INBOX` or `collections demo` first")
         raise typer.Exit(1)
     env = {**os.environ, "COLLECTIONS_DB": str(target)}
+    # Streamlit always runs headless: a non-headless first run stops to ask for an e-mail
+    # address on the terminal. The browser is opened from here once the server answers.
     command = [
         sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "dashboard" / "app.py"),
         "--server.port", str(port), "--server.address", "localhost",
-        "--server.headless", "true" if headless else "false",
-        "--browser.gatherUsageStats", "false",
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
     ]
-    console.print(f"Dashboard on http://localhost:{port}  (warehouse {target}); Ctrl+C stops it.")
+    url = f"http://localhost:{port}"
+    console.print(f"Dashboard on {url}  (warehouse {target}); Ctrl+C stops it.")
+    if not headless:
+        threading.Thread(target=_open_browser_when_up, args=(url,), daemon=True).start()
     # From the project root, so that .streamlit/config.toml applies wherever this is started.
     raise typer.Exit(subprocess.call(command, env=env, cwd=PROJECT_ROOT))
+
+
+def _open_browser_when_up(url: str, *, wait_seconds: float = 60.0) -> None:
+    """Open the user's browser once the dashboard answers (bounded wait; no-op without one)."""
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    webbrowser.open(url)
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
 
 
 @app.command()
