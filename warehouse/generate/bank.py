@@ -44,6 +44,8 @@ import polars as pl
 from warehouse.generate import people
 from warehouse.generate.files import ISO_OFFSET_FORMAT, TIMESTAMP_FORMAT, ExtractWriter
 from warehouse.generate.holidays_cn import CHINA_CALENDAR, covered_years, is_working_day
+from warehouse.loaders.contacts import CHANNELS as CONTACT_CHANNELS
+from warehouse.loaders.contacts import OUTCOMES, PARTIES, RELATIONS
 
 EPOCH = date(1970, 1, 1)
 DAY = 86_400
@@ -73,28 +75,10 @@ PAY_WINDOW = np.array(
     ]
 )
 
-CONTACT_CHANNELS = ("call", "sms", "email", "letter", "visit", "ivr")
-CALL, SMS, EMAIL, LETTER, VISIT, IVR = range(6)
-PARTIES = ("debtor", "third_party", "unknown", "none")
-DEBTOR, THIRD, UNKNOWN, NONE = range(4)
-RELATIONS = ("spouse", "parent", "sibling", "friend", "employer", "other")
+# The code sets are the contract's, from the loaders; the index constants follow their order.
+CALL, SMS, EMAIL, LETTER, VISIT, IVR = range(len(CONTACT_CHANNELS))
+DEBTOR, THIRD, UNKNOWN, NONE = range(len(PARTIES))
 RELATION_P = np.array([0.32, 0.30, 0.16, 0.12, 0.06, 0.04])
-OUTCOMES = (
-    "no_answer",
-    "busy",
-    "wrong_number",
-    "voicemail",
-    "right_party",
-    "third_party",
-    "promise_to_pay",
-    "refused",
-    "dispute",
-    "callback",
-    "sms_delivered",
-    "sms_failed",
-    "letter_sent",
-    "visit_done",
-)
 (
     NO_ANSWER,
     BUSY,
@@ -110,7 +94,7 @@ OUTCOMES = (
     SMS_FAILED,
     LETTER_SENT,
     VISIT_DONE,
-) = range(14)
+) = range(len(OUTCOMES))
 
 NOTES: dict[int, list[str]] = {
     PTP: [
