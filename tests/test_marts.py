@@ -233,8 +233,10 @@ def test_delinquency_ratios(tiny_warehouse: Path) -> None:
 
 def test_risk_grades(tiny_warehouse: Path) -> None:
     grades = "SELECT month, account_id, risk_grade FROM mart.account_month ORDER BY 1, 2"
-    # Defaults: high = 61+ dpd or score < 550; medium = 1+ dpd or score < 650; else low.
-    # A1 (720, 0 dpd) low; A2 (610) medium both months; A3 (540) high both months.
+    # Defaults: high = 61+ dpd or score < 550 (or 10,000 overdue, 3 past delinquencies,
+    # unemployed); medium = 1+ dpd or score < 650 (or 1 past delinquency, self-employed or
+    # student); else low. A1 (720, 0 dpd, salaried) low; A2 (610, self-employed) medium both
+    # months; A3 (540, unemployed) high both months.
     assert query(tiny_warehouse, grades) == [
         (JAN, "A1", "low"),
         (JAN, "A2", "medium"),
@@ -244,11 +246,13 @@ def test_risk_grades(tiny_warehouse: Path) -> None:
         (FEB, "A3", "high"),
     ]
     # New thresholds: high from 40 dpd (A2's 45 in Feb), medium only from 20 dpd or score < 600
-    # (A2's 15 dpd and 610 in Jan no longer qualify: low).
+    # (A2's 15 dpd and 610 in Jan no longer qualify: low). Issue 4 added employment stability to
+    # the grade: self-employment alone would keep A2 medium in Jan, so that rule goes too.
     rebuild_with(
         tiny_warehouse,
         "UPDATE settings.risk_grades SET min_days_past_due = 40 WHERE risk_grade = 'high'",
         "UPDATE settings.risk_grades SET min_days_past_due = 20, below_credit_score = 600 WHERE risk_grade = 'medium'",
+        "UPDATE settings.employment_risk SET risk_grade = NULL WHERE employment_type = 'self_employed'",
     )
     assert query(tiny_warehouse, grades) == [
         (JAN, "A1", "low"),

@@ -1,0 +1,253 @@
+"""Marts benchmark (not a test): the analytics marts on a large warehouse, against plain DuckDB.
+
+    .venv/bin/python bench/marts.py [--db /tmp/benchout/work/warehouse.duckdb] [--keep]
+
+The warehouse given by --db (e.g. the 1,000,000 accounts x 24 months of `bench/load.py`) is
+copied to a temporary file first; the original is never written. Then, in one run:
+
+1. a full rebuild of every model of `sql/` (`marts.build` without changes): seconds per model;
+2. the latest month's migration matrix read from `mart.bucket_migration`, and the same matrix
+   computed by a plain DuckDB self-join of `mart.account_month` (the baseline), with the ratio;
+   the same for the whole history (the marts' build time against the self-join over all months);
+3. a read of the latest month from each published analytics view, and the candidate-settings
+   preview (`warehouse.strategy.grade_accounts`) for the latest month;
+4. a new day's load through the real loader: the day after the latest snapshot, with that day's
+   snapshots (the last daily file's accounts one day older) and payments; prints the refresh's
+   seconds per model and what each model did (`ops.mart_builds`: incremental, skipped, full).
+
+Targets (issue 4): full rebuild of all marts <= 60 s; latest-month migration <= 0.2 s; a new
+day's load refreshes only what changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+from warehouse import marts
+from warehouse.db import connect_reader, connect_writer
+
+DEFAULT_DB = Path("/tmp/benchout/work/warehouse.duckdb")
+
+# The same matrix as mart.bucket_migration for one pair of months, the plain way: a full outer
+# self-join of the two month ends. (`New` here is any account absent from the first month.)
+SELF_JOIN = """
+WITH a AS (SELECT account_id, bucket, balance FROM mart.account_month WHERE month = $from_month),
+b AS (SELECT account_id, bucket, balance FROM mart.account_month WHERE month = $to_month)
+SELECT coalesce(a.bucket, 'New') AS from_bucket, coalesce(b.bucket, 'Gone') AS to_bucket,
+       count(*) AS accounts, sum(a.balance) AS balance, sum(b.balance) AS to_balance
+FROM a FULL OUTER JOIN b ON a.account_id = b.account_id
+GROUP BY ALL
+"""
+
+SELF_JOIN_ALL = """
+SELECT a.month, coalesce(a.bucket, 'New') AS from_bucket, coalesce(b.bucket, 'Gone') AS to_bucket,
+       count(*) AS accounts, sum(a.balance) AS balance, sum(b.balance) AS to_balance
+FROM mart.account_month AS a
+FULL OUTER JOIN mart.account_month AS b
+    ON a.account_id = b.account_id AND b.month = CAST(a.month + INTERVAL 1 MONTH AS DATE)
+GROUP BY ALL
+"""
+
+ANALYTICS = (
+    "mart.months",
+    "core.account_payments",
+    "mart.account_month",
+    "mart.bucket_migration_by_segment",
+    "mart.bucket_migration",
+    "mart.roll_rates",
+    "mart.expected_loss",
+    "mart.vintage_curves",
+    "mart.portfolio_health",
+    "mart.account_strategy",
+)
+
+
+def timed(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> tuple[float, int]:
+    """Seconds to run `sql` and fetch its rows as Arrow (as the dashboard's Polars frames do)."""
+    started = time.perf_counter()
+    rows = con.sql(sql, params=params).fetch_arrow_table().num_rows
+    return time.perf_counter() - started, rows
+
+
+def best_of(
+    con: duckdb.DuckDBPyConnection, sql: str, params: object = None, runs: int = 3
+) -> float:
+    return min(timed(con, sql, params)[0] for _ in range(runs))
+
+
+def write_next_day(con: duckdb.DuckDBPyConnection, inbox: Path) -> date:
+    """A plausible next business day: the last daily file's accounts a day older, and payments."""
+    latest = con.execute("SELECT max(as_of_date) FROM raw.snapshots").fetchall()[0][0]
+    day = latest + timedelta(days=1)
+    inbox.mkdir(parents=True, exist_ok=True)
+    con.execute(
+        f"""
+        COPY (
+            SELECT DATE '{day}' AS as_of_date, account_id, statement_day, due_date, balance,
+                   min_due, overdue_principal, overdue_interest, overdue_fees,
+                   days_past_due + 1 AS days_past_due, cycles_delinquent, status
+            FROM raw.snapshots
+            WHERE as_of_date = DATE '{latest}' AND days_past_due > 0
+              AND status IN ('open', 'frozen')
+        ) TO '{inbox / f"snapshots_{day:%Y%m%d}.csv"}' (HEADER)
+        """
+    )
+    con.execute(
+        f"""
+        COPY (
+            SELECT 'BENCH-' || payment_id AS payment_id, account_id,
+                   strftime(paid_at + INTERVAL 1 DAY, '%Y-%m-%dT%H:%M:%S+00:00') AS paid_at,
+                   amount, channel
+            FROM raw.payments
+            WHERE paid_at >= TIMESTAMPTZ '{latest}' AND NOT coalesce(is_reversal, false)
+        ) TO '{inbox / f"payments_{day:%Y%m%d}.csv"}' (HEADER)
+        """
+    )
+    return day
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--db", type=Path, default=DEFAULT_DB)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary copy")
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        help="a copy kept by an earlier run (--keep): skip the copy and the full rebuild",
+    )
+    args = parser.parse_args()
+    os.environ.setdefault("COLLECTIONS_MASK_KEY", "benchmark-key-not-a-secret-0123456789abcdef")
+    if args.reuse:
+        db = args.reuse
+        work = db.parent
+    else:
+        if not args.db.exists():
+            raise SystemExit(
+                f"no warehouse at {args.db}: make one with `collections generate --out DIR "
+                "--accounts 100000 --months 24` and `collections load DIR --db FILE`"
+            )
+        work = Path(tempfile.mkdtemp(prefix="bench-marts-"))
+        db = work / "warehouse.duckdb"
+        started = time.perf_counter()
+        shutil.copy(args.db, db)
+        size = args.db.stat().st_size / 1e9
+        print(f"copied {args.db} ({size:.1f} GB) in {time.perf_counter() - started:.1f} s")
+    try:
+        run(db, work, rebuild=not args.reuse)
+    finally:
+        if args.keep or args.reuse:
+            print(f"\nkept {db}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def run(db: Path, work: Path, *, rebuild: bool) -> None:
+    # 1. Full rebuild.
+    con = connect_writer(db)
+    if rebuild:
+        print("\n1. full rebuild of every model (* = issue 4's analytics), as each finishes:")
+
+        def report(name: str, mode: str, seconds: float) -> None:
+            if seconds >= 0.05 or name in ANALYTICS:
+                mine = "*" if name in ANALYTICS else " "
+                print(f"   {mine} {name:<45} {seconds:8.2f} s", flush=True)
+
+        started = time.perf_counter()
+        timings = marts.build(con, on_model=report)
+        full = time.perf_counter() - started
+        con.execute("CHECKPOINT")
+    else:
+        timings = dict(con.execute("SELECT model, seconds FROM ops.mart_builds").fetchall())
+        full = sum(timings.values())
+        print("\n1. full rebuild: reusing the copy rebuilt by an earlier run")
+    mine = sum(timings.get(name, 0.0) for name in ANALYTICS)
+    accounts, months = con.execute(
+        "SELECT count(DISTINCT account_id), count(DISTINCT month) FROM mart.account_month"
+    ).fetchall()[0]
+    print(f"   {accounts:,} accounts x {months} months")
+    print(
+        f"   every model: {full:.1f} s; issue 4's analytics: {mine:.1f} s (target for all <= 60 s)"
+    )
+
+    # 2. Latest-month migration against the plain self-join.
+    from_month, to_month = con.execute(
+        "SELECT max(month), CAST(max(month) + INTERVAL 1 MONTH AS DATE) FROM mart.bucket_migration"
+    ).fetchall()[0]
+    con.close()
+    reader = connect_reader(db)
+    latest = "SELECT * FROM mart.bucket_migration WHERE month = $from_month"
+    view_seconds = best_of(reader, latest, {"from_month": from_month})
+    baseline = best_of(reader, SELF_JOIN, {"from_month": from_month, "to_month": to_month})
+    print(f"\n2. migration {from_month:%Y-%m} -> {to_month:%Y-%m}")
+    print(
+        f"   mart.bucket_migration, latest month:   {view_seconds * 1000:8.1f} ms "
+        "(target <= 200 ms)"
+    )
+    print(f"   plain self-join of mart.account_month: {baseline * 1000:8.1f} ms")
+    print(f"   ratio mart / self-join: {view_seconds / baseline:.4f}")
+    all_months = best_of(reader, SELF_JOIN_ALL, runs=1)
+    built = timings.get("mart.bucket_migration_by_segment", 0.0) + timings.get(
+        "mart.bucket_migration", 0.0
+    )
+    print(
+        f"   whole history: building both migration tables {built:.2f} s; plain self-join "
+        f"{all_months:.2f} s; ratio {built / all_months:.2f} (the tables also hold segments, "
+        "New/Gone and the absorbing states)"
+    )
+
+    # 3. Reading the latest month of each published view, and the preview.
+    print("\n3. reading the latest month")
+    for name in ANALYTICS:
+        if not name.startswith("mart."):
+            continue
+        month = reader.execute(f"SELECT max(month) FROM {name}").fetchall()[0][0]
+        seconds, count = timed(reader, f"SELECT * FROM {name} WHERE month = $m", {"m": month})
+        print(f"   {name:<40} {seconds * 1000:8.1f} ms {count:>10,} rows ({month:%Y-%m})")
+    from warehouse.strategy import grade_accounts
+
+    month = reader.execute("SELECT max(month) FROM mart.account_month").fetchall()[0][0]
+    grades = reader.sql("SELECT * FROM settings.risk_grades").pl()
+    started = time.perf_counter()
+    preview = grade_accounts(reader, month, {"risk_grades": grades})
+    print(
+        f"   candidate-settings preview (grade_accounts) {time.perf_counter() - started:8.2f} s "
+        f"{preview.height:>10,} accounts ({month:%Y-%m})"
+    )
+
+    # 4. A new day's load.
+    inbox = work / "next_day"
+    day = write_next_day(reader, inbox)
+    reader.close()
+    from warehouse.load import load_inbox
+
+    started = time.perf_counter()
+    summary = load_inbox(inbox, db=db, run_checks=False)
+    total = time.perf_counter() - started
+    refresh = sum(summary.mart_seconds.values())
+    print(
+        f"\n4. a new day's load ({day}): {summary.rows_landed:,} rows in {total:.1f} s, of which "
+        f"the marts' refresh {refresh:.1f} s (full rebuild above: {full:.1f} s)"
+    )
+    check = connect_reader(db)
+    for name, mode, first, seconds in check.execute(
+        "SELECT model, mode, first_month, seconds FROM ops.mart_builds ORDER BY seconds DESC"
+    ).fetchall():
+        if seconds >= 0.05 or name in ANALYTICS:
+            since = f"from {first:%Y-%m}" if first and mode == "incremental" else ""
+            mine = "*" if name in ANALYTICS else " "
+            print(f"   {mine} {name:<45} {mode:<12} {since:<13} {seconds:7.2f} s")
+    check.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,19 @@
+-- core.as_of_date
+-- Purpose: "today" for the measures that depend on time still running (a promise is pending while
+--          its grace period runs; a plan's cure window must have passed): the warehouse's latest
+--          business date, i.e. the latest business date of any payments, snapshots, contacts or
+--          promises file it holds. The files of a business date hold that whole day, so a
+--          window that ends on the as-of date is complete; one that ends later is still open.
+-- Grain:   one row.
+CREATE OR REPLACE VIEW core.as_of_date AS
+WITH business_dates AS (
+    SELECT max(_business_date) AS business_date FROM raw.payments
+    UNION ALL
+    SELECT max(_business_date) AS business_date FROM raw.snapshots
+    UNION ALL
+    SELECT max(_business_date) AS business_date FROM raw.contacts
+    UNION ALL
+    SELECT max(_business_date) AS business_date FROM raw.promises
+)
+
+SELECT max(business_date) AS as_of_date FROM business_dates;

@@ -1,0 +1,149 @@
+-- core.promise_allocations
+-- Purpose: how much of the money paid on an account each of its promises to pay receives, for
+--          every grace-day setting that a view needs (the one in force and those of
+--          settings.promise_scenarios), so the kept rate and its sensitivity share one rule.
+-- Grain:   one row per grace_days x promise.
+-- The rule, in plain words:
+--   window        a promise can be paid from the moment it was made to the end of its promised
+--                 date plus `grace_days` calendar days (bank calendar, inclusive): `paid_by`.
+--                 Only money that stands counts (core.payments_net: a reversed payment never).
+--   arrangement   promises on one account whose windows overlap (one made before an earlier
+--                 one's window closed) are judged together as one arrangement.
+--   allocation    within an arrangement, payments made since its first promise are poured into
+--                 its promises in order of promised date (then the time made): a payment goes to
+--                 the earliest-due promise still short of its amount whose window has not
+--                 closed, any surplus flows on to the next, and no yuan counts for two promises.
+--                 (So a second promise is not "kept" by the money that kept the first; money paid
+--                 after the first promise's window closed goes to the later one.)
+--   paid_amount   the yuan a promise received (at most its promised amount).
+--   paid_in_window  all money paid within the promise's own window, shared or not (for audit).
+-- How:     earliest-due-first allocation has a closed form per arrangement: with promises in
+--          due order, the money the first k receive together is
+--              cum_promised(k) + min(0, min over m <= k of (paid_by(m) - cum_promised(m)))
+--          where paid_by(m) is the money paid from the arrangement's start to promise m's
+--          `paid_by` date; a promise receives the difference to the previous one (window
+--          functions only, no loop).
+CREATE OR REPLACE TABLE core.promise_allocations AS
+WITH grace_settings AS (
+    SELECT CAST(value AS INTEGER) AS grace_days
+    FROM settings.measure_parameters
+    WHERE parameter = 'promise_grace_days'
+    UNION
+    SELECT grace_days FROM settings.promise_scenarios
+),
+
+promises AS (
+    SELECT
+        g.grace_days,
+        p.*,
+        p.promised_date + g.grace_days AS paid_by
+    FROM core.promises_local AS p
+    CROSS JOIN grace_settings AS g
+),
+
+-- A promise opens a new arrangement when it was made after every earlier promise's window closed.
+opened AS (
+    SELECT
+        *,
+        max(paid_by) OVER (
+            PARTITION BY grace_days, account_id
+            ORDER BY created_at, promise_id
+            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+        ) AS earlier_windows_close
+    FROM promises
+),
+
+numbered AS (
+    SELECT
+        *,
+        sum(
+            CASE
+                WHEN earlier_windows_close IS NULL OR created_date > earlier_windows_close THEN 1
+                ELSE 0
+            END
+        ) OVER (
+            PARTITION BY grace_days, account_id
+            ORDER BY created_at, promise_id
+            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+        ) AS arrangement_number
+    FROM opened
+),
+
+arranged AS (
+    SELECT
+        *,
+        min(created_at) OVER (
+            PARTITION BY grace_days, account_id, arrangement_number
+        ) AS arrangement_started_at,
+        count(*) OVER (
+            PARTITION BY grace_days, account_id, arrangement_number
+        ) AS arrangement_promises
+    FROM numbered
+),
+
+paid AS (
+    SELECT
+        a.grace_days,
+        a.promise_id,
+        coalesce(sum(pay.amount), 0) AS paid_since_arrangement_start,
+        coalesce(sum(pay.amount) FILTER (WHERE pay.paid_at >= a.created_at), 0) AS paid_in_window
+    FROM arranged AS a
+    LEFT JOIN core.payments_net AS pay
+        ON a.account_id = pay.account_id
+        AND pay.paid_at >= a.arrangement_started_at
+        AND pay.paid_date <= a.paid_by
+    GROUP BY a.grace_days, a.promise_id
+),
+
+cumulated AS (
+    SELECT
+        a.*,
+        p.paid_since_arrangement_start,
+        p.paid_in_window,
+        sum(a.promised_amount) OVER due_order AS cum_promised
+    FROM arranged AS a
+    INNER JOIN paid AS p ON a.grace_days = p.grace_days AND a.promise_id = p.promise_id
+    WINDOW due_order AS (
+        PARTITION BY a.grace_days, a.account_id, a.arrangement_number
+        ORDER BY a.paid_by, a.created_at, a.promise_id
+        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    )
+),
+
+received_together AS (
+    SELECT
+        *,
+        cum_promised + least(
+            0,
+            min(paid_since_arrangement_start - cum_promised) OVER due_order
+        ) AS cum_received
+    FROM cumulated
+    WINDOW due_order AS (
+        PARTITION BY grace_days, account_id, arrangement_number
+        ORDER BY paid_by, created_at, promise_id
+        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    )
+)
+
+SELECT
+    grace_days,
+    promise_id,
+    account_id,
+    attempt_id,
+    agent_id,
+    created_at,
+    created_date,
+    promised_date,
+    promised_amount,
+    paid_by,
+    account_id || '/' || CAST(arrangement_number AS VARCHAR) AS arrangement_id,
+    arrangement_promises,
+    cum_received - coalesce(
+        lag(cum_received) OVER (
+            PARTITION BY grace_days, account_id, arrangement_number
+            ORDER BY paid_by, created_at, promise_id
+        ),
+        0
+    ) AS paid_amount,
+    paid_in_window
+FROM received_together;
