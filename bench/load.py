@@ -6,9 +6,12 @@ Generates the bank once (kept under --out and reused when its parameters match),
 run, each in a fresh process so peak memory is its own:
   1. the floor: DuckDB's own `read_csv` of the same files into one table per extract;
   2. `collections load` end to end (read, check, mask, land, rebuild marts, publish);
-  3. the same load again (every file unchanged: the exactly-once path).
+  3. the same load again (every file unchanged: the exactly-once path);
+  4. the same first load with `--no-checks`, into a fresh warehouse: the data-quality checks'
+     share of the load's wall time.
 Prints rows/s, seconds, peak RSS, and the load's throughput as a share of the floor's.
 Targets (issue 2): load >= 60% of the floor's rows/s, peak memory <= 4 GB.
+Target (issue 3): the checks add at most 30% to the load's wall time.
 """
 
 from __future__ import annotations
@@ -55,7 +58,9 @@ def step(name: str, command: list[str], env: dict[str, str]) -> tuple[float, int
         " 'rss': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,"
         " 'out': p.stdout, 'err': p.stderr[-3000:], 'rc': p.returncode}))"
     )
-    done = subprocess.run([PYTHON, "-c", wrapper, *command], capture_output=True, text=True, env=env, check=True)
+    done = subprocess.run(
+        [PYTHON, "-c", wrapper, *command], capture_output=True, text=True, env=env, check=True
+    )
     result = json.loads(done.stdout)
     if result["rc"] not in (0, 1):
         raise SystemExit(f"{name} failed ({result['rc']}):\n{result['err']}")
@@ -63,7 +68,9 @@ def step(name: str, command: list[str], env: dict[str, str]) -> tuple[float, int
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--accounts", type=int, default=1_000_000)
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--seed", type=int, default=7)
@@ -77,15 +84,29 @@ def main() -> None:
         shutil.rmtree(inbox, ignore_errors=True)
         seconds, rss, _ = step(
             "generate",
-            [PYTHON, "-m", "warehouse.cli", "generate", "--out", str(inbox),
-             "--accounts", str(args.accounts), "--months", str(args.months), "--seed", str(args.seed)],
+            [
+                PYTHON,
+                "-m",
+                "warehouse.cli",
+                "generate",
+                "--out",
+                str(inbox),
+                "--accounts",
+                str(args.accounts),
+                "--months",
+                str(args.months),
+                "--seed",
+                str(args.seed),
+            ],
             env,
         )
         marker.write_text("ok")
         print(f"generate: {seconds:,.1f} s, peak RSS {rss / 2**30:.2f} GiB")
     files = sorted(p for p in inbox.iterdir() if not p.name.startswith("."))
     size = sum(p.stat().st_size for p in files)
-    print(f"bank: {args.accounts:,} accounts x {args.months} months, {len(files):,} files, {size / 2**30:.2f} GiB")
+    print(
+        f"bank: {args.accounts:,} accounts x {args.months} months, {len(files):,} files, {size / 2**30:.2f} GiB"
+    )
 
     work = args.out / "work"
     shutil.rmtree(work, ignore_errors=True)
@@ -103,6 +124,21 @@ def main() -> None:
     again_seconds, again_rss, _ = step(
         "load again", [PYTHON, "-m", "warehouse.cli", "load", str(inbox), "--db", str(db)], env
     )
+    unchecked_db = work / "unchecked" / "warehouse.duckdb"
+    unchecked_seconds, unchecked_rss, _ = step(
+        "load --no-checks",
+        [
+            PYTHON,
+            "-m",
+            "warehouse.cli",
+            "load",
+            str(inbox),
+            "--db",
+            str(unchecked_db),
+            "--no-checks",
+        ],
+        env,
+    )
 
     sys.path.insert(0, str(ROOT))
     from warehouse.db import connect_reader
@@ -111,24 +147,51 @@ def main() -> None:
     rows_read, rows_landed, rows_quarantined = con.execute(
         "SELECT rows_read, rows_landed, rows_quarantined FROM ops.load_runs WHERE load_id = 1"
     ).fetchone()
-    statuses = dict(con.execute(
-        "SELECT status, count(*) FROM ops.loaded_files WHERE load_id = 2 GROUP BY 1"
-    ).fetchall())
+    statuses = dict(
+        con.execute(
+            "SELECT status, count(*) FROM ops.loaded_files WHERE load_id = 2 GROUP BY 1"
+        ).fetchall()
+    )
     account_months = con.execute("SELECT count(*) FROM mart.account_month").fetchone()[0]
+    dq_status, dq_seconds, dq_validations, dq_warnings, dq_errors = con.execute(
+        "SELECT status, seconds, validations, failed_warnings, failed_errors "
+        "FROM dq.runs WHERE load_id = 1"
+    ).fetchone()
     con.close()
 
     floor_rate = floor_rows / floor_seconds
     load_rate = rows_read / load_seconds
     print()
     print(f"{'step':<34}{'rows':>14}{'seconds':>10}{'rows/s':>14}{'peak RSS GiB':>14}")
-    print(f"{'floor: duckdb read_csv -> tables':<34}{floor_rows:>14,}{floor_seconds:>10.1f}{floor_rate:>14,.0f}{floor_rss / 2**30:>14.2f}")
-    print(f"{'collections load (end to end)':<34}{rows_read:>14,}{load_seconds:>10.1f}{load_rate:>14,.0f}{load_rss / 2**30:>14.2f}")
-    print(f"{'collections load again (unchanged)':<34}{rows_read:>14,}{again_seconds:>10.1f}{'':>14}{again_rss / 2**30:>14.2f}")
+    print(
+        f"{'floor: duckdb read_csv -> tables':<34}{floor_rows:>14,}{floor_seconds:>10.1f}{floor_rate:>14,.0f}{floor_rss / 2**30:>14.2f}"
+    )
+    print(
+        f"{'collections load (end to end)':<34}{rows_read:>14,}{load_seconds:>10.1f}{load_rate:>14,.0f}{load_rss / 2**30:>14.2f}"
+    )
+    print(
+        f"{'collections load again (unchanged)':<34}{rows_read:>14,}{again_seconds:>10.1f}{'':>14}{again_rss / 2**30:>14.2f}"
+    )
+    unchecked_rate = rows_read / unchecked_seconds
+    print(
+        f"{'collections load --no-checks':<34}{rows_read:>14,}{unchecked_seconds:>10.1f}"
+        f"{unchecked_rate:>14,.0f}{unchecked_rss / 2**30:>14.2f}"
+    )
     print()
-    print(f"landed {rows_landed:,}, quarantined {rows_quarantined:,}; mart.account_month {account_months:,} rows")
+    print(
+        f"landed {rows_landed:,}, quarantined {rows_quarantined:,}; mart.account_month {account_months:,} rows"
+    )
     print(f"second load: {statuses}")
     print(f"load throughput vs floor: {load_rate / floor_rate:.0%} (target >= 60%)")
     print(f"load peak memory: {load_rss / 2**30:.2f} GiB (target <= 4 GiB)")
+    print(
+        f"data-quality checks: run {dq_status} ({dq_validations} validations, {dq_errors} error "
+        f"and {dq_warnings} warn findings), {dq_seconds:.1f} s inside the load"
+    )
+    print(
+        f"checks overhead: {load_seconds:.1f} s with vs {unchecked_seconds:.1f} s without = "
+        f"+{load_seconds / unchecked_seconds - 1:.0%} wall time (target <= 30%)"
+    )
 
 
 if __name__ == "__main__":

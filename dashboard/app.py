@@ -166,9 +166,15 @@ portfolio = st.Page(
 loads = st.Page(
     "app_pages/loads.py", title="Loads", icon=":material/upload_file:", url_path="loads"
 )
+data_quality = st.Page(
+    "app_pages/data_quality.py",
+    title="Data quality",
+    icon=":material/fact_check:",
+    url_path="data-quality",
+)
 PAGES_WITH_FILTERS = (portfolio,)
 
-page = st.navigation({"Collections": [portfolio], "Operations": [loads]})
+page = st.navigation({"Collections": [portfolio], "Operations": [loads, data_quality]})
 
 version = data.warehouse_version()
 if version is None:

@@ -78,14 +78,14 @@ def _progress() -> Progress:
 
 @app.command()
 def generate(
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the extract files into (an inbox).")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder to write the extract files into (an inbox).")
+    ],
     accounts: Annotated[int, typer.Option(min=10, help="Accounts open at the start.")] = 5000,
     months: Annotated[int, typer.Option(min=1, max=120, help="Months of history.")] = 24,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 7,
     start: Annotated[str, typer.Option(help="First month, YYYY-MM.")] = "2024-11",
-    file_format: Annotated[
-        str, typer.Option("--format", help="csv, csv.gz or parquet.")
-    ] = "csv",
+    file_format: Annotated[str, typer.Option("--format", help="csv, csv.gz or parquet.")] = "csv",
 ) -> None:
     """Write a synthetic bank's daily extracts (accounts, snapshots, payments, contacts, ...)."""
     from warehouse.generate import generate_bank
@@ -100,8 +100,13 @@ def generate(
             bar.update(task, completed=done, total=total, current=label)
 
         summary = generate_bank(
-            out, accounts=accounts, months=months, seed=seed, start=first,
-            file_format=file_format, progress=report,
+            out,
+            accounts=accounts,
+            months=months,
+            seed=seed,
+            start=first,
+            file_format=file_format,
+            progress=report,
         )
     table = Table(title=f"Demo bank in {out}")
     table.add_column("extract")
@@ -114,16 +119,30 @@ def generate(
 
 @app.command()
 def load(
-    inbox: Annotated[Path, typer.Argument(help="Folder of extract files: <extract>_<YYYYMMDD>.csv|.csv.gz|.parquet")],
+    inbox: Annotated[
+        Path,
+        typer.Argument(help="Folder of extract files: <extract>_<YYYYMMDD>.csv|.csv.gz|.parquet"),
+    ],
     db: DbOption = None,
     encoding: Annotated[str, typer.Option(help="Text encoding of CSV files, e.g. gbk.")] = "utf-8",
+    no_checks: Annotated[
+        bool,
+        typer.Option(
+            "--no-checks",
+            help="Skip the data-quality checks (benchmarks, emergencies); the run is recorded as skipped.",
+        ),
+    ] = False,
 ) -> None:
     """Land every file of INBOX into the warehouse, then publish it atomically.
 
     Bad rows are quarantined (ops.quarantine) and the rest of their file lands; a file that
     cannot be read, misses a required column or is empty is refused whole (exit status 1).
     Loading the same file again changes nothing; a corrected file replaces its date's rows.
+    Every batch and then the whole warehouse run through the data-quality checks: a file that
+    fails an `error` expectation is refused (exit status 1); an `error` on the warehouse as a
+    whole publishes nothing (exit status 1); `warn` failures are published and flagged.
     """
+    from checks import ChecksFailed
     from warehouse.load import load_inbox
     from warehouse.publish import LoadInProgress
 
@@ -139,15 +158,27 @@ def load(
             def report(label: str, done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total, current=label)
 
-            summary = load_inbox(inbox, db=target, encoding=encoding, progress=report)
+            summary = load_inbox(
+                inbox, db=target, encoding=encoding, progress=report, run_checks=not no_checks
+            )
     except LoadInProgress as exc:
         console.print(f"[red]{exc}")
+        raise typer.Exit(1) from None
+    except ChecksFailed as exc:
+        _print_dq_failures(exc.summary.failed, title="Data-quality expectations that failed")
+        console.print(f"[red]{str(exc).splitlines()[0]}; the published warehouse is unchanged.")
+        if exc.summary.docs_index:
+            console.print(f"Data Docs: {exc.summary.docs_index}")
         raise typer.Exit(1) from None
     except LookupError as exc:  # an unknown --encoding
         console.print(f"[red]{exc}")
         raise typer.Exit(2) from None
 
-    problems = [f for f in summary.files if f.status == "refused" or f.rows_quarantined or f.status == "replaced"]
+    problems = [
+        f
+        for f in summary.files
+        if f.status == "refused" or f.rows_quarantined or f.status == "replaced"
+    ]
     if problems:
         detail = Table(title="Files that need a look")
         for column in ("file", "status", "quarantined", "message"):
@@ -158,16 +189,101 @@ def load(
             detail.add_row(f"... {len(problems) - 50} more", "", "", "see ops.loaded_files")
         console.print(detail)
     table = Table(title=f"Load {summary.load_id} into {target}")
-    for column in ("files", "landed", "replaced", "unchanged", "refused", "rows read",
-                   "rows landed", "rows quarantined", "seconds"):
+    for column in (
+        "files",
+        "landed",
+        "replaced",
+        "unchanged",
+        "refused",
+        "rows read",
+        "rows landed",
+        "rows quarantined",
+        "seconds",
+    ):
         table.add_column(column, justify="right")
     table.add_row(
-        f"{len(summary.files):,}", f"{summary.count('landed'):,}", f"{summary.count('replaced'):,}",
-        f"{summary.count('unchanged'):,}", f"{summary.refused:,}", f"{summary.rows_read:,}",
-        f"{summary.rows_landed:,}", f"{summary.rows_quarantined:,}", f"{summary.seconds:.1f}",
+        f"{len(summary.files):,}",
+        f"{summary.count('landed'):,}",
+        f"{summary.count('replaced'):,}",
+        f"{summary.count('unchanged'):,}",
+        f"{summary.refused:,}",
+        f"{summary.rows_read:,}",
+        f"{summary.rows_landed:,}",
+        f"{summary.rows_quarantined:,}",
+        f"{summary.seconds:.1f}",
     )
     console.print(table)
+    if summary.dq is None:
+        console.print("[yellow]Data-quality checks skipped (--no-checks); recorded in dq.runs.")
+    else:
+        if summary.dq.failed:
+            _print_dq_failures(summary.dq.failed, title="Data-quality expectations that failed")
+        console.print(_dq_line(summary.dq))
     if summary.refused:
+        raise typer.Exit(1)
+
+
+def _print_dq_failures(failed: list, *, title: str) -> None:
+    """Failed expectations, errors first (checks.store.Finding rows)."""
+    if not failed:
+        return
+    ordered = sorted(
+        failed, key=lambda f: (f.severity != "error", f.suite, f.expectation, f.file_name or "")
+    )
+    detail = Table(title=title)
+    for column in ("severity", "suite", "expectation", "file or target", "observed", "sample"):
+        detail.add_column(column, overflow="fold")
+    for f in ordered[:40]:
+        colour = "red" if f.severity == "error" else "yellow"
+        detail.add_row(
+            f"[{colour}]{f.severity}",
+            f.suite,
+            f.expectation,
+            f.file_name or f.target,
+            f.observed_value or "",
+            (f.sample or "")[:160],
+        )
+    if len(ordered) > 40:
+        detail.add_row("", f"... {len(ordered) - 40} more", "", "", "see dq.results", "")
+    console.print(detail)
+
+
+def _dq_line(dq) -> str:  # checks.RunSummary
+    errors, warnings = len(dq.errors), len(dq.warnings)
+    colour = {"passed": "green", "warned": "yellow"}.get(dq.status, "red")
+    docs = f"; Data Docs: {dq.docs_index}" if dq.docs_index else ""
+    return (
+        f"[{colour}]Data quality run {dq.run_id}: {dq.status}[/] — {dq.expectations} expectations, "
+        f"{errors} error and {warnings} warn finding(s), {dq.files_refused} file(s) refused"
+        f" ({dq.seconds:.1f} s){docs}"
+    )
+
+
+@app.command()
+def check(db: DbOption = None) -> None:
+    """Re-run every data-quality suite on the published warehouse and publish the results.
+
+    The landed-file suites run over the raw tables, then the warehouse-wide and mart suites.
+    Results go to dq.runs / dq.results (published like a load) and Data Docs beside the
+    warehouse. Exit status 1 when an `error` expectation fails, 0 otherwise (warnings included).
+    """
+    from checks import check_warehouse
+    from warehouse.publish import LoadInProgress
+
+    _setup_logging()
+    target = warehouse_path(db)
+    if not target.exists():
+        console.print(f"[red]no warehouse at {target}: run `collections load INBOX` first")
+        raise typer.Exit(1)
+    try:
+        with console.status("checking data quality"):
+            summary = check_warehouse(target)
+    except LoadInProgress as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(1) from None
+    _print_dq_failures(summary.failed, title=f"Data-quality expectations that failed in {target}")
+    console.print(_dq_line(summary))
+    if summary.errors:
         raise typer.Exit(1)
 
 
@@ -180,15 +296,27 @@ def serve(
     """Serve the dashboard (Streamlit) over the published warehouse, read-only."""
     target = warehouse_path(db).resolve()
     if not target.exists():
-        console.print(f"[red]no warehouse at {target}: run `collections load INBOX` or `collections demo` first")
+        console.print(
+            f"[red]no warehouse at {target}: run `collections load INBOX` or `collections demo` first"
+        )
         raise typer.Exit(1)
     env = {**os.environ, "COLLECTIONS_DB": str(target)}
     # Streamlit always runs headless: a non-headless first run stops to ask for an e-mail
     # address on the terminal. The browser is opened from here once the server answers.
     command = [
-        sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "dashboard" / "app.py"),
-        "--server.port", str(port), "--server.address", "localhost",
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(PROJECT_ROOT / "dashboard" / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "localhost",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
     ]
     url = f"http://localhost:{port}"
     console.print(f"Dashboard on {url}  (warehouse {target}); Ctrl+C stops it.")
@@ -223,7 +351,9 @@ def demo(
     """Generate the demo bank, load it and serve the dashboard: the whole product in one command."""
     target = warehouse_path(db)
     inbox = target.parent / "demo_inbox"
-    generate(out=inbox, accounts=accounts, months=months, seed=7, start="2024-11", file_format="csv")
+    generate(
+        out=inbox, accounts=accounts, months=months, seed=7, start="2024-11", file_format="csv"
+    )
     try:
         load(inbox=inbox, db=target, encoding="utf-8")
     except typer.Exit as exc:

@@ -9,6 +9,12 @@ earlier row (latest business date wins) and is counted in `rows_replaced`.
 
 Everything happens in a staging copy that is published only when the whole inbox is in and the
 marts are rebuilt (see `publish`).
+
+Data quality (`checks`): each batch is validated by its extract's suite just before it is
+inserted; a file that breaks an `error` expectation is refused (its rows stay out, a corrected
+file it was replacing stays in). After the marts are rebuilt the warehouse-wide suites run; an
+`error` there publishes nothing (`ChecksFailed`). Results go to dq.runs / dq.results in the
+staging copy, Data Docs beside the warehouse.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from checks import docs as dq_docs
+from checks.session import CheckSession, ChecksFailed, RunSummary, describe_failures, record_skipped
 from warehouse import marts
 from warehouse.config import bank_timezone
 from warehouse.db import connect_writer, ensure_schema
@@ -74,6 +82,7 @@ class LoadSummary:
     seconds: float = 0.0
     mart_seconds: dict[str, float] = field(default_factory=dict)
     interrupted_load_discarded: bool = False
+    dq: RunSummary | None = None  # None when the checks were skipped (--no-checks)
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -103,31 +112,118 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+@dataclass
+class _Replacement:
+    """A file that replaces an earlier one for its business date, applied when its batch lands
+    (after the checks): if the checks refuse it, the earlier file's rows stay."""
+
+    business_date: date
+    previous_load_id: int
+
+
 class _ExtractWriter:
     """Buffers one extract's validated rows and lands them in DuckDB in large batches."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, extract: Extract) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        extract: Extract,
+        load_id: int,
+        *,
+        checks: CheckSession | None = None,
+        on_refused: Callable[[FileResult], None] | None = None,
+    ) -> None:
         self.con = con
         self.extract = extract
+        self.load_id = load_id
+        self.checks = checks
+        self.on_refused = on_refused
         self.frames: list[pl.DataFrame] = []
         self.rows = 0
         self.results: dict[str, FileResult] = {}
+        self.replacing: dict[str, _Replacement] = {}
 
-    def add(self, frame: pl.DataFrame, result: FileResult) -> None:
+    def add(
+        self, frame: pl.DataFrame, result: FileResult, replacement: _Replacement | None = None
+    ) -> None:
         self.frames.append(frame)
         self.results[result.file_name] = result
+        if replacement is not None:
+            self.replacing[result.file_name] = replacement
         self.rows += frame.height
         if self.rows >= FLUSH_ROWS:
             self.flush()
 
-    def flush(self) -> None:
+    def _refuse(self, batch: pl.DataFrame) -> pl.DataFrame:
+        """Run the extract's suite on the batch; drop the files an `error` expectation refuses."""
+        if self.checks is None or batch.height == 0:
+            return batch
+        refused = self.checks.check_batch(self.extract, batch)
+        if not refused:
+            return batch
+        for name, reason in refused.items():
+            result = self.results[name]
+            result.status = "refused"
+            result.rows_landed = 0
+            kept = ""
+            if name in self.replacing:
+                previous = self.replacing.pop(name)
+                kept = (
+                    f"; the {self.extract.name} rows for {previous.business_date} landed by load "
+                    f"{previous.previous_load_id} stay"
+                )
+            quarantined = (
+                f"; its {result.rows_quarantined} quarantined row(s) stay in ops.quarantine "
+                "for reference"
+                if result.rows_quarantined
+                else ""
+            )
+            result.message = "; ".join(
+                part for part in (reason + kept + quarantined, result.message) if part
+            )
+            if self.on_refused:
+                self.on_refused(result)
+        return batch.filter(~pl.col("_file_name").is_in(list(refused)))
+
+    def _replace_previous(self) -> None:
+        """Remove the rows (and quarantine) of the files this batch's corrections replace."""
+        for name, replacement in self.replacing.items():
+            removed = self.con.execute(
+                f"DELETE FROM {self.extract.table} WHERE _business_date = ?",
+                [replacement.business_date],
+            ).fetchall()[0][0]
+            self.con.execute(
+                "DELETE FROM ops.quarantine WHERE extract = ? AND business_date = ? "
+                "AND NOT (load_id = ? AND file_name = ?)",
+                [self.extract.name, replacement.business_date, self.load_id, name],
+            )
+            result = self.results[name]
+            note = (
+                f"replaces the {self.extract.name} file for {replacement.business_date} landed by "
+                f"load {replacement.previous_load_id} ({removed} rows of that date removed)"
+            )
+            result.message = "; ".join(part for part in (note, result.message) if part)
+        self.replacing = {}
+
+    def flush(self, *, unless_checks_pending: bool = False) -> None:
+        """Land the buffered rows. With `unless_checks_pending`, a small buffer waits while Great
+        Expectations is still being imported (a load's first seconds), rather than the load."""
         if not self.frames:
             return
-        key = list(self.extract.key)
-        batch = pl.concat(self.frames, how="vertical").with_row_index("__pos")
-        self.frames, self.rows = [], 0
-        if batch.height == 0:  # every row of these files was quarantined
+        if (
+            unless_checks_pending
+            and self.checks is not None
+            and not self.checks.ready()
+            and self.rows < FLUSH_ROWS
+        ):
             return
+        key = list(self.extract.key)
+        batch = self._refuse(pl.concat(self.frames, how="vertical"))
+        self.frames, self.rows = [], 0
+        self._replace_previous()
+        if batch.height == 0:  # every row of these files was quarantined (or refused)
+            return
+        batch = batch.with_row_index("__pos")
         # The same key twice in this batch (from two files): the later business date wins.
         repeated = batch.filter(pl.struct(key).is_duplicated())
         if repeated.height:
@@ -192,13 +288,17 @@ class Loader:
         *,
         encoding: str,
         hasher: KeyedHasher,
+        checks: CheckSession | None = None,
     ) -> None:
         self.con = con
         self.load_id = load_id
         self.encoding = encoding
         self.hasher = hasher
         self.timezone = bank_timezone()
-        self.writers = {name: _ExtractWriter(con, extract) for name, extract in EXTRACTS.items()}
+        self.writers = {
+            name: _ExtractWriter(con, extract, load_id, checks=checks, on_refused=self._refused)
+            for name, extract in EXTRACTS.items()
+        }
         # Files landed by this run, by (extract, business date): ops.loaded_files only gets them
         # at the end, and a second file for the same date in one inbox must replace the first.
         self.landed_now: dict[tuple[str, date], str] = {}
@@ -214,6 +314,11 @@ class Loader:
                 """
             ).fetchall()
         }
+
+    def _refused(self, result: FileResult) -> None:
+        # A file the checks refused landed nothing: a later file for its date replaces nothing.
+        if result.extract and result.business_date:
+            self.landed_now.pop((result.extract, result.business_date), None)
 
     def previous(self, extract: str, business_date: date) -> tuple[str, int] | None:
         if (extract, business_date) in self.landed_now:
@@ -248,20 +353,12 @@ class Loader:
         checked = validate(batch, extract, hasher=self.hasher, bank_timezone=self.timezone)
 
         notes = []
+        replacement = None
         if previous:
+            # The earlier rows of this date go when this file's batch lands (after its checks).
             self.writers[extract.name].flush()
-            removed = self.con.execute(
-                f"DELETE FROM {extract.table} WHERE _business_date = ?", [name.business_date]
-            ).fetchone()[0]  # type: ignore[index]
-            self.con.execute(
-                "DELETE FROM ops.quarantine WHERE extract = ? AND business_date = ?",
-                [extract.name, name.business_date],
-            )
             result.status = "replaced"
-            notes.append(
-                f"replaces the {extract.name} file for {name.business_date} landed by load "
-                f"{previous[1]} ({removed} rows of that date removed)"
-            )
+            replacement = _Replacement(name.business_date, previous[1])
         if extra:
             notes.append(
                 f"ignored column(s) not in the contract: {', '.join(extra)} "
@@ -291,7 +388,7 @@ class Loader:
             pl.lit(name.business_date).alias("_business_date"),
             pl.lit(self.load_id, dtype=pl.Int64).alias("_load_id"),
         )
-        self.writers[extract.name].add(clean, result)
+        self.writers[extract.name].add(clean, result, replacement)
         self.landed_now[identity] = result.sha256
         return result
 
@@ -307,7 +404,9 @@ def _plan(inbox: Path) -> list[tuple[Path, FileName | None, str | None]]:
         if path.name.startswith("."):
             continue  # hidden files (editor and OS leftovers) are not extracts
         if path.is_dir():
-            planned.append((path, None, f"{path.name}: is a folder; an inbox holds extract files only"))
+            planned.append(
+                (path, None, f"{path.name}: is a folder; an inbox holds extract files only")
+            )
             continue
         try:
             name = parse_file_name(path)
@@ -316,7 +415,11 @@ def _plan(inbox: Path) -> list[tuple[Path, FileName | None, str | None]]:
             continue
         if name.extract not in EXTRACTS:
             planned.append(
-                (path, None, f"{path.name}: unknown extract {name.extract!r}; known: {', '.join(EXTRACTS)}")
+                (
+                    path,
+                    None,
+                    f"{path.name}: unknown extract {name.extract!r}; known: {', '.join(EXTRACTS)}",
+                )
             )
             continue
         planned.append((path, name, None))
@@ -336,8 +439,14 @@ def load_inbox(
     db: Path,
     encoding: str = "utf-8",
     progress: Progress | None = None,
+    run_checks: bool = True,
 ) -> LoadSummary:
-    """Land every file of `inbox` into the warehouse at `db` and publish the result atomically."""
+    """Land every file of `inbox` into the warehouse at `db` and publish the result atomically.
+
+    With `run_checks` (the default) every batch and then the whole warehouse go through the
+    data-quality suites (`checks`); `ChecksFailed` means an `error` expectation on the warehouse
+    as a whole failed and nothing was published. Without, the run is recorded as skipped.
+    """
     inbox = Path(inbox)
     if not inbox.is_dir():
         raise NotADirectoryError(f"inbox {inbox} is not a folder")
@@ -347,15 +456,21 @@ def load_inbox(
     with exclusive_lock(db):
         interrupted = discard_stale_staging(db)
         if interrupted:
-            log.warning("a previous load of %s was interrupted; starting again from the published version", db)
+            log.warning(
+                "a previous load of %s was interrupted; starting again from the published version",
+                db,
+            )
         staging = prepare_staging(db)
         con = connect_writer(staging)
         try:
             ensure_schema(con)
-            load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM ops.load_runs").fetchone()[0]  # type: ignore[index]
+            load_id = con.execute(
+                "SELECT coalesce(max(load_id), 0) + 1 FROM ops.load_runs"
+            ).fetchone()[0]  # type: ignore[index]
             summary = LoadSummary(load_id, inbox, interrupted_load_discarded=interrupted)
             now = datetime.now(UTC)
-            loader = Loader(con, load_id, encoding=encoding, hasher=hasher)
+            session = CheckSession(con, kind="load", load_id=load_id) if run_checks else None
+            loader = Loader(con, load_id, encoding=encoding, hasher=hasher, checks=session)
             plan = _plan(inbox)
             seen: set[tuple[str, date]] = set()
             current_extract: str | None = None
@@ -363,11 +478,13 @@ def load_inbox(
                 if progress:
                     progress(path.name, index, len(plan))
                 if refusal is not None or name is None:
-                    summary.files.append(FileResult(path.name, None, None, "refused", refusal or ""))
+                    summary.files.append(
+                        FileResult(path.name, None, None, "refused", refusal or "")
+                    )
                     continue
                 if name.extract != current_extract and current_extract is not None:
                     # Files come extract by extract: land what is buffered before the next one.
-                    loader.writers[current_extract].flush()
+                    loader.writers[current_extract].flush(unless_checks_pending=True)
                 current_extract = name.extract
                 try:
                     summary.files.append(loader.land_file(path, name, seen))
@@ -378,11 +495,31 @@ def load_inbox(
             loader.finish()
             if progress:
                 progress("rebuilding marts", len(plan), len(plan))
-            summary.mart_seconds = marts.build(con)
+            summary.mart_seconds = marts.build(
+                con, changed=marts.changes_from_load(con, load_id, summary.files)
+            )
             _record(con, summary, now)
+            if session is None:
+                record_skipped(con, load_id, now)
+            else:
+                if progress:
+                    progress("checking data quality", len(plan), len(plan))
+                session.check_whole_warehouse(con)
+                blocking = session.blocking()
+                summary.dq = session.write(con)
+                if blocking:
+                    session.build_docs(dq_docs.docs_folder(db), summary.dq, published=False)
+                    raise ChecksFailed(
+                        f"load {load_id} not published: {len(blocking)} data-quality "
+                        f"expectation(s) of severity error failed on the warehouse as a whole\n"
+                        + describe_failures(blocking),
+                        summary.dq,
+                    )
             con.execute("CHECKPOINT")
             con.close()
             publish(db)
+            if session is not None and summary.dq is not None:
+                session.build_docs(dq_docs.docs_folder(db), summary.dq, published=True)
         except BaseException:
             con.close()
             discard_stale_staging(db)  # the staging copy and its write-ahead log
@@ -432,5 +569,9 @@ def _record(con: duckdb.DuckDBPyConnection, summary: LoadSummary, started_at: da
             "refused files" if summary.refused else "ok",
         ],
     )
-    version = con.execute("SELECT coalesce(max(version), 0) + 1 FROM ops.publications").fetchone()[0]  # type: ignore[index]
-    con.execute("INSERT INTO ops.publications VALUES (?, ?, ?)", [version, summary.load_id, finished])
+    version = con.execute("SELECT coalesce(max(version), 0) + 1 FROM ops.publications").fetchone()[
+        0
+    ]  # type: ignore[index]
+    con.execute(
+        "INSERT INTO ops.publications VALUES (?, ?, ?)", [version, summary.load_id, finished]
+    )

@@ -1,0 +1,316 @@
+"""The data each suite looks at, as frames Great Expectations can read.
+
+Great Expectations 1.x validates pandas (or Spark) DataFrames, not Polars, and its SQL
+datasource does not work against DuckDB. So:
+
+- a landed batch is first reduced to its witness rows (`witnesses`: per file, the rows that
+  decide each expectation), which go Polars -> Arrow -> pandas, only the columns the suite
+  reads, money as float (the checks are ranges; the warehouse keeps DECIMAL). GX on every row
+  cost about 1.3 µs per row, as much as a quarter of the load itself; the witnesses cost a
+  fraction of that and give the same verdict, and a failure's exact count and lines are then
+  taken from the whole batch (`offending`);
+- everything warehouse-wide is first reduced by DuckDB to a small frame (one row per file, per
+  calendar day, per month...), which Great Expectations then validates. A 5-million-row table
+  costs one SQL pass, not a pandas copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import polars as pl
+
+from checks.rules import FILE, Check, DatesPresent, FileMeasure, MartSuite
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+ACTIVE_FILE = "status IN ('landed', 'replaced')"
+
+
+def to_pandas(
+    frame: pl.DataFrame, columns: Iterable[str], *, categories: Iterable[str] = ()
+) -> pd.DataFrame:
+    """The named columns (those present) as a pandas frame indexed 0..n-1; `categories` (codes,
+    a handful of values each) as pandas categories, which GX compares and hashes as integers."""
+    categorical = {FILE, *categories}
+    exprs = []
+    for name in dict.fromkeys(columns):
+        if name not in frame.columns:
+            continue  # the expectation reports the missing column itself
+        dtype = frame.schema[name]
+        column = pl.col(name)
+        if isinstance(dtype, pl.Decimal):
+            column = column.cast(pl.Float64)
+        elif name in categorical and dtype == pl.String:
+            column = column.cast(pl.Categorical)
+        exprs.append(column)
+    if not exprs:  # a table-level expectation (row count) reads no column, but needs the rows
+        exprs = [pl.col(frame.columns[0])] if frame.columns else []
+    return frame.select(exprs).to_pandas()
+
+
+def witnesses(batch: pl.DataFrame, checks: Iterable[Check]) -> pl.DataFrame:
+    """The rows of a landed batch that decide every check, file by file.
+
+    Per file: the rows holding the smallest and the largest value of each column a range
+    reads, a row with a missing value for each column that must be present, one row per
+    distinct combination of the code columns, and every row whose key repeats. A check fails
+    on these rows exactly when it fails on the whole batch, so Great Expectations validates a
+    few hundred real rows (with their files and lines) instead of every row: its cost per row
+    is what made checking each landed row as dear as landing it.
+    """
+    rows = batch.with_row_index("__row")
+    per_file: list[pl.Expr] = []
+    codes: list[str] = []
+    keys: list[str] = []
+    for check in checks:
+        column = check.column
+        if column is not None and column not in batch.columns:
+            continue  # the expectation reports the missing column itself
+        if check.kind == "between" and column:
+            per_file.append(pl.col("__row").get(pl.col(column).arg_min()))
+            per_file.append(pl.col("__row").get(pl.col(column).arg_max()))
+        elif check.kind in ("not_null", "match_regex") and column:
+            per_file.append(pl.col("__row").filter(pl.col(column).is_null()).first())
+            if check.kind == "match_regex":
+                codes.append(column)
+        elif check.kind == "in_set" and column:
+            codes.append(column)
+        elif check.kind == "unique_together":
+            keys = [c for c in check.columns if c in batch.columns]
+    chosen = [rows.group_by(FILE).agg(pl.col("__row").first().alias("__first"))["__first"]]
+    if per_file:
+        found = rows.group_by(FILE).agg([e.alias(f"__w{i}") for i, e in enumerate(per_file)])
+        chosen += [found[f"__w{i}"] for i in range(len(per_file))]
+    if codes:
+        chosen.append(rows.unique(subset=[FILE, *codes], keep="first")["__row"])
+    if keys and rows.select(pl.struct(keys).n_unique()).item() < rows.height:
+        chosen.append(rows.filter(pl.struct(keys).is_duplicated())["__row"])
+    picked = pl.concat([c.cast(pl.UInt32) for c in chosen]).drop_nulls().unique().sort()
+    return batch[picked]
+
+
+def offending(check: Check) -> pl.Expr:
+    """True for the rows that break `check`: the exact count and lines behind a GX failure."""
+    column = pl.col(check.column) if check.column else None
+    if check.kind == "not_null" and column is not None:
+        return column.is_null()
+    if check.kind == "in_set" and column is not None:
+        return column.is_not_null() & ~column.is_in(list(check.value_set))
+    if check.kind == "between" and column is not None:
+        low = pl.lit(False)
+        if check.min_value is not None:
+            low = (column <= check.min_value) if check.strict_min else (column < check.min_value)
+        high = pl.lit(False) if check.max_value is None else column > check.max_value
+        return (low | high).fill_null(False)
+    if check.kind == "unique_together":
+        return pl.struct(list(check.columns)).is_duplicated()
+    if check.kind == "match_regex" and column is not None:
+        return column.is_not_null() & ~column.str.contains(check.regex or "")
+    raise ValueError(f"no row test for a {check.kind} check")
+
+
+def scope_sql(load_id: int | None, alias: str = "r") -> str:
+    """The raw rows a run looks at: this load's (during a load) or all (`collections check`)."""
+    return "TRUE" if load_id is None else f"{alias}._load_id = {int(load_id)}"
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> pl.DataFrame:
+    relation = con.sql(sql, params=list(params) or None)
+    assert relation is not None, "a frame comes from a SELECT"
+    return relation.pl()
+
+
+def volume_sql(extract: str, thresholds: Mapping[str, Any]) -> str:
+    """Each landed file's rows against the median of the trailing files of its kind of day.
+
+    Kinds of day: working day, non-working day (weekend or public holiday, with make-up working
+    days counted as working; raw.holidays), and, with `month_end_apart` (snapshots, whose month
+    end files hold every account), month end. One file per business date counts (the latest
+    load's). The ratio is judged once `min_history` earlier files of the same kind exist and
+    their median reaches `min_trailing_median` rows.
+    """
+    trailing = int(thresholds.get("trailing_files", 10))
+    min_history = int(thresholds.get("min_history", 3))
+    min_median = float(thresholds.get("min_trailing_median", 0))
+    month_end = "TRUE" if thresholds.get("month_end_apart") else "FALSE"
+    return f"""
+        WITH files AS (
+            SELECT file_name, load_id, business_date, rows_read
+            FROM ops.loaded_files
+            WHERE extract = '{extract}' AND {ACTIVE_FILE}
+            QUALIFY row_number() OVER (
+                PARTITION BY business_date ORDER BY load_id DESC, loaded_at DESC
+            ) = 1
+        ),
+
+        calendar AS (
+            SELECT date, any_value(kind) AS kind FROM raw.holidays GROUP BY date
+        ),
+
+        classified AS (
+            SELECT
+                f.*,
+                CASE
+                    WHEN {month_end} AND f.business_date = last_day(f.business_date)
+                        THEN 'month end'
+                    WHEN c.kind = 'makeup_workday' THEN 'working day'
+                    WHEN c.kind = 'holiday' OR dayofweek(f.business_date) IN (0, 6)
+                        THEN 'non-working day'
+                    ELSE 'working day'
+                END AS day_kind
+            FROM files AS f
+            LEFT JOIN calendar AS c ON c.date = f.business_date
+        ),
+
+        with_history AS (
+            SELECT
+                *,
+                median(rows_read) OVER history AS trailing_median,
+                count(*) OVER history AS history_files
+            FROM classified
+            WINDOW history AS (
+                PARTITION BY day_kind ORDER BY business_date
+                ROWS BETWEEN {trailing} PRECEDING AND 1 PRECEDING
+            )
+        )
+
+        SELECT
+            file_name,
+            load_id,
+            day_kind,
+            CAST(trailing_median AS DOUBLE) AS trailing_median,
+            CASE
+                WHEN history_files >= {min_history} AND trailing_median >= {min_median}
+                    AND trailing_median > 0
+                    THEN rows_read / trailing_median
+            END AS volume_ratio
+        FROM with_history
+    """
+
+
+def files_frame(
+    con: duckdb.DuckDBPyConnection,
+    extract: str,
+    measures: Sequence[tuple[FileMeasure, Mapping[str, Any]]],
+    volume: Mapping[str, Any] | None,
+    load_id: int | None,
+) -> pl.DataFrame:
+    """One row per landed file of the extract in scope, with a column per measure: the number
+    of offending rows (`<name>`), up to 20 of their lines (`<name>__lines`) and a short sample
+    (`<name>__sample`); plus `volume_ratio` when volume is checked."""
+    where = "" if load_id is None else f" AND load_id = {int(load_id)}"
+    frame = _frame(
+        con,
+        f"""
+        SELECT file_name, load_id, business_date, rows_read, rows_landed
+        FROM ops.loaded_files
+        WHERE extract = ? AND {ACTIVE_FILE}{where}
+        ORDER BY business_date, file_name, load_id
+        """,
+        [extract],
+    )
+    if frame.is_empty():
+        return frame
+    scope = scope_sql(load_id)
+    for measure, thresholds in measures:
+        found = _frame(con, measure.sql(thresholds, scope)).select(
+            "file_name",
+            "load_id",
+            pl.col("offending").cast(pl.Int64).alias(measure.name),
+            pl.col("lines").cast(pl.List(pl.Int64)).alias(f"{measure.name}__lines"),
+            pl.col("sample").cast(pl.List(pl.String)).alias(f"{measure.name}__sample"),
+        )
+        frame = frame.join(found, on=["file_name", "load_id"], how="left").with_columns(
+            pl.col(measure.name).fill_null(0)
+        )
+    if volume is not None:
+        ratios = _frame(con, volume_sql(extract, volume))
+        frame = frame.join(ratios, on=["file_name", "load_id"], how="left")
+    return frame
+
+
+def dates_frame(con: duckdb.DuckDBPyConnection, dates: DatesPresent) -> pl.DataFrame:
+    """One row per calendar day (or month end) between the extract's first and last business
+    dates, with the file that covers it (NULL: missing)."""
+    month_ends = (
+        "WHERE d.business_date = last_day(d.business_date)" if dates.month_ends_only else ""
+    )
+    return _frame(
+        con,
+        f"""
+        WITH landed AS (
+            SELECT business_date, min(file_name) AS file_name
+            FROM ops.loaded_files
+            WHERE extract = ? AND status IN ('landed', 'replaced', 'unchanged')
+            GROUP BY business_date
+        ),
+
+        span AS (
+            SELECT min(business_date) AS first_date, max(business_date) AS last_date FROM landed
+        ),
+
+        days AS (
+            SELECT CAST(unnest(generate_series(first_date, last_date, INTERVAL 1 DAY)) AS DATE)
+                AS business_date
+            FROM span
+        )
+
+        SELECT d.business_date, l.file_name
+        FROM days AS d
+        LEFT JOIN landed AS l ON l.business_date = d.business_date
+        {month_ends}
+        ORDER BY d.business_date
+        """,
+        [dates.extract],
+    )
+
+
+def invalid_contact_points_frame(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return _frame(
+        con,
+        """
+        SELECT contact_number_masked, account_id, wrong_number_outcomes, flagged_at,
+               attempts_after_flagged
+        FROM mart.invalid_contact_points
+        ORDER BY flagged_at DESC, account_id, contact_number_masked
+        """,
+    )
+
+
+def mart_frame(con: duckdb.DuckDBPyConnection, mart: MartSuite) -> pl.DataFrame:
+    return _frame(con, mart.sql)
+
+
+def other_mart_views(con: duckdb.DuckDBPyConnection, known: Iterable[str]) -> list[str]:
+    """Published relations in schema `mart` that have no suite of their own."""
+    names = [
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = 'mart' ORDER BY 1"
+        ).fetchall()
+    ]
+    skip = set(known)
+    return [name for name in names if name not in skip]
+
+
+def views_frame(con: duckdb.DuckDBPyConnection, views: Iterable[str]) -> pl.DataFrame:
+    """One row per view: `answers` 1 when it binds and runs (NULL, and the `error`, when not).
+
+    `LIMIT 0` proves the view's SQL still matches the tables under it without computing it: a
+    load has just built every view, and counting a large one would cost a full evaluation.
+    """
+    rows: list[tuple[str, int | None, str | None]] = []
+    for view in views:
+        try:
+            con.execute(f'SELECT * FROM mart."{view}" LIMIT 0').fetchall()
+            rows.append((view, 1, None))
+        except duckdb.Error as exc:
+            rows.append((view, None, str(exc).splitlines()[0]))
+    return pl.DataFrame(
+        rows, schema={"view": pl.String, "answers": pl.Int64, "error": pl.String}, orient="row"
+    )
