@@ -45,7 +45,9 @@ print(json.dumps({'rows': rows, 'seconds': time.perf_counter() - started}))
 """
 
 
-def step(name: str, command: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+def step(
+    name: str, command: list[str], env: dict[str, str], *, published: Path | None = None
+) -> tuple[float, int, str]:
     """Run one measured step in a fresh process; (seconds, peak RSS bytes, stdout).
 
     A small wrapper process runs the command and reports its children's ru_maxrss, so the peak
@@ -64,6 +66,15 @@ def step(name: str, command: list[str], env: dict[str, str]) -> tuple[float, int
     result = json.loads(done.stdout)
     if result["rc"] not in (0, 1):
         raise SystemExit(f"{name} failed ({result['rc']}):\n{result['err']}")
+    if published is not None and not published.exists():
+        # Exit 1 is also how an unexpected error ends: without a published warehouse the step
+        # measured a failure, not a load.
+        raise SystemExit(
+            f"{name} published nothing ({result['rc']}):\n{result['out'][-3000:]}\n{result['err']}"
+        )
+    print(
+        f"{name}: {result['seconds']:,.1f} s, peak RSS {result['rss'] / 2**30:.2f} GiB", flush=True
+    )
     return result["seconds"], result["rss"], result["out"]
 
 
@@ -119,12 +130,19 @@ def main() -> None:
 
     db = work / "warehouse.duckdb"
     load_seconds, load_rss, _ = step(
-        "load", [PYTHON, "-m", "warehouse.cli", "load", str(inbox), "--db", str(db)], env
+        "load",
+        [PYTHON, "-m", "warehouse.cli", "load", str(inbox), "--db", str(db)],
+        env,
+        published=db,
     )
     again_seconds, again_rss, _ = step(
-        "load again", [PYTHON, "-m", "warehouse.cli", "load", str(inbox), "--db", str(db)], env
+        "load again",
+        [PYTHON, "-m", "warehouse.cli", "load", str(inbox), "--db", str(db)],
+        env,
+        published=db,
     )
     unchecked_db = work / "unchecked" / "warehouse.duckdb"
+    unchecked_db.parent.mkdir()
     unchecked_seconds, unchecked_rss, _ = step(
         "load --no-checks",
         [
@@ -138,6 +156,7 @@ def main() -> None:
             "--no-checks",
         ],
         env,
+        published=unchecked_db,
     )
 
     sys.path.insert(0, str(ROOT))
