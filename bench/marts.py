@@ -1,11 +1,14 @@
 """Marts benchmark (not a test): the analytics marts on a large warehouse, against plain DuckDB.
 
     .venv/bin/python bench/marts.py [--db /tmp/benchout/work/warehouse.duckdb] [--keep]
+        [--publish /tmp/marts1m/warehouse.duckdb] [--memory-limit 6GB] [--rebuild-only]
 
 The warehouse given by --db (e.g. the 1,000,000 accounts x 24 months of `bench/load.py`) is
 copied to a temporary file first; the original is never written. Then, in one run:
 
-1. a full rebuild of every model of `sql/` (`marts.build` without changes): seconds per model;
+1. a full rebuild of every model of `sql/` (`marts.build` without changes): seconds per model,
+   every model printed; with --publish the rebuilt copy is then copied beside PATH and moved
+   over it atomically (`os.replace`), for benchmarking the dashboard on it;
 2. the latest month's migration matrix read from `mart.bucket_migration`, and the same matrix
    computed by a plain DuckDB self-join of `mart.account_month` (the baseline), with the ratio;
    the same for the whole history (the marts' build time against the self-join over all months);
@@ -121,6 +124,15 @@ def main() -> None:
     parser.add_argument("--db", type=Path, default=DEFAULT_DB)
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy")
     parser.add_argument(
+        "--publish", type=Path, help="after the full rebuild, publish a copy of it at PATH"
+    )
+    parser.add_argument(
+        "--memory-limit", default="6GB", help="DuckDB's memory_limit for the rebuild (6GB)"
+    )
+    parser.add_argument(
+        "--rebuild-only", action="store_true", help="stop after the full rebuild (and --publish)"
+    )
+    parser.add_argument(
         "--reuse",
         type=Path,
         help="a copy kept by an earlier run (--keep): skip the copy and the full rebuild",
@@ -143,7 +155,14 @@ def main() -> None:
         size = args.db.stat().st_size / 1e9
         print(f"copied {args.db} ({size:.1f} GB) in {time.perf_counter() - started:.1f} s")
     try:
-        run(db, work, rebuild=not args.reuse)
+        run(
+            db,
+            work,
+            rebuild=not args.reuse,
+            publish=args.publish,
+            memory_limit=args.memory_limit,
+            rebuild_only=args.rebuild_only,
+        )
     finally:
         if args.keep or args.reuse:
             print(f"\nkept {db}")
@@ -151,16 +170,37 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def run(db: Path, work: Path, *, rebuild: bool) -> None:
+def publish_copy(db: Path, target: Path) -> None:
+    """Copy `db` into a temporary file beside `target`, then move it over `target` atomically."""
+    started = time.perf_counter()
+    handle, temporary = tempfile.mkstemp(prefix=".warehouse-", suffix=".tmp", dir=target.parent)
+    os.close(handle)
+    try:
+        shutil.copy(db, temporary)
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    print(f"   published the rebuilt copy at {target} in {time.perf_counter() - started:.1f} s")
+
+
+def run(
+    db: Path,
+    work: Path,
+    *,
+    rebuild: bool,
+    publish: Path | None = None,
+    memory_limit: str = "6GB",
+    rebuild_only: bool = False,
+) -> None:
     # 1. Full rebuild.
-    con = connect_writer(db)
+    con = connect_writer(db, memory_limit=memory_limit)
     if rebuild:
         print("\n1. full rebuild of every model (* = issue 4's analytics), as each finishes:")
 
         def report(name: str, mode: str, seconds: float) -> None:
-            if seconds >= 0.05 or name in ANALYTICS:
-                mine = "*" if name in ANALYTICS else " "
-                print(f"   {mine} {name:<45} {seconds:8.2f} s", flush=True)
+            mine = "*" if name in ANALYTICS else " "
+            print(f"   {mine} {name:<45} {seconds:8.2f} s", flush=True)
 
         started = time.perf_counter()
         timings = marts.build(con, on_model=report)
@@ -178,6 +218,13 @@ def run(db: Path, work: Path, *, rebuild: bool) -> None:
     print(
         f"   every model: {full:.1f} s; issue 4's analytics: {mine:.1f} s (target for all <= 60 s)"
     )
+    if publish is not None:
+        con.close()
+        publish_copy(db, publish)
+        con = connect_writer(db, memory_limit=memory_limit)
+    if rebuild_only:
+        con.close()
+        return
 
     # 2. Latest-month migration against the plain self-join.
     from_month, to_month = con.execute(
