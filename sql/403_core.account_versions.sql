@@ -10,7 +10,8 @@
 -- Sources: raw.account_history (every accounts record the loader landed, one per account and
 --          business date) together with raw.accounts (the latest record per account): a
 --          warehouse loaded before the history existed has only the latest records, and is
---          judged by them as before. For one account and date the latest load's record wins.
+--          judged by them as before. For one account and date raw.accounts' record wins (the
+--          loader lands the same record in both), then the latest load's.
 CREATE OR REPLACE VIEW core.account_versions AS
 WITH history AS (
     SELECT
@@ -18,6 +19,7 @@ WITH history AS (
         _business_date AS business_date,
         do_not_contact,
         third_party_authorized,
+        1 AS source_rank,
         _load_id,
         _line_number
     FROM raw.account_history
@@ -29,6 +31,7 @@ latest AS (
         _business_date AS business_date,
         do_not_contact,
         third_party_authorized,
+        0 AS source_rank,
         _load_id,
         _line_number
     FROM raw.accounts
@@ -42,7 +45,7 @@ records AS (
         coalesce(third_party_authorized, false) AS third_party_authorized,
         row_number() OVER (
             PARTITION BY account_id, business_date
-            ORDER BY _load_id DESC, _line_number DESC
+            ORDER BY source_rank, _load_id DESC, _line_number DESC
         ) AS record_rank
     FROM (
         SELECT * FROM history
