@@ -7,8 +7,10 @@ The warehouse given by --db (e.g. the 1,000,000 accounts x 24 months of `bench/l
 copied to a temporary file first; the original is never written. Then, in one run:
 
 1. a full rebuild of every model of `sql/` (`marts.build` without changes): seconds per model,
-   every model printed; with --publish the rebuilt copy is then copied beside PATH and moved
-   over it atomically (`os.replace`), for benchmarking the dashboard on it;
+   every model printed; with --publish the copy is made in PATH's folder and, rebuilt, moved
+   over PATH atomically (`os.replace`, a rename: no second copy on a full disk), for
+   benchmarking the dashboard on it; steps 2-3 then read it there and step 4 loads into a
+   fresh copy of it;
 2. the latest month's migration matrix read from `mart.bucket_migration`, and the same matrix
    computed by a plain DuckDB self-join of `mart.account_month` (the baseline), with the ratio;
    the same for the whole history (the marts' build time against the self-join over all months);
@@ -160,7 +162,8 @@ def main() -> None:
                 f"no warehouse at {args.db}: make one with `collections generate --out DIR "
                 "--accounts 100000 --months 24` and `collections load DIR --db FILE`"
             )
-        work = Path(tempfile.mkdtemp(prefix="bench-marts-"))
+        parent = args.publish.parent if args.publish else None
+        work = Path(tempfile.mkdtemp(prefix="bench-marts-", dir=parent))
         db = work / "warehouse.duckdb"
         started = time.perf_counter()
         shutil.copy(args.db, db)
@@ -182,17 +185,10 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def publish_copy(db: Path, target: Path) -> None:
-    """Copy `db` into a temporary file beside `target`, then move it over `target` atomically."""
+def publish_rebuilt(db: Path, target: Path) -> None:
+    """Move the rebuilt `db` over `target` atomically (both in one folder: a rename)."""
     started = time.perf_counter()
-    handle, temporary = tempfile.mkstemp(prefix=".warehouse-", suffix=".tmp", dir=target.parent)
-    os.close(handle)
-    try:
-        shutil.copy(db, temporary)
-        os.replace(temporary, target)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    os.replace(db, target)
     print(f"   published the rebuilt copy at {target} in {time.perf_counter() - started:.1f} s")
 
 
@@ -237,8 +233,9 @@ def run(
     )
     if publish is not None:
         con.close()
-        publish_copy(db, publish)
-        con = connect_writer(db, memory_limit=memory_limit)
+        publish_rebuilt(db, publish)
+        db = publish
+        con = connect_reader(db)
     if rebuild_only:
         con.close()
         return
@@ -290,6 +287,12 @@ def run(
     inbox = work / "next_day"
     day = write_next_day(reader, inbox)
     reader.close()
+    if publish is not None:  # load into a copy, never into the published file
+        started = time.perf_counter()
+        shutil.copy(publish, work / "warehouse.duckdb")
+        db = work / "warehouse.duckdb"
+        copied = time.perf_counter() - started
+        print(f"\n   (copied the published warehouse for the load in {copied:.1f} s)")
     from warehouse.load import load_inbox
 
     started = time.perf_counter()

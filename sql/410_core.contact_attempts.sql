@@ -55,58 +55,56 @@ promises_by_attempt AS (
     GROUP BY attempt_id
 ),
 
--- Last-touch credit: each payment takes the latest attempt on its account that started at or
--- before it (ties: the greater attempt_id), if that attempt is at most `paid_within_days` x 24
--- hours older. Only attempts in that window can be the one, so each payment looks at the
--- attempts of its account on the few (UTC) days the window touches: an equality join on
--- (account, day), no sort of all attempts and payments together. Instants only, so this reads
--- raw.contacts (no local clock needed).
-attempt_days AS (
+-- Last-touch credit: attempts and payments of an account on one timeline; each payment takes
+-- the latest attempt before it (an attempt at the same instant counts as before). Instants
+-- only, so this reads raw.contacts (no local clock needed).
+touches AS (
     SELECT
         account_id,
+        started_at AS touched_at,
+        0 AS is_payment,
         attempt_id,
-        started_at,
-        CAST(floor(epoch(started_at) / 86400) AS BIGINT) AS utc_day
+        started_at AS attempt_started_at,
+        CAST(NULL AS DECIMAL(18, 2)) AS amount
     FROM raw.contacts
-),
-
-contacted_accounts AS (
-    SELECT DISTINCT account_id FROM raw.contacts
-),
-
-payment_days AS (
+    UNION ALL
     SELECT
-        pay.payment_id,
-        pay.account_id,
-        pay.paid_at,
-        pay.amount,
-        CAST(floor(epoch(pay.paid_at) / 86400) AS BIGINT) - back.days_back AS utc_day
-    FROM core.payments_net AS pay
-    INNER JOIN contacted_accounts AS ca ON pay.account_id = ca.account_id
-    CROSS JOIN params AS p
-    CROSS JOIN UNNEST(generate_series(0, p.paid_within_days)) AS back (days_back)
+        account_id,
+        paid_at AS touched_at,
+        1 AS is_payment,
+        CAST(NULL AS VARCHAR) AS attempt_id,
+        CAST(NULL AS TIMESTAMPTZ) AS attempt_started_at,
+        amount
+    FROM core.payments_net
 ),
 
 credited AS (
     SELECT
-        pd.payment_id,
-        max(pd.amount) AS amount,
-        max(struct_pack(started_at := ad.started_at, attempt_id := ad.attempt_id)) AS latest
-    FROM payment_days AS pd
-    INNER JOIN attempt_days AS ad ON pd.account_id = ad.account_id AND pd.utc_day = ad.utc_day
-    CROSS JOIN params AS p
-    WHERE
-        ad.started_at <= pd.paid_at
-        AND epoch(pd.paid_at) - epoch(ad.started_at) <= p.paid_within_days * 86400
-    GROUP BY pd.payment_id
+        is_payment,
+        touched_at,
+        amount,
+        last_value(attempt_id IGNORE NULLS) OVER timeline AS credited_attempt_id,
+        last_value(attempt_started_at IGNORE NULLS) OVER timeline AS credited_attempt_started_at
+    FROM touches
+    WINDOW timeline AS (
+        PARTITION BY account_id
+        ORDER BY touched_at, is_payment, attempt_id
+        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    )
 ),
 
 paid_after AS (
     SELECT
-        latest.attempt_id AS attempt_id,
-        sum(amount) AS amount_paid_within
-    FROM credited
-    GROUP BY latest.attempt_id
+        cr.credited_attempt_id AS attempt_id,
+        sum(cr.amount) AS amount_paid_within
+    FROM credited AS cr
+    CROSS JOIN params AS p
+    WHERE
+        cr.is_payment = 1
+        AND cr.credited_attempt_id IS NOT NULL
+        AND epoch(cr.touched_at) - epoch(cr.credited_attempt_started_at)
+        <= p.paid_within_days * 86400
+    GROUP BY cr.credited_attempt_id
 ),
 
 enriched AS (
