@@ -6,13 +6,11 @@
 -- Grain:   one row per payment that no reversal cancels.
 -- Dialect: `AT TIME ZONE`, see core.contacts_local.
 CREATE OR REPLACE VIEW core.payments_net AS
-WITH payments AS (
-    SELECT * FROM raw.payments
-),
-
-reversed AS (
+-- raw.payments is read twice rather than through one CTE, which DuckDB would hold in memory
+-- whole (every column of every payment) between the two reads.
+WITH reversed AS (
     SELECT DISTINCT reverses_payment_id AS payment_id
-    FROM payments
+    FROM raw.payments
     WHERE is_reversal AND reverses_payment_id IS NOT NULL
 )
 
@@ -23,7 +21,7 @@ SELECT
     CAST(p.paid_at AT TIME ZONE bank.timezone AS DATE) AS paid_date,
     p.amount,
     p.channel
-FROM payments AS p
+FROM raw.payments AS p
 CROSS JOIN settings.bank_timezone AS bank
 LEFT JOIN reversed AS r ON p.payment_id = r.payment_id
 WHERE NOT coalesce(p.is_reversal, false) AND r.payment_id IS NULL;

@@ -7,20 +7,51 @@
 --                          which also stands for the time before it (contacts older than any
 --                          record the warehouse holds are judged by the oldest one)
 --          in_force_until  the next record's business date (exclusive); NULL = still in force
--- Note:    the loader keeps the latest record per account (a later accounts file replaces the
---          row), so today there is one version per account; this view is ready for a history.
+-- Sources: raw.account_history (every accounts record the loader landed, one per account and
+--          business date) together with raw.accounts (the latest record per account): a
+--          warehouse loaded before the history existed has only the latest records, and is
+--          judged by them as before. For one account and date raw.accounts' record wins (the
+--          loader lands the same record in both), then the latest load's.
 CREATE OR REPLACE VIEW core.account_versions AS
-WITH records AS (
+WITH history AS (
     SELECT
         account_id,
         _business_date AS business_date,
+        do_not_contact,
+        third_party_authorized,
+        1 AS source_rank,
+        _load_id,
+        _line_number
+    FROM raw.account_history
+),
+
+latest AS (
+    SELECT
+        account_id,
+        _business_date AS business_date,
+        do_not_contact,
+        third_party_authorized,
+        0 AS source_rank,
+        _load_id,
+        _line_number
+    FROM raw.accounts
+),
+
+records AS (
+    SELECT
+        account_id,
+        business_date,
         coalesce(do_not_contact, false) AS do_not_contact,
         coalesce(third_party_authorized, false) AS third_party_authorized,
         row_number() OVER (
-            PARTITION BY account_id, _business_date
-            ORDER BY _load_id DESC, _line_number DESC
+            PARTITION BY account_id, business_date
+            ORDER BY source_rank, _load_id DESC, _line_number DESC
         ) AS record_rank
-    FROM raw.accounts
+    FROM (
+        SELECT * FROM history
+        UNION ALL
+        SELECT * FROM latest
+    ) AS both_sources
 ),
 
 versions AS (

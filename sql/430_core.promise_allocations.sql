@@ -81,18 +81,62 @@ arranged AS (
     FROM numbered
 ),
 
+-- The money each promise's windows hold. A payment counts from the arrangement's start to the
+-- promise's `paid_by`; only payments of those (bank) months can, so each promise looks at its
+-- account's payments month by month: an equality join on (account, month), not every payment
+-- of the account.
+payments AS (
+    SELECT
+        account_id,
+        paid_at,
+        paid_date,
+        amount,
+        year(paid_date) * 12 + month(paid_date) AS month_number
+    FROM core.payments_net
+),
+
+promise_months AS (
+    SELECT
+        a.grace_days,
+        a.promise_id,
+        a.account_id,
+        a.created_at,
+        a.arrangement_started_at,
+        a.paid_by,
+        m.month_number
+    FROM arranged AS a
+    CROSS JOIN settings.bank_timezone AS bank
+    CROSS JOIN
+        UNNEST(
+            generate_series(
+                year(CAST(a.arrangement_started_at AT TIME ZONE bank.timezone AS DATE)) * 12
+                + month(CAST(a.arrangement_started_at AT TIME ZONE bank.timezone AS DATE)),
+                year(a.paid_by) * 12 + month(a.paid_by)
+            )
+        ) AS m (month_number)
+),
+
+paid_by_month AS (
+    SELECT
+        pm.grace_days,
+        pm.promise_id,
+        sum(pay.amount) AS paid_since_arrangement_start,
+        sum(pay.amount) FILTER (WHERE pay.paid_at >= pm.created_at) AS paid_in_window
+    FROM promise_months AS pm
+    INNER JOIN payments AS pay
+        ON pm.account_id = pay.account_id AND pm.month_number = pay.month_number
+    WHERE pay.paid_at >= pm.arrangement_started_at AND pay.paid_date <= pm.paid_by
+    GROUP BY pm.grace_days, pm.promise_id
+),
+
 paid AS (
     SELECT
         a.grace_days,
         a.promise_id,
-        coalesce(sum(pay.amount), 0) AS paid_since_arrangement_start,
-        coalesce(sum(pay.amount) FILTER (WHERE pay.paid_at >= a.created_at), 0) AS paid_in_window
+        coalesce(p.paid_since_arrangement_start, 0) AS paid_since_arrangement_start,
+        coalesce(p.paid_in_window, 0) AS paid_in_window
     FROM arranged AS a
-    LEFT JOIN core.payments_net AS pay
-        ON a.account_id = pay.account_id
-        AND pay.paid_at >= a.arrangement_started_at
-        AND pay.paid_date <= a.paid_by
-    GROUP BY a.grace_days, a.promise_id
+    LEFT JOIN paid_by_month AS p ON a.grace_days = p.grace_days AND a.promise_id = p.promise_id
 ),
 
 cumulated AS (

@@ -31,33 +31,10 @@
 --   third_party         a third party was reached or aimed at (party third_party, or a relation
 --                       recorded) while the customer had not authorised third-party contact
 CREATE OR REPLACE TABLE mart.compliance_breaches AS
-WITH attempts AS (
-    SELECT
-        attempt_id,
-        account_id,
-        channel,
-        started_at,
-        local_time,
-        local_date,
-        local_clock,
-        day_type,
-        day_note,
-        debtor_timezone,
-        contact_number_hash,
-        contact_number_masked,
-        party,
-        third_party_relation,
-        is_connect,
-        is_conversation,
-        is_third_party,
-        do_not_contact,
-        third_party_authorized,
-        account_record_date
-    FROM core.contact_attempts
-),
-
+-- Every check reads core.contact_attempts itself (a table: only the columns it needs), not a
+-- shared CTE that would hold every attempt's columns at once.
 -- The rules in force, with the channels each binds and the debtors its rule set covers.
-rules AS (
+WITH rules AS (
     SELECT
         r.rule_set,
         r.rule,
@@ -125,7 +102,7 @@ window_breaches AS (
         a.channel || ' at ' || strftime(a.local_time, '%a %Y-%m-%d %H:%M:%S')
         || ' local time (' || a.debtor_timezone || '), a ' || replace(a.day_type, '_', '-')
         || ' day; permitted ' || r.permitted AS detail
-    FROM attempts AS a
+    FROM core.contact_attempts AS a
     INNER JOIN window_rules AS r
         ON a.channel = r.channel
         AND a.day_type = r.day_type
@@ -147,7 +124,7 @@ non_working_day_breaches AS (
         a.channel || ' on ' || strftime(a.local_time, '%a %Y-%m-%d') || ' at '
         || strftime(a.local_time, '%H:%M:%S') || ' local time (' || a.debtor_timezone || '), '
         || coalesce(a.day_note, 'a non-working day') AS detail
-    FROM attempts AS a
+    FROM core.contact_attempts AS a
     INNER JOIN rules AS r
         ON a.channel = r.channel
         AND (r.applies_to_timezones IS NULL OR a.debtor_timezone LIKE r.applies_to_timezones)
@@ -157,6 +134,31 @@ non_working_day_breaches AS (
 -- Number caps. Only numbers that can break the cap are numbered: more than `max_attempts`
 -- within `period_days` days needs, on some day, at least (max_attempts + 1) / period_days of
 -- them (a cheap filter that keeps the window functions below small).
+number_days AS (
+    SELECT
+        c.rule_set,
+        c.rule,
+        a.contact_number_hash,
+        a.local_date,
+        max(c.max_attempts) AS max_attempts,
+        max(c.period_days) AS period_days,
+        count(*) AS attempts_that_day
+    FROM core.contact_attempts AS a
+    INNER JOIN caps AS c
+        ON a.channel = c.channel
+        AND (c.applies_to_timezones IS NULL OR a.debtor_timezone LIKE c.applies_to_timezones)
+    WHERE c.check_kind = 'number_cap' AND a.contact_number_hash IS NOT NULL
+    GROUP BY c.rule_set, c.rule, a.contact_number_hash, a.local_date
+),
+
+busy_numbers AS (
+    SELECT DISTINCT rule_set, rule, contact_number_hash
+    FROM number_days
+    WHERE attempts_that_day * period_days > max_attempts
+),
+
+-- The attempts to busy numbers only (read from the table again rather than kept from above:
+-- every attempt's row would be held in memory between the two steps).
 number_attempts_all AS (
     SELECT
         a.attempt_id,
@@ -170,27 +172,15 @@ number_attempts_all AS (
         a.is_connect,
         c.max_attempts,
         c.period_days
-    FROM attempts AS a
+    FROM core.contact_attempts AS a
     INNER JOIN caps AS c
         ON a.channel = c.channel
         AND (c.applies_to_timezones IS NULL OR a.debtor_timezone LIKE c.applies_to_timezones)
+    INNER JOIN busy_numbers AS b
+        ON c.rule_set = b.rule_set
+        AND c.rule = b.rule
+        AND a.contact_number_hash = b.contact_number_hash
     WHERE c.check_kind = 'number_cap' AND a.contact_number_hash IS NOT NULL
-),
-
-busy_numbers AS (
-    SELECT DISTINCT rule_set, rule, contact_number_hash
-    FROM (
-        SELECT
-            rule_set,
-            rule,
-            contact_number_hash,
-            max(max_attempts) AS max_attempts,
-            max(period_days) AS period_days,
-            count(*) AS attempts_that_day
-        FROM number_attempts_all
-        GROUP BY rule_set, rule, contact_number_hash, local_date
-    ) AS days
-    WHERE attempts_that_day * period_days > max_attempts
 ),
 
 -- Runs of attempts to one number since it last answered, numbered in order.
@@ -206,10 +196,6 @@ number_attempts AS (
             0
         ) AS answered_before
     FROM number_attempts_all AS n
-    INNER JOIN busy_numbers AS b
-        ON n.rule_set = b.rule_set
-        AND n.rule = b.rule
-        AND n.contact_number_hash = b.contact_number_hash
 ),
 
 number_runs AS (
@@ -258,7 +244,7 @@ debtor_calls_all AS (
         a.local_date,
         c.max_attempts,
         c.period_days
-    FROM attempts AS a
+    FROM core.contact_attempts AS a
     INNER JOIN caps AS c
         ON a.channel = c.channel
         AND (c.applies_to_timezones IS NULL OR a.debtor_timezone LIKE c.applies_to_timezones)
@@ -334,7 +320,7 @@ since_conversation AS (
             OVER earlier AS conversation_attempt_id,
         last_value(CASE WHEN a.is_conversation THEN a.local_date END IGNORE NULLS)
             OVER earlier AS conversation_date
-    FROM attempts AS a
+    FROM core.contact_attempts AS a
     INNER JOIN conversation_rules AS r
         ON r.applies_to_timezones IS NULL OR a.debtor_timezone LIKE r.applies_to_timezones
     WINDOW earlier AS (
@@ -373,7 +359,7 @@ do_not_contact_breaches AS (
         || ' local time to a do-not-contact account (accounts record of '
         || coalesce(strftime(a.account_record_date, '%Y-%m-%d'), 'unknown date') || ')'
             AS detail
-    FROM attempts AS a
+    FROM core.contact_attempts AS a
     INNER JOIN rules AS r
         ON a.channel = r.channel
         AND (r.applies_to_timezones IS NULL OR a.debtor_timezone LIKE r.applies_to_timezones)
@@ -389,7 +375,7 @@ third_party_breaches AS (
         || CASE WHEN a.party = 'third_party' THEN 'reached' ELSE 'aimed at' END
         || ' a third party (' || coalesce(a.third_party_relation, 'relation not recorded')
         || ') without the customer''s authorisation' AS detail
-    FROM attempts AS a
+    FROM core.contact_attempts AS a
     INNER JOIN rules AS r
         ON a.channel = r.channel
         AND (r.applies_to_timezones IS NULL OR a.debtor_timezone LIKE r.applies_to_timezones)

@@ -80,6 +80,22 @@ def raw_table_ddl(extract: Extract) -> str:
     return f"CREATE TABLE IF NOT EXISTS {extract.table} (\n    {body}\n);"
 
 
+def history_table_ddl(extract: Extract) -> str:
+    """The history table of an extract that keeps only its latest record (`Extract.history`)."""
+    if extract.history is None:
+        raise ValueError(f"extract {extract.name!r} keeps no history")
+    columns = [*extract.history_columns(), *LINEAGE_COLUMNS]
+    body = ",\n    ".join(f"{name} {sql_type}" for name, sql_type, _ in columns)
+    return f"CREATE TABLE IF NOT EXISTS {extract.history.table} (\n    {body}\n);"
+
+
+def raw_tables() -> tuple[str, ...]:
+    """Every table the loaders land rows in: one per extract, and the extracts' histories."""
+    tables = [extract.table for extract in EXTRACTS.values()]
+    tables += [e.history.table for e in EXTRACTS.values() if e.history is not None]
+    return tuple(tables)
+
+
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -92,8 +108,21 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"COMMENT ON TABLE {extract.table} IS {_quote(extract.grain)}")
         for name, _, description in [*extract.stored_columns(), *LINEAGE_COLUMNS]:
             con.execute(f"COMMENT ON COLUMN {extract.table}.{name} IS {_quote(description)}")
+        if extract.history is not None:
+            ensure_history(con, extract)
     for table, description in OPS_COMMENTS.items():
         con.execute(f"COMMENT ON TABLE {table} IS {_quote(description)}")
+
+
+def ensure_history(con: duckdb.DuckDBPyConnection, extract: Extract) -> None:
+    """Create an extract's history table (idempotent). A warehouse loaded before the table
+    existed gets it empty; the views that read it fall back to the raw table's latest records."""
+    assert extract.history is not None
+    con.execute(history_table_ddl(extract))
+    table = extract.history.table
+    con.execute(f"COMMENT ON TABLE {table} IS {_quote(extract.history.grain)}")
+    for name, _, description in [*extract.history_columns(), *LINEAGE_COLUMNS]:
+        con.execute(f"COMMENT ON COLUMN {table}.{name} IS {_quote(description)}")
 
 
 def connect_writer(path: Path, *, memory_limit: str = "2GB") -> duckdb.DuckDBPyConnection:

@@ -43,6 +43,7 @@ from warehouse.loaders.reading import (
     parse_file_name,
     read_extract_file,
 )
+from warehouse.loaders.schema import LINEAGE_COLUMNS
 from warehouse.loaders.validation import validate
 from warehouse.masking import KeyedHasher
 from warehouse.publish import (
@@ -192,6 +193,11 @@ class _ExtractWriter:
                 f"DELETE FROM {self.extract.table} WHERE _business_date = ?",
                 [replacement.business_date],
             ).fetchall()[0][0]
+            if self.extract.history is not None:
+                self.con.execute(
+                    f"DELETE FROM {self.extract.history.table} WHERE _business_date = ?",
+                    [replacement.business_date],
+                )
             self.con.execute(
                 "DELETE FROM ops.quarantine WHERE extract = ? AND business_date = ? "
                 "AND NOT (load_id = ? AND file_name = ?)",
@@ -204,6 +210,24 @@ class _ExtractWriter:
             )
             result.message = "; ".join(part for part in (note, result.message) if part)
         self.replacing = {}
+
+    def _keep_history(self, batch: pl.DataFrame) -> None:
+        """Append every landed record to the extract's history (`Extract.history`), before the
+        raw table keeps only the latest one per key. A corrected file's date was emptied by
+        `_replace_previous`; an unchanged file never gets here, so a reload changes nothing."""
+        history = self.extract.history
+        if history is None:
+            return
+        columns = [name for name, _, _ in self.extract.history_columns()]
+        columns += [name for name, _, _ in LINEAGE_COLUMNS]
+        rows = batch.select(columns).unique(
+            subset=[*self.extract.key, "_business_date"], keep="last", maintain_order=True
+        )
+        self.con.register("__history", rows.to_arrow())
+        try:
+            self.con.execute(f"INSERT INTO {history.table} BY NAME SELECT * FROM __history")
+        finally:
+            self.con.unregister("__history")
 
     def flush(self, *, unless_checks_pending: bool = False) -> None:
         """Land the buffered rows. With `unless_checks_pending`, a small buffer waits while Great
@@ -223,6 +247,7 @@ class _ExtractWriter:
         self._replace_previous()
         if batch.height == 0:  # every row of these files was quarantined (or refused)
             return
+        self._keep_history(batch)
         batch = batch.with_row_index("__pos")
         # The same key twice in this batch (from two files): the later business date wins.
         repeated = batch.filter(pl.struct(key).is_duplicated())

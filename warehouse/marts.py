@@ -42,6 +42,7 @@ import sqlglot
 from sqlglot import exp
 
 from warehouse.config import SQL_DIR
+from warehouse.db import ensure_history, raw_tables
 from warehouse.loaders import EXTRACTS
 
 SQL_FILE = re.compile(r"^(?P<order>\d{3})_(?P<object>[a-z_]+\.[a-z_0-9]+)\.sql$")
@@ -68,7 +69,7 @@ COMMENT = re.compile(r"--[^\n]*")
 FIRST_MONTH = date(1900, 1, 1)
 LAST_MONTH = date(2999, 12, 1)
 
-RAW_TABLES = tuple(extract.table for extract in EXTRACTS.values())
+RAW_TABLES = raw_tables()
 
 BUILDS_DDL = """
 CREATE TABLE IF NOT EXISTS ops.mart_builds (
@@ -236,6 +237,9 @@ def changes_from_load(
             dated.add(table)
         else:
             note(table, FIRST_MONTH)
+        history = EXTRACTS[result.extract].history
+        if history is not None:
+            note(history.table, FIRST_MONTH)
     # An instant's month is the bank's (settings.bank_timezone); before that setting exists (the
     # first load rebuilds everything anyway) a day's margin covers any zone.
     has_zone = bool(
@@ -332,6 +336,9 @@ def build(
     it is done (for progress).
     """
     con.execute(BUILDS_DDL)
+    for extract in EXTRACTS.values():  # a warehouse loaded before the histories existed
+        if extract.history is not None:
+            ensure_history(con, extract)
     previous = {
         name: fingerprint
         for name, fingerprint in con.execute(

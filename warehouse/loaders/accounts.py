@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from warehouse.loaders.schema import Column, Extract, Kind
+from warehouse.loaders.schema import Column, Extract, History, Kind
 
 EMPLOYMENT_TYPES = ("salaried", "self_employed", "unemployed", "retired", "student", "other")
 
@@ -34,5 +34,16 @@ SCHEMA = Extract(
             default=False,
         ),
         Column("timezone", Kind.TIMEZONE, "debtor's IANA time zone (empty = the bank's)"),
+    ),
+    # raw.accounts keeps the latest record; compliance judges a contact by the flags in force on
+    # its date, so every record's flags are kept too (the accounts extract has no status: an
+    # account's status is in its snapshots, which are dated already).
+    history=History(
+        table="raw.account_history",
+        grain=(
+            "one row per account per accounts file (business date): the compliance-relevant "
+            "flags as that record stated them; a corrected file replaces its date's rows"
+        ),
+        columns=("do_not_contact", "third_party_authorized", "timezone"),
     ),
 )

@@ -88,6 +88,19 @@ class Column:
 
 
 @dataclass(frozen=True)
+class History:
+    """Every record of an extract whose raw table keeps only the latest one per key, reduced to
+    the columns whose past values matter (`raw.<table>`): one row per key per business date.
+
+    The raw table answers "what is true now"; the history answers "what was true on a day" (a
+    contact is judged by the account's flags in force on its date, not by today's)."""
+
+    table: str  # raw.<name>
+    grain: str
+    columns: tuple[str, ...]  # the extract's columns kept (besides its key)
+
+
+@dataclass(frozen=True)
 class Extract:
     """One card-system extract: its file stem, grain, and columns (keys in bold in CONTRACT.md)."""
 
@@ -98,6 +111,7 @@ class Extract:
     # Key columns whose value is a date: a replacement only needs to look at that date range.
     date_key: str | None = None
     extra_rules: tuple[RowRule, ...] = field(default_factory=tuple)
+    history: History | None = None
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -121,6 +135,18 @@ class Extract:
         out: list[tuple[str, str, str]] = []
         for column in self.columns:
             out.extend(column.stored_columns())
+        return out
+
+    def history_columns(self) -> list[tuple[str, str, str]]:
+        """(name, DuckDB type, description) of the history table's columns before the lineage:
+        the key, then the kept columns, as the raw table stores them."""
+        if self.history is None:
+            return []
+        kept = set(self.key) | set(self.history.columns)
+        out: list[tuple[str, str, str]] = []
+        for column in self.columns:
+            if column.name in kept:
+                out.extend(column.stored_columns())
         return out
 
 
