@@ -340,6 +340,31 @@ def run_query(path: Path, sql: str, *, limits: Limits = Limits()) -> QueryResult
     return QueryResult(frame, truncated, limits.max_rows, time.perf_counter() - started)
 
 
+def run_as(
+    user: Any, path: Path, sql: str, *, store: Any = None, limits: Limits = Limits()
+) -> QueryResult:
+    """`run_query` for a user whose role may use the workbench (warehouse.access), refused
+    otherwise; with an app store (warehouse.app_store.AppStore) every query, refusal and
+    failure is written to the audit trail."""
+    from warehouse import access
+
+    if store is not None:
+        store.authorise(user, "workbench.query", sql[:200])
+    else:
+        access.require(user, "workbench.query")
+    try:
+        result = run_query(path, sql, limits=limits)
+    except (QueryRefused, QueryTimedOut, QueryFailed) as exc:
+        if store is not None:
+            store.audit(user, "workbench.query", allowed=isinstance(exc, QueryFailed),
+                        detail=f"{type(exc).__name__}: {exc}; {sql[:200]}")  # fmt: skip
+        raise
+    if store is not None:
+        store.audit(user, "workbench.query", allowed=True,
+                    detail=f"{result.frame.height} rows; {sql[:200]}")  # fmt: skip
+    return result
+
+
 # --- Export -------------------------------------------------------------------------------------
 
 
