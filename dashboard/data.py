@@ -94,19 +94,39 @@ class Filters:
     products: tuple[str, ...] = ()
     branches: tuple[str, ...] = ()
     risk_grades: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+
+    def chosen(self) -> dict[str, tuple[str, ...]]:
+        """Each filterable column and the values chosen for it (empty = all)."""
+        return {
+            "product": self.products,
+            "branch": self.branches,
+            "risk_grade": self.risk_grades,
+            "team": self.teams,
+        }
+
+    def ignored_by(self, columns: Sequence[str]) -> list[str]:
+        """The filters in use that a relation with only `columns` cannot apply (page says so)."""
+        return [
+            column for column, values in self.chosen().items() if values and column not in columns
+        ]
 
     def widened_to(self, start: date) -> Filters:
         return dataclasses.replace(self, start=min(start, self.start))
 
-    def where(self) -> tuple[str, list[Any]]:
-        """A WHERE clause over month/product/branch/risk_grade, with its parameters."""
-        clauses = ["month BETWEEN ? AND ?"]
+    def where(
+        self,
+        columns: Sequence[str] = ("product", "branch", "risk_grade"),
+        *,
+        month: str = "month",
+    ) -> tuple[str, list[Any]]:
+        """A WHERE clause over the month range and those of `columns` the relation has, with its
+        parameters. Portfolio marts carry product/branch/risk_grade; agent marts carry team."""
+        clauses = [f"{month} BETWEEN ? AND ?"]
         params: list[Any] = [self.start, self.end]
-        for column, chosen in (
-            ("product", self.products),
-            ("branch", self.branches),
-            ("risk_grade", self.risk_grades),
-        ):
+        every = self.chosen()
+        for column in columns:
+            chosen = every[column]
             if not chosen:
                 continue
             named = [value for value in chosen if value != NOT_GIVEN]
@@ -124,6 +144,7 @@ class SegmentOptions(NamedTuple):
     products: list[str]
     branches: list[str]
     risk_grades: list[str]
+    teams: list[str] = []
 
 
 # --- Portfolio ----------------------------------------------------------------------------------
@@ -158,8 +179,15 @@ def segment_options(version: WarehouseVersion) -> SegmentOptions:
         ORDER BY g.severity NULLS LAST, m.risk_grade NULLS LAST
         """,
     )
+    # Teams come from the agents extract (one row per agent: a later file replaces it).
+    teams = _query(
+        version, "SELECT DISTINCT team FROM raw.agents WHERE team IS NOT NULL ORDER BY team"
+    )
     return SegmentOptions(
-        _labels(products, "product"), _labels(branches, "branch"), _labels(grades, "risk_grade")
+        _labels(products, "product"),
+        _labels(branches, "branch"),
+        _labels(grades, "risk_grade"),
+        teams["team"].to_list(),
     )
 
 

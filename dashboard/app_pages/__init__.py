@@ -16,6 +16,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard import format as fmt
+from dashboard.i18n import t
 from warehouse.config import bank_timezone
 
 VERSION_KEY = "warehouse_version"
@@ -59,13 +60,14 @@ def write_to_url(key: str, value: object, default: object) -> None:
 
 
 def url_segmented(label: str, choices: dict[str, str], *, key: str, default: str) -> str:
-    """A segmented control whose choice is part of the link (`?key=choice`)."""
+    """A segmented control whose choice is part of the link (`?key=choice`); `choices` maps
+    each choice to the catalogue key of its label."""
     seed_from_url(key, list(choices))
     choice = st.segmented_control(
         label,
         list(choices),
         default=default,
-        format_func=choices.__getitem__,
+        format_func=lambda chosen: t(choices[chosen]),
         key=key,
         required=True,
         persist_state="session",
@@ -80,10 +82,14 @@ def provenance_caption(version: data.WarehouseVersion) -> None:
     """Which publication the numbers on this page reflect."""
     published = data.publication(version)
     if published is None:
-        st.caption(f"Warehouse `{version.path}` (no publication recorded)")
+        st.caption(t("common.no_publication", path=version.path))
         return
     st.caption(
-        f"Published version {published.version} · load {published.load_id} · "
-        f"published {fmt.timestamp(published.published_at, bank_timezone())} · "
-        f"`{version.path}`"
+        t(
+            "common.provenance",
+            version=published.version,
+            load=published.load_id,
+            at=fmt.timestamp(published.published_at, bank_timezone()),
+            path=version.path,
+        )
     )
