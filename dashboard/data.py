@@ -65,12 +65,14 @@ def _connection(version: WarehouseVersion) -> duckdb.DuckDBPyConnection:
     return connect_reader(Path(version.path))
 
 
-def _query(version: WarehouseVersion, sql: str, params: Sequence[Any] = ()) -> pl.DataFrame:
+def _query(
+    version: WarehouseVersion, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+) -> pl.DataFrame:
     """Run one SELECT on a cursor of its own (connections are not shared across threads)."""
     cursor = _connection(version).cursor()
     try:
         cursor.execute(f"USE {CATALOG}")
-        relation = cursor.sql(sql, params=list(params))
+        relation = cursor.sql(sql, params=params if isinstance(params, dict) else list(params))
         assert relation is not None, "a dashboard query is a SELECT"
         frame = relation.pl()
     finally:
@@ -119,10 +121,12 @@ class Filters:
         columns: Sequence[str] = ("product", "branch", "risk_grade"),
         *,
         month: str = "month",
+        alias: str = "",
     ) -> tuple[str, list[Any]]:
         """A WHERE clause over the month range and those of `columns` the relation has, with its
         parameters. Portfolio marts carry product/branch/risk_grade; agent marts carry team."""
-        clauses = [f"{month} BETWEEN ? AND ?"]
+        prefix = f"{alias}." if alias else ""
+        clauses = [f"{prefix}{month} BETWEEN ? AND ?"]
         params: list[Any] = [self.start, self.end]
         every = self.chosen()
         for column in columns:
@@ -132,10 +136,10 @@ class Filters:
             named = [value for value in chosen if value != NOT_GIVEN]
             alternatives = []
             if named:
-                alternatives.append(f"{column} IN ({', '.join('?' for _ in named)})")
+                alternatives.append(f"{prefix}{column} IN ({', '.join('?' for _ in named)})")
                 params.extend(named)
             if NOT_GIVEN in chosen:
-                alternatives.append(f"{column} IS NULL")
+                alternatives.append(f"{prefix}{column} IS NULL")
             clauses.append("(" + " OR ".join(alternatives) + ")")
         return " AND ".join(clauses), params
 
