@@ -8,6 +8,10 @@ so a view reproduces itself when the link is shared; without `from`/`to` the ran
 the first month to the latest, and follows new months as they are published. The language
 switch (中文 / English, `?lang=zh`) sits above the filters; every text goes through
 `dashboard.i18n.t`.
+
+Who is signed in (`dashboard.session`) decides which pages the navigation offers
+(`warehouse.access`); the sidebar says who that is and which settings version the published
+numbers reflect (ops.settings_version), on every page.
 """
 
 from __future__ import annotations
@@ -22,10 +26,11 @@ if str(ROOT) not in sys.path:  # `streamlit run` from a checkout that is not pip
 
 import streamlit as st  # noqa: E402
 
-from dashboard import data  # noqa: E402
+from dashboard import act_data, data, session  # noqa: E402
 from dashboard import format as fmt  # noqa: E402
 from dashboard.app_pages import FILTERS_KEY, VERSION_KEY  # noqa: E402
 from dashboard.i18n import language_switch, t  # noqa: E402
+from warehouse import access  # noqa: E402
 from warehouse.config import warehouse_path  # noqa: E402
 
 MONTHS_KEY = "f_months"
@@ -180,14 +185,45 @@ loads = _page("app_pages/loads.py", "loads", ":material/upload_file:", "loads")
 data_quality = _page(
     "app_pages/data_quality.py", "data_quality", ":material/fact_check:", "data-quality"
 )
-PAGES_WITH_FILTERS = (portfolio, migration, contacts, promises, compliance)
-
-page = st.navigation(
-    {
-        t("nav.collections"): [portfolio, migration, contacts, promises, compliance, accounts],
-        t("nav.operations"): [loads, data_quality],
-    }
+strategy = _page("app_pages/strategy.py", "strategy", ":material/tune:", "strategy")
+work_queue = _page("app_pages/work_queue.py", "work_queue", ":material/checklist:", "work-queue")
+champion_challenger = _page(
+    "app_pages/champion_challenger.py", "champion_challenger", ":material/science:", "experiments"
 )
+sql_workbench = _page(
+    "app_pages/sql_workbench.py", "sql_workbench", ":material/terminal:", "sql"
+)
+PAGES_WITH_FILTERS = (portfolio, migration, contacts, promises, compliance)
+PAGE_KEYS = {  # page -> its name in warehouse.access (who may see it)
+    id(page): key
+    for page, key in (
+        (portfolio, "portfolio"), (migration, "migration"), (contacts, "contacts"),
+        (promises, "promises"), (compliance, "compliance"), (accounts, "accounts"),
+        (loads, "loads"), (data_quality, "data_quality"), (strategy, "strategy"),
+        (work_queue, "work_queue"), (champion_challenger, "champion_challenger"),
+        (sql_workbench, "sql_workbench"),
+    )
+}  # fmt: skip
+
+user = session.sign_in()
+if user is None:
+    session.login_page()
+    st.stop()
+session.user_badge(user)
+
+
+def _visible(pages: list[st.Page]) -> list[st.Page]:
+    return [p for p in pages if access.can_see(user, PAGE_KEYS[id(p)])]
+
+
+sections = {
+    t("nav.collections"): _visible(
+        [portfolio, migration, contacts, promises, compliance, accounts]
+    ),
+    t("nav.act"): _visible([strategy, work_queue, champion_challenger, sql_workbench]),
+    t("nav.operations"): _visible([loads, data_quality]),
+}
+page = st.navigation({name: pages for name, pages in sections.items() if pages})
 
 version = data.warehouse_version()
 if version is None:
@@ -195,6 +231,15 @@ if version is None:
     st.stop()
 
 st.session_state[VERSION_KEY] = version
+published_settings = act_data.published_settings_version(version)
+saved_settings = session.store().in_force()
+st.sidebar.caption(
+    t("sv.caption_version", version=published_settings)
+    if published_settings is not None
+    else t("sv.caption_as_loaded")
+)
+if saved_settings is not None and saved_settings.version != (published_settings or 1):
+    st.sidebar.caption(t("sv.caption_pending", version=saved_settings.version))
 if any(page is filtered for filtered in PAGES_WITH_FILTERS):
     st.session_state[FILTERS_KEY] = sidebar_filters(version)
 else:

@@ -21,17 +21,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ROLES = ("manager", "compliance", "analyst", "admin")
+# The session of a dashboard nobody has set users up for (no users file, no OIDC): it reads the
+# reading pages and may take no action.
+VIEWER = "viewer"
+READERS = frozenset({*ROLES, VIEWER})
 
 # Pages everyone may read; a page not named anywhere below is a reading page too (so a page
 # added by another part of the dashboard is visible until it is listed here).
 READING = "reading"
 PAGES: dict[str, frozenset[str]] = {
-    "portfolio": frozenset(ROLES),
-    "loads": frozenset(ROLES),
-    "data_quality": frozenset(ROLES),
-    "strategy": frozenset(ROLES),
-    "work_queue": frozenset(ROLES),
-    "champion_challenger": frozenset(ROLES),
+    "portfolio": READERS,
+    "loads": READERS,
+    "data_quality": READERS,
+    "strategy": READERS,
+    "work_queue": READERS,
+    "champion_challenger": READERS,
     "sql_workbench": frozenset({"analyst", "admin"}),
 }
 
@@ -63,7 +67,7 @@ class User:
     via: str = "local"  # local, oidc, demo
 
     def __post_init__(self) -> None:
-        if self.role not in ROLES:
+        if self.role not in READERS:
             raise ValueError(f"unknown role {self.role!r}; expected one of {', '.join(ROLES)}")
 
     @property
@@ -80,7 +84,7 @@ def can(user: User | None, action: str) -> bool:
 def can_see(user: User | None, page: str) -> bool:
     if user is None:
         return False
-    return user.role in PAGES.get(page, frozenset(ROLES))
+    return user.role in PAGES.get(page, READERS)
 
 
 def require(user: User | None, action: str) -> User:

@@ -406,7 +406,7 @@ def schema_columns(path: Path) -> pl.DataFrame:
 
     con = connect_locked(path, Limits(seconds=10))
     try:
-        frame = con.execute(
+        frame = con.sql(
             """
             SELECT c.schema_name, c.table_name, c.column_name, c.data_type, c.column_index,
                    c.comment AS column_comment,
@@ -422,7 +422,7 @@ def schema_columns(path: Path) -> pl.DataFrame:
             WHERE c.database_name = ?
             ORDER BY c.schema_name, c.table_name, c.column_index
             """,
-            [CATALOG],
+            params=[CATALOG],
         ).pl()
     finally:
         con.close()
