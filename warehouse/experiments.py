@@ -53,15 +53,12 @@ def assign(account_ids: list[str], *, seed: int, share: float) -> pl.DataFrame:
 
 def population(con: duckdb.DuckDBPyConnection, month: date) -> list[str]:
     """Live accounts at least one day past due at `month` (mart.account_month)."""
-    return (
-        con.execute(
-            "SELECT account_id FROM mart.account_month WHERE month = ? "
-            "AND delinquency_cause IS NOT NULL ORDER BY account_id",
-            [month],
-        )
-        .pl()["account_id"]
-        .to_list()
-    )
+    rows = con.execute(
+        "SELECT account_id FROM mart.account_month WHERE month = ? "
+        "AND delinquency_cause IS NOT NULL ORDER BY account_id",
+        [month],
+    ).fetchall()
+    return [row[0] for row in rows]
 
 
 def wilson(successes: float, n: float, z: float = Z95) -> tuple[float, float]:

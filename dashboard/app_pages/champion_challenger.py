@@ -64,7 +64,8 @@ def interval_chart(arms: pd.DataFrame) -> go.Figure:
                 x=arms["arm"],
                 y=arms[f"{measure}_rate"],
                 error_y={
-                    "type": "data", "symmetric": False,
+                    "type": "data",
+                    "symmetric": False,
                     "array": arms[f"{measure}_high"] - arms[f"{measure}_rate"],
                     "arrayminus": arms[f"{measure}_rate"] - arms[f"{measure}_low"],
                 },  # fmt: skip

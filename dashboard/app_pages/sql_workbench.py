@@ -33,22 +33,27 @@ def load_into_editor(sql: str) -> None:
 
 
 def schema_browser(columns: pl.DataFrame) -> None:
+    """Every table and view with its description; the chosen one's columns and theirs."""
     with st.sidebar.expander(t("wb.schema"), expanded=False):
-        search = st.text_input(t("wb.schema_search"), key="wb_schema_search")
-        shown = columns
-        if search:
-            needle = search.lower()
-            shown = columns.filter(
-                pl.col("table_name").str.to_lowercase().str.contains(needle, literal=True)
-                | pl.col("column_name").str.to_lowercase().str.contains(needle, literal=True)
-            )
-        for (schema, table), part in shown.group_by(["schema_name", "table_name"],
-                                                    maintain_order=True):  # fmt: skip
-            st.markdown(f"**{schema}.{table}** · {part['kind'][0]}")
-            if part["table_description"][0]:
-                st.caption(part["table_description"][0])
-            st.dataframe(part.select("column_name", "data_type", "description"),
-                         hide_index=True)  # fmt: skip
+        tables = (
+            columns.select("schema_name", "table_name", "kind", "table_description")
+            .unique(maintain_order=True)
+            .with_columns((pl.col("schema_name") + "." + pl.col("table_name")).alias("name"))
+        )
+        chosen = st.selectbox(t("wb.schema_table"), tables["name"].to_list(), index=None,
+                              key="wb_schema_table", placeholder=t("wb.pick"))  # fmt: skip
+        if chosen is None:
+            st.caption(t("wb.schema_count", tables=tables.height))
+            return
+        row = tables.filter(pl.col("name") == chosen).row(0, named=True)
+        st.caption(f"{row['kind']} · {row['table_description'] or ''}")
+        schema, _, table = chosen.partition(".")
+        st.dataframe(
+            columns.filter(
+                (pl.col("schema_name") == schema) & (pl.col("table_name") == table)
+            ).select("column_name", "data_type", "description"),
+            hide_index=True,
+        )
 
 
 session.require_page(PAGE)
@@ -60,9 +65,7 @@ columns = act_data.schema_columns(version)
 schema_browser(columns)
 store = session.store()
 
-views = sorted(
-    {f"{s}.{n}" for s, n in columns.select("schema_name", "table_name").unique().rows()}
-)
+views = sorted({f"{s}.{n}" for s, n in columns.select("schema_name", "table_name").unique().rows()})
 examples = workbench.example_queries(views)
 saved = store.saved_queries()
 left, right = st.columns(2)
@@ -76,7 +79,9 @@ chosen = right.selectbox(t("wb.saved"), [None, *saved], key="wb_saved_pick",
 if chosen and right.button(t("wb.load_saved"), key="wb_load_saved"):
     load_into_editor(chosen.sql)
 
-st.session_state.setdefault(SQL_KEY, "SELECT month, bucket, cure_rate\nFROM mart.roll_rates\nLIMIT 20")
+st.session_state.setdefault(
+    SQL_KEY, "SELECT month, bucket, cure_rate\nFROM mart.roll_rates\nLIMIT 20"
+)
 sql = st.text_area(t("wb.query"), key=SQL_KEY, height=180)
 cap_col, time_col = st.columns(2)
 max_rows = cap_col.number_input(t("wb.row_cap"), 1, MAX_ROWS_LIMIT, 10_000, step=1000, key="wb_cap")

@@ -160,7 +160,8 @@ def edit_and_preview(current: Settings, months: list[date], base_version: int) -
         with st.spinner(t("strategy.previewing")):
             st.session_state[PREVIEW_KEY] = act_data.preview(version, month, current, candidate)
     grade_order = [
-        r["risk_grade"] for r in sorted(current["settings.risk_grades"], key=lambda r: r["severity"])
+        r["risk_grade"]
+        for r in sorted(current["settings.risk_grades"], key=lambda r: r["severity"])
     ]
     if PREVIEW_KEY in st.session_state:
         show_preview(st.session_state[PREVIEW_KEY], grade_order)
