@@ -249,7 +249,8 @@ def test_a_saved_version_reaches_the_marts(tiny_warehouse: Path) -> None:
     try:
         assert published_settings_version(con) == 3
         assert con.execute(
-            "SELECT risk_grade FROM mart.account_month WHERE account_id = 'A2' AND month = '2024-02-01'"
+            "SELECT risk_grade FROM mart.account_month "
+            "WHERE account_id = 'A2' AND month = '2024-02-01'"
         ).fetchall() == [("medium",)]
         assert con.execute("SELECT count(*) FROM ops.publications").fetchall()[0][0] == 3
     finally:

@@ -292,7 +292,8 @@ def test_workbench_runs_an_ordinary_query_and_saves_it(warehouse: Path) -> None:
     at = open_page(ANALYST, "sql_workbench")
     run_sql(
         at,
-        "SELECT account_id, risk_grade FROM mart.account_month WHERE month = '2024-02-01' ORDER BY 1",
+        "SELECT account_id, risk_grade FROM mart.account_month "
+        "WHERE month = '2024-02-01' ORDER BY 1",
     )
     assert not at.exception
     result = at.main.dataframe[-1].value

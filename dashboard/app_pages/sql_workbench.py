@@ -98,7 +98,9 @@ if st.button(t("wb.run"), type="primary", key="wb_run"):
         st.error(str(exc), icon=":material/lock:")
     except workbench.QueryRefused as exc:
         st.session_state.pop(RESULT_KEY, None)
-        st.error(t("wb.refused", reason=str(exc)), icon=":material/block:")
+        st.error(
+            t("wb.refused", reason=str(exc).removeprefix("refused: ")), icon=":material/block:"
+        )
     except workbench.QueryTimedOut as exc:
         st.session_state.pop(RESULT_KEY, None)
         st.warning(t("wb.timed_out", reason=str(exc)), icon=":material/timer_off:")

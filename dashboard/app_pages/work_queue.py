@@ -54,8 +54,9 @@ if frame.is_empty():
     st.stop()
 st.caption(t("queue.help", month=fmt.month(queue.month)))
 teams = sorted(frame["team"].unique().to_list())
-team = st.selectbox(t("queue.team"), [None, *teams], format_func=lambda v: v or t("queue.all_teams"),
-                    key="wq_team")  # fmt: skip
+team = st.selectbox(
+    t("queue.team"), [None, *teams], format_func=lambda v: v or t("queue.all_teams"), key="wq_team"
+)
 shown = frame if team is None else frame.filter(pl.col("team") == team)
 cards = st.columns(4)
 cards[0].metric(t("queue.accounts"), fmt.count(shown.height))
