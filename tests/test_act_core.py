@@ -411,3 +411,36 @@ def test_compare_arms_on_the_tiny_bank(tiny_warehouse: Path) -> None:
     ]  # fmt: skip
     cure = result.differences.row(0, named=True)
     assert cure["measure"] == "cure_rate" and cure["difference"] == 0
+
+
+def test_fast_grades_equal_the_grading_sql(tiny_warehouse: Path) -> None:
+    """The preview's fast path (grades from the stored factors) gives what the SQL gives."""
+    from warehouse import strategy
+    from warehouse.strategy_preview import fast_grades
+
+    con = connect_reader(tiny_warehouse)
+    try:
+        current = read_settings(con)
+        candidate = high_from(current, 31)
+        for row in candidate["settings.risk_grades"]:
+            if row["risk_grade"] == "medium":
+                row["below_credit_score"] = 800  # A1 (720) would be medium, were it delinquent
+        for row in candidate["settings.employment_risk"]:
+            if row["employment_type"] == "salaried":
+                row["risk_grade"] = "high"
+        tables = {t: candidate[t] for t in ("settings.risk_grades", "settings.employment_risk")}
+        for month in (date(2024, 1, 1), date(2024, 2, 1)):
+            stored = con.sql(
+                "SELECT account_id, risk_grade, delinquency_cause, treatment, days_past_due, "
+                "overdue_amount, credit_score, past_delinquencies, employment_type "
+                "FROM mart.account_month WHERE month = ?",
+                params=[month],
+            ).pl()
+            fast = fast_grades(stored, candidate).select("account_id", "risk_grade", "treatment")
+            slow = strategy.grade_accounts(con, month, tables).select(
+                "account_id", "risk_grade", "treatment"
+            )
+            assert fast.sort("account_id").rows() == slow.sort("account_id").rows()
+            assert "high" in fast["risk_grade"].to_list()
+    finally:
+        con.close()
