@@ -39,6 +39,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="DuckDB threads (0: default)")
     args = parser.parse_args()
     con = connect_reader(args.db)
+    con.execute("SET memory_limit = '6GB'")
     if args.threads:
         con.execute(f"SET threads = {args.threads}")
     month = con.execute("SELECT max(month) FROM mart.account_month").fetchall()[0][0]

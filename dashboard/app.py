@@ -232,14 +232,14 @@ if version is None:
 
 st.session_state[VERSION_KEY] = version
 published_settings = act_data.published_settings_version(version)
-saved_settings = session.store().in_force()
+saved_settings = session.saved_version()
 st.sidebar.caption(
     t("sv.caption_version", version=published_settings)
     if published_settings is not None
     else t("sv.caption_as_loaded")
 )
-if saved_settings is not None and saved_settings.version != (published_settings or 1):
-    st.sidebar.caption(t("sv.caption_pending", version=saved_settings.version))
+if saved_settings is not None and saved_settings != (published_settings or 1):
+    st.sidebar.caption(t("sv.caption_pending", version=saved_settings))
 if any(page is filtered for filtered in PAGES_WITH_FILTERS):
     st.session_state[FILTERS_KEY] = sidebar_filters(version)
 else:

@@ -22,6 +22,7 @@ every action is checked again where it is performed (`warehouse.app_store`,
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 import streamlit as st
@@ -44,6 +45,16 @@ def db_path() -> Path:
 
 def store() -> AppStore:
     return AppStore.beside(db_path())
+
+
+def saved_version() -> int | None:
+    """The settings version in force in the app store, None when there is none or the store
+    cannot be opened (a read-only folder: the reading pages still work)."""
+    try:
+        found = store().in_force()
+    except (OSError, sqlite3.Error):
+        return None
+    return None if found is None else found.version
 
 
 def users_file() -> UsersFile:

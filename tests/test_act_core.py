@@ -306,11 +306,17 @@ def test_replay_of_contact_rules(tmp_path: Path) -> None:
                 row["ends_at"] = "13:30:00"
         replay = replay_breaches(con, current, wider, since=date(2024, 2, 1))
         unchanged = replay_breaches(con, current, current, since=date(2024, 2, 1))
+        # The same rules in another order: the SQL runs (on the recent attempts only) and
+        # must find exactly the published breaches.
+        reordered = copy.deepcopy(current)
+        reordered["settings.contact_windows"].reverse()
+        same = replay_breaches(con, current, reordered, since=date(2024, 2, 1))
     finally:
         con.close()
     calling = replay.filter(pl.col("rule") == "calling_hours").row(0, named=True)
     assert (calling["saved"], calling["candidate"], calling["change"]) == (1, 0, -1)
     assert (unchanged["change"] == 0).all()
+    assert (same["change"] == 0).all() and same["saved"].sum() == replay["saved"].sum() > 0
 
 
 # --- The work queue -----------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import duckdb
@@ -303,6 +303,14 @@ def replay_breaches(
     if not match:
         raise ValueError(f"{model.path.name} is not one CREATE OR REPLACE TABLE ... AS statement")
     query = match["select"]
+    # Only the attempts a rule can still look back to: the longest counting period before
+    # `since` (an attempt's breach depends on at most that much history), not the whole book.
+    periods = [int(r["period_days"]) for settings in (current, candidate)
+               for r in settings.get("settings.frequency_caps", [])]  # fmt: skip
+    lookback = since - timedelta(days=max(periods, default=0) + 1)
+    recent = (
+        f"(SELECT * FROM core.contact_attempts WHERE local_date >= DATE '{lookback.isoformat()}')"
+    )
     registered: list[str] = []
     try:
         for table, rows in candidate.items():
@@ -311,6 +319,7 @@ def replay_breaches(
             name, relation = strategy._typed_candidate(con, table, rows)
             registered.append(name)
             query = re.sub(rf"\b{re.escape(table)}\b", relation, query)
+        query = re.sub(r"\bcore\.contact_attempts\b", recent, query)
         if not registered:
             replayed = None
         else:
