@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import math
+import shutil
 import stat
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -42,6 +43,25 @@ from warehouse.settings_versions import (
 from warehouse.strategy_preview import grade_matrix_wide, preview, replay_breaches
 from warehouse.users import UsersFile, check_password, hash_password
 from warehouse.work_queue import ContactRules, build_queue, cure_probabilities, describe_windows
+
+
+@pytest.fixture(scope="module")
+def tiny_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny bank loaded once per module; each test works on a copy of the file."""
+    from warehouse.load import load_inbox
+
+    folder = tmp_path_factory.mktemp("act_core_template")
+    db = folder / "warehouse.duckdb"
+    load_inbox(write_inbox(folder / "inbox", TINY_FILES), db=db)
+    return db
+
+
+@pytest.fixture
+def tiny_warehouse(tiny_template: Path, tmp_path: Path) -> Path:
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(tiny_template, db)
+    return db
+
 
 MANAGER = User("mia", "manager")
 COMPLIANCE = User("cho", "compliance")
