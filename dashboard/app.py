@@ -5,7 +5,13 @@ draw; what they read comes from `dashboard.data`. On every rerun the router chec
 of the warehouse is published, so a load that publishes while the app runs shows on the next
 interaction. The sidebar filters live in the URL (`?from=2024-01&to=2024-06&product=Classic`),
 so a view reproduces itself when the link is shared; without `from`/`to` the range runs from
-the first month to the latest, and follows new months as they are published.
+the first month to the latest, and follows new months as they are published. The language
+switch (中文 / English, `?lang=zh`) sits above the filters; every text goes through
+`dashboard.i18n.t`.
+
+Who is signed in (`dashboard.session`) decides which pages the navigation offers
+(`warehouse.access`); the sidebar says who that is and which settings version the published
+numbers reflect (ops.settings_version), on every page.
 """
 
 from __future__ import annotations
@@ -20,16 +26,19 @@ if str(ROOT) not in sys.path:  # `streamlit run` from a checkout that is not pip
 
 import streamlit as st  # noqa: E402
 
-from dashboard import data  # noqa: E402
+from dashboard import act_data, data, session  # noqa: E402
 from dashboard import format as fmt  # noqa: E402
 from dashboard.app_pages import FILTERS_KEY, VERSION_KEY  # noqa: E402
+from dashboard.i18n import language_switch, t  # noqa: E402
+from warehouse import access  # noqa: E402
 from warehouse.config import warehouse_path  # noqa: E402
 
 MONTHS_KEY = "f_months"
-SEGMENT_FILTERS = (  # widget key, URL parameter, label, SegmentOptions field
-    ("f_product", "product", "Product", "products"),
-    ("f_branch", "branch", "Branch", "branches"),
-    ("f_risk_grade", "risk_grade", "Risk grade", "risk_grades"),
+SEGMENT_FILTERS = (  # widget key, URL parameter, label key, SegmentOptions field
+    ("f_product", "product", "filters.product", "products"),
+    ("f_branch", "branch", "filters.branch", "branches"),
+    ("f_risk_grade", "risk_grade", "filters.risk_grade", "risk_grades"),
+    ("f_team", "team", "filters.team", "teams"),
 )
 FILTER_PARAMS = ("from", "to", *(param for _, param, _, _ in SEGMENT_FILTERS))
 
@@ -82,7 +91,9 @@ def _write_filters_to_url(filters: data.Filters, months: list[date]) -> None:
     if filters.end != months[-1]:
         wanted["to"] = [fmt.month_key(filters.end)]
     for (_, param, _, _), chosen in zip(
-        SEGMENT_FILTERS, (filters.products, filters.branches, filters.risk_grades), strict=True
+        SEGMENT_FILTERS,
+        (filters.products, filters.branches, filters.risk_grades, filters.teams),
+        strict=True,
     ):
         if chosen:
             wanted[param] = list(chosen)
@@ -109,10 +120,10 @@ def sidebar_filters(version: data.WarehouseVersion) -> data.Filters | None:
     _seed_filters_from_url(months, options)
     _follow_latest_month(months)
     with st.sidebar:
-        st.header("Filters")
+        st.header(t("filters.header"))
         if len(months) > 1:
             start, end = st.select_slider(
-                "Months",
+                t("filters.months"),
                 options=months,
                 value=(months[0], months[-1]),
                 format_func=fmt.month,
@@ -121,16 +132,16 @@ def sidebar_filters(version: data.WarehouseVersion) -> data.Filters | None:
             )
         else:
             start = end = months[0]
-            st.caption(f"Month: {fmt.month(start)} (the only one published)")
+            st.caption(t("filters.only_month", month=fmt.month(start)))
         chosen = []
         for key, _, label, field in SEGMENT_FILTERS:
             chosen.append(
                 tuple(
                     st.multiselect(
-                        label,
+                        t(label),
                         getattr(options, field),
                         key=key,
-                        placeholder=f"All ({len(getattr(options, field))})",
+                        placeholder=t("filters.all", count=len(getattr(options, field))),
                         persist_state="session",
                     )
                 )
@@ -142,39 +153,77 @@ def sidebar_filters(version: data.WarehouseVersion) -> data.Filters | None:
 
 def no_warehouse() -> None:
     target = warehouse_path().resolve()
-    st.title("Collections dashboard")
-    st.info(
-        f"No warehouse has been published at `{target}` yet.\n\n"
-        "Load a bank's extract files with `collections load INBOX` (or try the demo bank with "
-        "`make demo`), then reload this page. To read another warehouse, start the dashboard "
-        "with `COLLECTIONS_DB=/path/to/warehouse.duckdb`.",
-        icon=":material/database:",
-    )
+    st.title(t("app.title"))
+    st.info(t("app.no_warehouse", target=target), icon=":material/database:")
     st.code("collections load INBOX\n# or\nmake demo", language="bash")
 
 
 st.set_page_config(
-    page_title="Collections",
+    page_title=t("app.page_title"),
     page_icon=":material/credit_card:",
     layout="wide",
     initial_sidebar_state="expanded",
 )
 
-portfolio = st.Page(
-    "app_pages/portfolio.py", title="Portfolio", icon=":material/monitoring:", default=True
-)
-loads = st.Page(
-    "app_pages/loads.py", title="Loads", icon=":material/upload_file:", url_path="loads"
-)
-data_quality = st.Page(
-    "app_pages/data_quality.py",
-    title="Data quality",
-    icon=":material/fact_check:",
-    url_path="data-quality",
-)
-PAGES_WITH_FILTERS = (portfolio,)
+# The language decides every title below, so the switch is read before the pages are declared.
+language_switch()
 
-page = st.navigation({"Collections": [portfolio], "Operations": [loads, data_quality]})
+
+def _page(source: str, key: str, icon: str, url_path: str | None = None) -> st.Page:
+    return st.Page(
+        source, title=t(f"page.{key}"), icon=icon, url_path=url_path, default=url_path is None
+    )
+
+
+portfolio = _page("app_pages/portfolio.py", "portfolio", ":material/monitoring:")
+migration = _page("app_pages/migration.py", "migration", ":material/swap_vert:", "migration")
+contacts = _page("app_pages/contacts.py", "contacts", ":material/call:", "contacts")
+promises = _page("app_pages/promises.py", "promises", ":material/handshake:", "promises")
+compliance = _page("app_pages/compliance.py", "compliance", ":material/gavel:", "compliance")
+accounts = _page("app_pages/accounts.py", "accounts", ":material/person_search:", "accounts")
+loads = _page("app_pages/loads.py", "loads", ":material/upload_file:", "loads")
+data_quality = _page(
+    "app_pages/data_quality.py", "data_quality", ":material/fact_check:", "data-quality"
+)
+strategy = _page("app_pages/strategy.py", "strategy", ":material/tune:", "strategy")
+work_queue = _page("app_pages/work_queue.py", "work_queue", ":material/checklist:", "work-queue")
+champion_challenger = _page(
+    "app_pages/champion_challenger.py", "champion_challenger", ":material/science:", "experiments"
+)
+sql_workbench = _page(
+    "app_pages/sql_workbench.py", "sql_workbench", ":material/terminal:", "sql"
+)
+PAGES_WITH_FILTERS = (portfolio, migration, contacts, promises, compliance)
+PAGE_KEYS = {  # page -> its name in warehouse.access (who may see it)
+    id(page): key
+    for page, key in (
+        (portfolio, "portfolio"), (migration, "migration"), (contacts, "contacts"),
+        (promises, "promises"), (compliance, "compliance"), (accounts, "accounts"),
+        (loads, "loads"), (data_quality, "data_quality"), (strategy, "strategy"),
+        (work_queue, "work_queue"), (champion_challenger, "champion_challenger"),
+        (sql_workbench, "sql_workbench"),
+    )
+}  # fmt: skip
+
+user = session.sign_in()
+if user is None:
+    session.login_page()
+    st.stop()
+session.user_badge(user)
+
+
+def _visible(pages: list[st.Page]) -> list[st.Page]:
+    return [p for p in pages if access.can_see(user, PAGE_KEYS[id(p)])]
+
+
+sections = {
+    t("nav.collections"): _visible(
+        [portfolio, migration, contacts, promises, compliance, accounts]
+    ),
+    t("nav.act"): _visible([strategy, work_queue, champion_challenger, sql_workbench]),
+    t("nav.operations"): _visible([loads, data_quality]),
+}
+page = st.navigation({name: pages for name, pages in sections.items() if pages})
 
 version = data.warehouse_version()
 if version is None:
@@ -182,6 +231,15 @@ if version is None:
     st.stop()
 
 st.session_state[VERSION_KEY] = version
+published_settings = act_data.published_settings_version(version)
+saved_settings = session.saved_version()
+st.sidebar.caption(
+    t("sv.caption_version", version=published_settings)
+    if published_settings is not None
+    else t("sv.caption_as_loaded")
+)
+if saved_settings is not None and saved_settings != (published_settings or 1):
+    st.sidebar.caption(t("sv.caption_pending", version=saved_settings))
 if any(page is filtered for filtered in PAGES_WITH_FILTERS):
     st.session_state[FILTERS_KEY] = sidebar_filters(version)
 else:

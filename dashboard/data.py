@@ -65,12 +65,14 @@ def _connection(version: WarehouseVersion) -> duckdb.DuckDBPyConnection:
     return connect_reader(Path(version.path))
 
 
-def _query(version: WarehouseVersion, sql: str, params: Sequence[Any] = ()) -> pl.DataFrame:
+def _query(
+    version: WarehouseVersion, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+) -> pl.DataFrame:
     """Run one SELECT on a cursor of its own (connections are not shared across threads)."""
     cursor = _connection(version).cursor()
     try:
         cursor.execute(f"USE {CATALOG}")
-        relation = cursor.sql(sql, params=list(params))
+        relation = cursor.sql(sql, params=params if isinstance(params, dict) else list(params))
         assert relation is not None, "a dashboard query is a SELECT"
         frame = relation.pl()
     finally:
@@ -94,28 +96,50 @@ class Filters:
     products: tuple[str, ...] = ()
     branches: tuple[str, ...] = ()
     risk_grades: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+
+    def chosen(self) -> dict[str, tuple[str, ...]]:
+        """Each filterable column and the values chosen for it (empty = all)."""
+        return {
+            "product": self.products,
+            "branch": self.branches,
+            "risk_grade": self.risk_grades,
+            "team": self.teams,
+        }
+
+    def ignored_by(self, columns: Sequence[str]) -> list[str]:
+        """The filters in use that a relation with only `columns` cannot apply (page says so)."""
+        return [
+            column for column, values in self.chosen().items() if values and column not in columns
+        ]
 
     def widened_to(self, start: date) -> Filters:
         return dataclasses.replace(self, start=min(start, self.start))
 
-    def where(self) -> tuple[str, list[Any]]:
-        """A WHERE clause over month/product/branch/risk_grade, with its parameters."""
-        clauses = ["month BETWEEN ? AND ?"]
+    def where(
+        self,
+        columns: Sequence[str] = ("product", "branch", "risk_grade"),
+        *,
+        month: str = "month",
+        alias: str = "",
+    ) -> tuple[str, list[Any]]:
+        """A WHERE clause over the month range and those of `columns` the relation has, with its
+        parameters. Portfolio marts carry product/branch/risk_grade; agent marts carry team."""
+        prefix = f"{alias}." if alias else ""
+        clauses = [f"{prefix}{month} BETWEEN ? AND ?"]
         params: list[Any] = [self.start, self.end]
-        for column, chosen in (
-            ("product", self.products),
-            ("branch", self.branches),
-            ("risk_grade", self.risk_grades),
-        ):
+        every = self.chosen()
+        for column in columns:
+            chosen = every[column]
             if not chosen:
                 continue
             named = [value for value in chosen if value != NOT_GIVEN]
             alternatives = []
             if named:
-                alternatives.append(f"{column} IN ({', '.join('?' for _ in named)})")
+                alternatives.append(f"{prefix}{column} IN ({', '.join('?' for _ in named)})")
                 params.extend(named)
             if NOT_GIVEN in chosen:
-                alternatives.append(f"{column} IS NULL")
+                alternatives.append(f"{prefix}{column} IS NULL")
             clauses.append("(" + " OR ".join(alternatives) + ")")
         return " AND ".join(clauses), params
 
@@ -124,6 +148,7 @@ class SegmentOptions(NamedTuple):
     products: list[str]
     branches: list[str]
     risk_grades: list[str]
+    teams: list[str] = []
 
 
 # --- Portfolio ----------------------------------------------------------------------------------
@@ -158,8 +183,15 @@ def segment_options(version: WarehouseVersion) -> SegmentOptions:
         ORDER BY g.severity NULLS LAST, m.risk_grade NULLS LAST
         """,
     )
+    # Teams come from the agents extract (one row per agent: a later file replaces it).
+    teams = _query(
+        version, "SELECT DISTINCT team FROM raw.agents WHERE team IS NOT NULL ORDER BY team"
+    )
     return SegmentOptions(
-        _labels(products, "product"), _labels(branches, "branch"), _labels(grades, "risk_grade")
+        _labels(products, "product"),
+        _labels(branches, "branch"),
+        _labels(grades, "risk_grade"),
+        teams["team"].to_list(),
     )
 
 

@@ -49,11 +49,20 @@ def points(change: float | Decimal | None, *, digits: int = 1) -> str:
     return f"{float(change) * 100:+.{digits}f} pp"
 
 
-def month(value: date | None) -> str:
-    """The first day of a month, as a manager says it: Feb 2024."""
+def month(value: date | None, *, lang: str | None = None) -> str:
+    """The first day of a month, as a manager says it: Feb 2024, or 2024年2月 in Chinese."""
     if value is None:
         return MISSING
-    return value.strftime("%b %Y")
+    if lang is None:
+        from dashboard.i18n import language  # the page's language; English outside a run
+
+        lang = language()
+    return f"{value.year}年{value.month}月" if lang == "zh" else value.strftime("%b %Y")
+
+
+def day(value: date | None) -> str:
+    """A calendar date, the same in both languages: 2024-02-29."""
+    return MISSING if value is None else value.isoformat()
 
 
 def month_key(value: date) -> str:

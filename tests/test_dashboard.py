@@ -187,3 +187,28 @@ def test_a_new_publication_shows_on_the_next_rerun(
     assert cards(at)["Rows quarantined"] == ("1", "")
     reasons = at.dataframe[2].value
     assert list(reasons["column_name"]) == ["balance"] and list(reasons["rows"]) == [1]
+
+
+def test_chinese_from_the_link_and_the_switch(app: AppTest) -> None:
+    app.query_params["lang"] = "zh"
+    at = app.run()
+    assert not at.exception
+    assert at.title[0].value == "资产质量"
+    assert at.subheader[0].value == "2024年2月概览"
+    assert cards(at)["逾期率 30+（余额）"] == ("82.5%", "+32.5 pp")
+    assert at.multiselect(key="f_team").label == "催收团队"
+    assert at.query_params == {"lang": "zh"}
+    # Back to English with the switch; the default language leaves the link clean.
+    at.segmented_control(key="lang").set_value("en").run()
+    assert at.title[0].value == "Portfolio health"
+    assert at.query_params == {}
+
+
+def test_team_filter_is_in_the_sidebar(app: AppTest) -> None:
+    app.query_params["team"] = "Nobody"  # a team the warehouse does not know is dropped
+    at = app.run()
+    assert not at.exception
+    # The tiny bank has no agents file: the team filter is there, with nothing to choose.
+    assert at.multiselect(key="f_team").options == []
+    assert at.multiselect(key="f_team").value == []
+    assert at.query_params == {}

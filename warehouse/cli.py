@@ -292,6 +292,13 @@ def serve(
     db: DbOption = None,
     port: Annotated[int, typer.Option(help="Port of the dashboard on localhost.")] = 8501,
     headless: Annotated[bool, typer.Option(help="Do not open a browser window.")] = False,
+    demo_user: Annotated[
+        str | None,
+        typer.Option(
+            "--demo-user",
+            help="Open every session signed in as this user of users.json (demos only).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the dashboard (Streamlit) over the published warehouse, read-only."""
     target = warehouse_path(db).resolve()
@@ -301,6 +308,8 @@ def serve(
         )
         raise typer.Exit(1)
     env = {**os.environ, "COLLECTIONS_DB": str(target)}
+    if demo_user:
+        env["COLLECTIONS_DEMO_USER"] = demo_user
     # Streamlit always runs headless: a non-headless first run stops to ask for an e-mail
     # address on the terminal. The browser is opened from here once the server answers.
     command = [
@@ -359,7 +368,89 @@ def demo(
     except typer.Exit as exc:
         if exc.exit_code not in (0, None):
             raise
-    serve(db=target, port=port, headless=headless)
+    from warehouse.users import UsersFile, users_path
+
+    UsersFile(users_path(target)).ensure_demo_users()
+    console.print(
+        "Demo users (password = user name): demo-admin, demo-manager, demo-compliance, "
+        "demo-analyst. The dashboard opens signed in as demo-manager; sign out to switch."
+    )
+    serve(db=target, port=port, headless=headless, demo_user="demo-manager")
+
+
+@app.command()
+def rebuild(
+    db: DbOption = None,
+    wait: Annotated[
+        float, typer.Option(help="Seconds to wait for a running load or check to finish.")
+    ] = 1800.0,
+) -> None:
+    """Rebuild the marts with the settings version in force (app_store.sqlite) and publish.
+
+    The Strategy page starts this in the background after a save or a rollback. Same path as a
+    load: exclusive lock, staging copy, atomic swap; the version is recorded in
+    ops.settings_version, which every page shows.
+    """
+    from warehouse.publish import LoadInProgress
+    from warehouse.settings_versions import rebuild as rebuild_marts
+
+    _setup_logging()
+    target = warehouse_path(db)
+    try:
+        result = rebuild_marts(target, wait_seconds=wait)
+    except (LoadInProgress, FileNotFoundError) as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(1) from None
+    which = "as loaded" if result.version is None else f"settings version {result.version}"
+    console.print(
+        f"Published version {result.publication} of {target} with {which} ({result.seconds:.1f} s)"
+    )
+
+
+users_app = typer.Typer(help="Local users of the dashboard (users.json beside the warehouse).")
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[str, typer.Option(help="manager, compliance, analyst or admin.")],
+    db: DbOption = None,
+    display_name: Annotated[str, typer.Option(help="Name shown in the app.")] = "",
+    email: Annotated[str | None, typer.Option(help="E-mail that an OIDC login maps to.")] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(help="Password (asked for when left out; avoid it on shared shells)."),
+    ] = None,
+    replace: Annotated[bool, typer.Option(help="Replace an existing user.")] = False,
+) -> None:
+    """Add a user (the password is stored as a salted scrypt hash)."""
+    from warehouse.users import UsersFile, users_path
+
+    secret = password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    path = users_path(warehouse_path(db))
+    try:
+        UsersFile(path).add(
+            username, secret, role, display_name=display_name, email=email, replace=replace
+        )
+    except ValueError as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(2) from None
+    console.print(f"user {username} ({role}) saved in {path}")
+
+
+@users_app.command("list")
+def users_list(db: DbOption = None) -> None:
+    """List the users and their roles (never their passwords)."""
+    from warehouse.users import UsersFile, users_path
+
+    path = users_path(warehouse_path(db))
+    table = Table(title=f"Users in {path}")
+    for column in ("user", "role", "name", "e-mail"):
+        table.add_column(column)
+    for record in UsersFile(path).records():
+        table.add_row(record.username, record.role, record.display_name, record.email or "")
+    Console().print(table)
 
 
 def main() -> None:

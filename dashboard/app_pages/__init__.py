@@ -9,13 +9,14 @@ URL, so any view is a deep link.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import streamlit as st
 
-from dashboard import data
+from dashboard import alerts, data
 from dashboard import format as fmt
+from dashboard.i18n import t
 from warehouse.config import bank_timezone
 
 VERSION_KEY = "warehouse_version"
@@ -59,13 +60,14 @@ def write_to_url(key: str, value: object, default: object) -> None:
 
 
 def url_segmented(label: str, choices: dict[str, str], *, key: str, default: str) -> str:
-    """A segmented control whose choice is part of the link (`?key=choice`)."""
+    """A segmented control whose choice is part of the link (`?key=choice`); `choices` maps
+    each choice to the catalogue key of its label."""
     seed_from_url(key, list(choices))
     choice = st.segmented_control(
         label,
         list(choices),
         default=default,
-        format_func=choices.__getitem__,
+        format_func=lambda chosen: t(choices[chosen]),
         key=key,
         required=True,
         persist_state="session",
@@ -80,10 +82,62 @@ def provenance_caption(version: data.WarehouseVersion) -> None:
     """Which publication the numbers on this page reflect."""
     published = data.publication(version)
     if published is None:
-        st.caption(f"Warehouse `{version.path}` (no publication recorded)")
+        st.caption(t("common.no_publication", path=version.path))
         return
     st.caption(
-        f"Published version {published.version} · load {published.load_id} · "
-        f"published {fmt.timestamp(published.published_at, bank_timezone())} · "
-        f"`{version.path}`"
+        t(
+            "common.provenance",
+            version=published.version,
+            load=published.load_id,
+            at=fmt.timestamp(published.published_at, bank_timezone()),
+            path=version.path,
+        )
     )
+
+
+def url_select(
+    label: str,
+    options: Sequence[T],
+    *,
+    key: str,
+    default: T | None = None,
+    format_func: Callable[[T], str] = str,
+) -> T | None:
+    """A selectbox whose choice is part of the link (`?key=choice`); `default` leaves it clean."""
+    seed_from_url(key, options)
+    if key in st.session_state and st.session_state[key] not in options:
+        del st.session_state[key]  # a choice the new data no longer offers
+    index = list(options).index(default) if default in options else None
+    chosen = st.selectbox(
+        label,
+        options,
+        index=index,
+        key=key,
+        format_func=format_func,
+        persist_state="session",
+    )
+    write_to_url(key, chosen, default)
+    return chosen
+
+
+def ignored_filters_note(filters: data.Filters, columns: Sequence[str]) -> None:
+    """Say which sidebar filters this view cannot apply, rather than ignore them silently."""
+    ignored = filters.ignored_by(columns)
+    if ignored:
+        st.caption(t("filters.ignored", filters=", ".join(t(f"filters.{c}") for c in ignored)))
+
+
+def capped_note(capped: bool, shown: int) -> None:
+    if capped:
+        st.warning(t("common.capped", shown=fmt.count(shown)), icon=":material/filter_alt:")
+
+
+def show_alerts(found: Sequence[alerts.Alert]) -> None:
+    """The page's alerts, each saying why it fired."""
+    for alert in found:
+        st.warning(alert.message(), icon=":material/notifications_active:")
+
+
+def open_account(account_id: str) -> None:
+    """Go to the Accounts page with this account's story (a deep link: `?account=`)."""
+    st.switch_page("app_pages/accounts.py", query_params={"account": account_id})

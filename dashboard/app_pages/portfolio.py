@@ -24,6 +24,7 @@ from dashboard.app_pages import (
     provenance_caption,
     url_segmented,
 )
+from dashboard.i18n import t
 
 # From a healthy green through amber to a dark red for the worst live bucket; written-off and
 # closed accounts are out of the live book and drawn in greys.
@@ -39,9 +40,9 @@ RISK_RAMP = [
 STATE_GREYS = ["#757575", "#bdbdbd", "#9e9e9e", "#616161"]
 RATIO_RAMP = [[0.0, "#f9a825"], [0.5, "#e65100"], [1.0, "#8e0000"]]
 
-BUCKET_VIEWS = {"balance": "Balance", "accounts": "Accounts"}
-BUCKET_SCOPES = {"all": "All buckets", "delinquent": "Delinquent (M1+)"}
-RATIO_BASES = {"balance": "By balance", "accounts": "By accounts"}
+BUCKET_VIEWS = {"balance": "portfolio.view.balance", "accounts": "portfolio.view.accounts"}
+BUCKET_SCOPES = {"all": "portfolio.scope.all", "delinquent": "portfolio.scope.delinquent"}
+RATIO_BASES = {"balance": "portfolio.basis.balance", "accounts": "portfolio.basis.accounts"}
 
 
 def bucket_colours(settings: pl.DataFrame) -> dict[str, str]:
@@ -96,40 +97,40 @@ def kpi_cards(
     current: data.MonthKpis, previous: data.MonthKpis | None, measures: list[str]
 ) -> None:
     """Three book cards, then one card per delinquency ratio; each against the month before."""
-    versus = f"vs {fmt.month(previous.month)}" if previous else None
+    versus = t("common.versus", month=fmt.month(previous.month)) if previous else None
     top = st.columns(3)
     accounts_change = current.accounts - previous.accounts if previous else None
     _card(
         top[0],
-        "Accounts",
+        t("portfolio.kpi.accounts"),
         fmt.count(current.accounts),
         change=accounts_change,
         change_text=fmt.count(accounts_change, signed=True),
         versus=versus,
         worse_when_up=False,
-        explain="Accounts in the live book at the month end (not written off, not closed).",
+        explain=t("portfolio.kpi.accounts_help"),
     )
     balance_change = current.balance - previous.balance if previous else None
     _card(
         top[1],
-        "Balance",
+        t("portfolio.kpi.balance"),
         fmt.money(current.balance),
         change=balance_change,
         change_text=fmt.money(balance_change, signed=True),
         versus=versus,
         worse_when_up=False,
-        explain="Month-end balance of the live book.",
+        explain=t("portfolio.kpi.balance_help"),
     )
     overdue_change = current.delinquent_balance - previous.delinquent_balance if previous else None
     _card(
         top[2],
-        "Delinquent balance (M1+)",
+        t("portfolio.kpi.delinquent_balance"),
         fmt.money(current.delinquent_balance),
         change=overdue_change,
         change_text=fmt.money(overdue_change, signed=True),
         versus=versus,
         worse_when_up=True,
-        explain="Balance of live accounts at least one day past due.",
+        explain=t("portfolio.kpi.delinquent_balance_help"),
     )
     for column, measure in zip(st.columns(max(len(measures), 1)), measures, strict=False):
         now = current.balance_ratios.get(measure)
@@ -137,13 +138,13 @@ def kpi_cards(
         ratio_change = now - before if now is not None and before is not None else None
         _card(
             column,
-            f"{measure} ratio (balance)",
+            t("portfolio.kpi.ratio", measure=measure),
             fmt.percent(now),
             change=ratio_change,
             change_text=fmt.points(ratio_change),
             versus=versus,
             worse_when_up=True,
-            explain=f"Balance of live accounts {measure} days past due / balance of the live book.",
+            explain=t("portfolio.kpi.ratio_help", measure=measure),
         )
 
 
@@ -162,10 +163,10 @@ def bucket_chart(
     )
     if view == "balance":
         fig.update_traces(hovertemplate="%{fullData.name}: ¥%{y:,.2f}<extra></extra>")
-        fig.update_yaxes(title="Balance (¥)", tickprefix="¥", tickformat=",.0f")
+        fig.update_yaxes(title=t("portfolio.axis.balance"), tickprefix="¥", tickformat=",.0f")
     else:
         fig.update_traces(hovertemplate="%{fullData.name}: %{y:,d}<extra></extra>")
-        fig.update_yaxes(title="Accounts", tickformat=",d")
+        fig.update_yaxes(title=t("portfolio.axis.accounts"), tickformat=",d")
         tallest = frame.group_by("month").agg(pl.col("accounts").sum())["accounts"].max()
         if tallest is not None and tallest <= 10:  # whole accounts only on a small book's axis
             fig.update_yaxes(dtick=1)
@@ -189,7 +190,9 @@ def ratio_chart(
     )
     fig.update_traces(hovertemplate="%{fullData.name}: %{y:.1%}<extra></extra>")
     fig.update_yaxes(
-        title="Share of live balance" if basis == "balance" else "Share of live accounts",
+        title=t("portfolio.axis.live_balance_share")
+        if basis == "balance"
+        else t("portfolio.axis.live_accounts_share"),
         tickformat=".0%",
         rangemode="tozero",
     )
@@ -226,13 +229,10 @@ def bucket_table(buckets: pl.DataFrame, settings: pl.DataFrame) -> pl.DataFrame:
 version = current_version()
 filters = current_filters()
 
-st.title("Portfolio health")
+st.title(t("portfolio.title"))
 if filters is None:
     provenance_caption(version)
-    st.info(
-        "The warehouse holds no month-end snapshot yet: load a `snapshots_YYYYMMDD` file to "
-        "see the portfolio."
-    )
+    st.info(t("portfolio.no_snapshot"))
     st.stop()
 
 all_months = data.months(version)
@@ -249,9 +249,7 @@ measures = data.ratio_measures(version)
 latest = filters.end
 provenance_caption(version)
 if buckets.filter(pl.col("month") == latest).is_empty():
-    st.warning(
-        f"No account in this slice in {fmt.month(latest)}. Widen the filters in the sidebar."
-    )
+    st.warning(t("common.empty_slice", month=fmt.month(latest)))
     st.stop()
 
 current = data.month_kpis(buckets, ratios, settings, latest)
@@ -262,16 +260,16 @@ previous = (
     else None
 )
 
-st.subheader(f"{fmt.month(latest)} at a glance")
+st.subheader(t("portfolio.at_a_glance", month=fmt.month(latest)))
 kpi_cards(current, previous, measures)
 
 shown_buckets = buckets.filter(pl.col("month") >= filters.start)
 shown_ratios = ratios.filter(pl.col("month") >= filters.start)
 
-st.subheader("Book by bucket")
+st.subheader(t("portfolio.book_by_bucket"))
 with st.container(horizontal=True, gap="medium"):
-    view = url_segmented("Show", BUCKET_VIEWS, key="bucket_view", default="balance")
-    scope = url_segmented("Buckets", BUCKET_SCOPES, key="bucket_scope", default="all")
+    view = url_segmented(t("common.show"), BUCKET_VIEWS, key="bucket_view", default="balance")
+    scope = url_segmented(t("portfolio.buckets"), BUCKET_SCOPES, key="bucket_scope", default="all")
 if scope == "delinquent":
     shown_buckets = shown_buckets.filter(
         pl.col("bucket").is_in(settings.filter(pl.col("delinquent"))["bucket"].to_list())
@@ -282,28 +280,25 @@ st.plotly_chart(
     key="bucket_chart",
 )
 
-st.subheader("Delinquency ratios")
-basis = url_segmented("Basis", RATIO_BASES, key="ratio_basis", default="balance")
+st.subheader(t("portfolio.ratios"))
+basis = url_segmented(t("portfolio.basis"), RATIO_BASES, key="ratio_basis", default="balance")
 st.plotly_chart(
     ratio_chart(shown_ratios, measures, basis, len(in_range)),
     config={"displaylogo": False},
     key="ratio_chart",
 )
 
-st.subheader(f"By bucket, {fmt.month(latest)}")
+st.subheader(t("portfolio.by_bucket", month=fmt.month(latest)))
 st.dataframe(
     bucket_table(buckets.filter(pl.col("month") == latest), settings),
     hide_index=True,
     width="content",
     column_config={
-        "bucket": st.column_config.TextColumn("Bucket"),
-        "accounts": st.column_config.NumberColumn("Accounts", format="%,d"),
-        "account_share": st.column_config.NumberColumn("Share of accounts", format="percent"),
-        "balance": st.column_config.NumberColumn("Balance", format="¥%,.2f"),
-        "balance_share": st.column_config.NumberColumn("Share of balance", format="percent"),
+        "bucket": st.column_config.TextColumn(t("col.bucket")),
+        "accounts": st.column_config.NumberColumn(t("col.accounts"), format="%,d"),
+        "account_share": st.column_config.NumberColumn(t("col.account_share"), format="percent"),
+        "balance": st.column_config.NumberColumn(t("col.balance"), format="¥%,.2f"),
+        "balance_share": st.column_config.NumberColumn(t("col.balance_share"), format="percent"),
     },
 )
-st.caption(
-    "Buckets by days past due at the month end (settings.buckets); shares are of every account "
-    "in the slice, written off and closed included. Ratios divide the live book only."
-)
+st.caption(t("portfolio.by_bucket_note"))

@@ -1,0 +1,241 @@
+"""Migration: where the accounts of each bucket went at the next month end, for the manager.
+
+The migration matrix of one month (accounts or balance, shares or counts) as a heat map; a
+click on a cell, or the two pickers under it, lists the accounts behind it, and a row opens
+that account's story. Below: roll-forward, cure and flow rates per bucket over time and the
+chained expected loss. Every choice is in the link.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from dashboard import alerts, queries
+from dashboard import format as fmt
+from dashboard.app_pages import (
+    capped_note,
+    current_filters,
+    current_version,
+    ignored_filters_note,
+    open_account,
+    provenance_caption,
+    show_alerts,
+    url_segmented,
+    url_select,
+)
+from dashboard.i18n import t
+
+MEASURES = {"accounts": "migration.measure.accounts", "balance": "migration.measure.balance"}
+VALUES = {"share": "migration.value.share", "count": "migration.value.count"}
+RATES = {
+    "roll_forward_rate": "migration.rate.roll_forward",
+    "cure_rate": "migration.rate.cure",
+    "stay_rate": "migration.rate.stay",
+    "flow_rate": "migration.rate.flow",
+    "net_flow_rate": "migration.rate.net_flow",
+}
+
+
+def matrix_figure(matrix: pl.DataFrame, order: list[str], measure: str, value: str) -> go.Figure:
+    """From buckets down, to buckets across, in bucket order; empty cells stay blank."""
+    column = {
+        ("accounts", "share"): "share_of_accounts",
+        ("accounts", "count"): "accounts",
+        ("balance", "share"): "share_of_balance",
+        ("balance", "count"): "balance",
+    }[(measure, value)]
+    rows = [b for b in order if b in set(matrix["from_bucket"].to_list())]
+    cols = [b for b in order if b in set(matrix["to_bucket"].to_list())]
+    cells = {
+        (r["from_bucket"], r["to_bucket"]): (None if r[column] is None else float(r[column]))
+        for r in matrix.iter_rows(named=True)
+    }
+    z = [[cells.get((f, to)) for to in cols] for f in rows]
+    if value == "share":
+        text = [[fmt.percent(v) if v is not None else "" for v in line] for line in z]
+    elif measure == "balance":
+        text = [[fmt.money(v) if v is not None else "" for v in line] for line in z]
+    else:
+        text = [[fmt.count(int(v)) if v is not None else "" for v in line] for line in z]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=cols,
+            y=rows,
+            text=text,
+            texttemplate="%{text}",
+            colorscale="OrRd",
+            hovertemplate=t("migration.hover") + "<extra></extra>",
+            showscale=False,
+            xgap=2,
+            ygap=2,
+        )
+    )
+    fig.update_yaxes(autorange="reversed", title=t("migration.from"), type="category")
+    fig.update_xaxes(side="top", title=t("migration.to"), type="category")
+    fig.update_layout(height=80 + 38 * len(rows), margin={"l": 8, "r": 8, "t": 60, "b": 8})
+    return fig
+
+
+def _next(month: date) -> date:
+    return date(month.year + 1, 1, 1) if month.month == 12 else date(month.year, month.month + 1, 1)
+
+
+def pick_cell_from_click(event: object) -> None:
+    """A click on a cell fills the two pickers (once per click, so the pickers stay usable)."""
+    points = getattr(getattr(event, "selection", None), "points", None) or []
+    if not points:
+        return
+    point = points[0]
+    clicked = (str(point.get("y")), str(point.get("x")))
+    if st.session_state.get("_mig_clicked") == clicked:
+        return
+    st.session_state["_mig_clicked"] = clicked
+    st.session_state["mig_from"], st.session_state["mig_to"] = clicked
+
+
+version = current_version()
+filters = current_filters()
+st.title(t("migration.title"))
+provenance_caption(version)
+if filters is None:
+    st.info(t("portfolio.no_snapshot"))
+    st.stop()
+
+months = queries.migration_months(version, filters)
+if not months:
+    st.info(t("migration.no_pairs"))
+    st.stop()
+
+with st.container(horizontal=True, gap="medium", vertical_alignment="bottom"):
+    month: date | None = url_select(
+        t("migration.month"), months, key="mig_month", default=months[-1], format_func=fmt.month
+    )
+    measure = url_segmented(t("common.show"), MEASURES, key="mig_measure", default="accounts")
+    value = url_segmented(t("migration.value"), VALUES, key="mig_value", default="share")
+month = month or months[-1]
+order = queries.bucket_order(version)
+matrix = queries.migration_matrix(version, filters, month)
+st.subheader(t("migration.matrix", month=fmt.month(month), next=fmt.month(_next(month))))
+if matrix.is_empty():
+    st.warning(t("common.no_data"))
+else:
+    event = st.plotly_chart(
+        matrix_figure(matrix, order, measure, value),
+        config={"displaylogo": False},
+        key="mig_heatmap",
+        on_select="rerun",
+        selection_mode="points",
+    )
+    pick_cell_from_click(event)
+    st.caption(t("migration.matrix_note"))
+
+st.subheader(t("migration.cell"))
+present = set(matrix["from_bucket"].to_list()) | set(matrix["to_bucket"].to_list())
+choices = [b for b in order if b in present]
+with st.container(horizontal=True, gap="medium"):
+    from_bucket = url_select(t("migration.from"), choices, key="mig_from")
+    to_bucket = url_select(t("migration.to"), choices, key="mig_to")
+if from_bucket and to_bucket:
+    behind = queries.cell_accounts(version, filters, month, from_bucket, to_bucket)
+    st.caption(
+        t(
+            "migration.cell_count",
+            count=fmt.count(behind.rows.height),
+            frm=from_bucket,
+            to=to_bucket,
+        )
+    )
+    capped_note(behind.capped, behind.rows.height)
+    picked = st.dataframe(
+        behind.rows,
+        hide_index=True,
+        key="mig_accounts",
+        on_select="rerun",
+        selection_mode="single-row",
+        column_config={
+            "account_id": st.column_config.TextColumn(t("col.account_id")),
+            "from_bucket": st.column_config.TextColumn(t("migration.from")),
+            "to_bucket": st.column_config.TextColumn(t("migration.to")),
+            "balance": st.column_config.NumberColumn(t("migration.balance_from"), format="¥%,.2f"),
+            "to_balance": st.column_config.NumberColumn(t("migration.balance_to"), format="¥%,.2f"),
+            "product": st.column_config.TextColumn(t("col.product")),
+            "branch": st.column_config.TextColumn(t("col.branch")),
+            "risk_grade": st.column_config.TextColumn(t("col.risk_grade")),
+        },
+    )
+    rows = picked.selection.rows if picked is not None else []  # type: ignore[union-attr]
+    if rows:
+        open_account(behind.rows["account_id"][rows[0]])
+else:
+    st.caption(t("migration.cell_hint"))
+
+st.subheader(t("migration.trends"))
+rates = queries.roll_rates(version, filters)
+ignored_filters_note(filters, ())
+live = [b for b in order if b in set(rates["bucket"].to_list())]
+if rates.is_empty():
+    st.caption(t("common.no_data"))
+else:
+    bucket = url_select(t("col.bucket"), live, key="mig_bucket", default=live[0]) or live[0]
+    chosen = rates.filter(pl.col("bucket") == bucket)
+    fig = go.Figure()
+    for column, label in RATES.items():
+        fig.add_scatter(
+            x=chosen["month"].to_list(),
+            y=chosen[column].to_list(),
+            name=t(label),
+            mode="lines+markers",
+            hovertemplate="%{y:.1%}",
+        )
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    fig.update_xaxes(tickformat="%Y-%m", dtick="M1" if chosen.height <= 12 else "M3")
+    fig.update_layout(
+        height=320,
+        margin={"l": 8, "r": 8, "t": 8, "b": 8},
+        hovermode="x unified",
+        legend={"orientation": "h", "y": -0.2},
+    )
+    st.plotly_chart(fig, config={"displaylogo": False}, key="mig_rates")
+    thresholds = alerts.Thresholds.from_settings(queries.alert_thresholds(version))
+    latest_rates = rates.filter(pl.col("month") == rates["month"].max())
+    show_alerts(
+        alerts.roll_flow_divergence(rates, thresholds)
+        + alerts.thin_rates(
+            latest_rates,
+            subject="bucket",
+            base="accounts",
+            rate="migration.rate.roll_forward",
+            thresholds=thresholds,
+        )
+    )
+
+st.subheader(t("migration.expected_loss", month=fmt.month(filters.end)))
+loss = queries.expected_loss(version, filters.end)
+if loss.is_empty():
+    st.caption(t("common.no_data"))
+else:
+    st.dataframe(
+        loss.drop("bucket_order"),
+        hide_index=True,
+        width="content",
+        column_config={
+            "bucket": st.column_config.TextColumn(t("col.bucket")),
+            "balance": st.column_config.NumberColumn(t("col.balance"), format="¥%,.2f"),
+            "flow_rate": st.column_config.NumberColumn(t("migration.rate.flow"), format="percent"),
+            "write_off_rate": st.column_config.NumberColumn(
+                t("migration.rate.write_off"), format="percent"
+            ),
+            "loss_rate": st.column_config.NumberColumn(t("migration.loss_rate"), format="percent"),
+            "expected_loss": st.column_config.NumberColumn(
+                t("migration.expected_loss_amount"), format="¥%,.2f"
+            ),
+        },
+    )
+    total = sum(v for v in loss["expected_loss"].to_list() if v is not None)
+    st.metric(t("migration.expected_loss_total"), fmt.money(total), border=True)
+    st.caption(t("migration.expected_loss_note"))
