@@ -141,3 +141,17 @@ def show_alerts(found: Sequence[alerts.Alert]) -> None:
 def open_account(account_id: str) -> None:
     """Go to the Accounts page with this account's story (a deep link: `?account=`)."""
     st.switch_page("app_pages/accounts.py", query_params={"account": account_id})
+
+
+def pick_from_table(event: object, rows: Sequence[str], *, key: str) -> None:
+    """A row selected in a table fills the picker `key` (once per selection, so the picker
+    stays usable and the choice lands in the link like any other)."""
+    selected = getattr(getattr(event, "selection", None), "rows", None) or []
+    if not selected or selected[0] >= len(rows):
+        return
+    value = rows[selected[0]]
+    marker = f"_picked_{key}"
+    if st.session_state.get(marker) == value:
+        return
+    st.session_state[marker] = value
+    st.session_state[key] = value

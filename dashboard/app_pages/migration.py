@@ -22,6 +22,7 @@ from dashboard.app_pages import (
     current_version,
     ignored_filters_note,
     open_account,
+    pick_from_table,
     provenance_caption,
     show_alerts,
     url_segmented,
@@ -168,9 +169,20 @@ if from_bucket and to_bucket:
             "risk_grade": st.column_config.TextColumn(t("col.risk_grade")),
         },
     )
-    rows = picked.selection.rows if picked is not None else []  # type: ignore[union-attr]
-    if rows:
-        open_account(behind.rows["account_id"][rows[0]])
+    listed = behind.rows["account_id"].to_list()
+    pick_from_table(picked, listed, key="mig_account")
+    with st.container(horizontal=True, gap="medium", vertical_alignment="bottom"):
+        account = url_select(t("col.account_id"), listed, key="mig_account")
+        if (
+            st.button(
+                t("common.open_account"),
+                key="mig_open_account",
+                disabled=account is None,
+                icon=":material/timeline:",
+            )
+            and account
+        ):
+            open_account(account)
 else:
     st.caption(t("migration.cell_hint"))
 
