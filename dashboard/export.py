@@ -27,7 +27,9 @@ def local_times(frame: pl.DataFrame, zone: str) -> pl.DataFrame:
 
 def to_csv(frame: pl.DataFrame, zone: str) -> bytes:
     """UTF-8 with a byte-order mark, so Excel opens Chinese text correctly."""
-    return b"\xef\xbb\xbf" + local_times(frame, zone).write_csv().encode("utf-8")
+    return b"\xef\xbb\xbf" + local_times(frame, zone).write_csv(
+        datetime_format="%Y-%m-%d %H:%M:%S"
+    ).encode("utf-8")
 
 
 def to_excel(frame: pl.DataFrame, zone: str, *, sheet: str) -> bytes:

@@ -93,7 +93,7 @@ def migration_matrix(version: WarehouseVersion, filters: Filters, month: date) -
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def roll_rates(version: WarehouseVersion, filters: Filters) -> pl.DataFrame:
-    """Roll-forward, cure, stay and flow rates per month and bucket (mart.roll_rates, whole book)."""
+    """Roll-forward, cure, stay, flow rates by month and bucket (mart.roll_rates: whole book)."""
     return _query(
         version,
         """
@@ -133,7 +133,7 @@ def cell_accounts(
     *,
     limit: int = 1000,
 ) -> Capped:
-    """The accounts behind one cell of the matrix (mart.account_migration), largest balance first."""
+    """The accounts behind one matrix cell (mart.account_migration), largest balance first."""
     where, params = filters.where(SEGMENTS)
     return _capped(
         version,

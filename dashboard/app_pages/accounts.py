@@ -13,8 +13,8 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard import queries
 from dashboard import format as fmt
+from dashboard import queries
 from dashboard.app_pages import (
     capped_note,
     current_version,
