@@ -524,3 +524,64 @@ def account_months(version: WarehouseVersion, account_id: str) -> pl.DataFrame:
 
 def as_float(value: Decimal | float | None) -> float | None:
     return None if value is None else float(value)
+
+
+# --- Portfolio -----------------------------------------------------------------------------------
+
+PORTFOLIO_SEGMENTS = ("product", "branch", "risk_grade", "vintage_year")
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def collected_and_written_off(version: WarehouseVersion, filters: Filters) -> pl.DataFrame:
+    """Money collected (net of reversals), recovered after write-off, and written off, by month
+    for the slice (mart.portfolio_health)."""
+    where, params = filters.where(SEGMENTS)
+    return _query(
+        version,
+        f"""
+        SELECT
+            month,
+            sum(collected) AS collected,
+            sum(recovered) AS recovered,
+            sum(written_off) AS written_off,
+            CAST(sum(newly_written_off_accounts) AS BIGINT) AS written_off_accounts,
+            CAST(sum(paying_accounts) AS BIGINT) AS paying_accounts
+        FROM mart.portfolio_health
+        WHERE {where}
+        GROUP BY month
+        ORDER BY month
+        """,
+        params,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def portfolio_by_segment(
+    version: WarehouseVersion, filters: Filters, segment: str, month: date
+) -> pl.DataFrame:
+    """One month of the slice by product, branch, risk grade or vintage year: the live book, its
+    30+/60+/90+ ratios (sums over sums), collected and written off (mart.portfolio_health)."""
+    if segment not in PORTFOLIO_SEGMENTS:
+        raise ValueError(f"segment must be one of {PORTFOLIO_SEGMENTS}; found {segment!r}")
+    where, params = filters.where(SEGMENTS)
+    return _query(
+        version,
+        f"""
+        SELECT
+            CAST({segment} AS VARCHAR) AS segment,
+            CAST(sum(live_accounts) AS BIGINT) AS live_accounts,
+            sum(live_balance) AS live_balance,
+            sum(delinquent_balance) AS delinquent_balance,
+            sum(dpd30_balance) / nullif(sum(live_balance), 0) AS dpd30_ratio,
+            sum(dpd60_balance) / nullif(sum(live_balance), 0) AS dpd60_ratio,
+            sum(dpd90_balance) / nullif(sum(live_balance), 0) AS dpd90_ratio,
+            sum(collected) AS collected,
+            sum(written_off) AS written_off
+        FROM mart.portfolio_health
+        WHERE {where} AND month = ?
+        GROUP BY {segment}
+        ORDER BY live_balance DESC NULLS LAST, segment
+        LIMIT {MAX_ROWS}
+        """,
+        [*params, month],
+    )

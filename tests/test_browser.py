@@ -148,7 +148,7 @@ def test_portfolio_shows_real_numbers(page: Page, server: Server) -> None:
     expect(main.get_by_text("Feb 2024 at a glance")).to_be_visible()
     for shown in ("¥6,300.00", "+¥300.00", "¥5,200.00", "82.5%", "49.2%", "+32.5 pp"):
         expect(main.get_by_text(shown, exact=True).first).to_be_visible()
-    expect(page.locator(".js-plotly-plot")).to_have_count(2)
+    expect(page.locator(".js-plotly-plot")).to_have_count(3)
     expect(main.get_by_text("Published version 1 · load 1", exact=False)).to_be_visible()
     screenshot(page, "portfolio")
 

@@ -290,3 +290,23 @@ def test_every_page_in_chinese(app: AppTest, page: str) -> None:
     }
     assert at.title[0].value == titles[page]
     assert at.query_params["lang"] == "zh"
+
+
+# --- Portfolio additions ---------------------------------------------------------------------
+
+
+def test_portfolio_collected_and_by_segment(app: AppTest) -> None:
+    at = app.run()
+    assert not at.exception
+    by_product = frame(at, "segment", "live_accounts")
+    # Feb 2024: Classic = A2 2100 (M2, 45 dpd) + A3 3100 (M3, 75 dpd): 30+ = 100%,
+    # 60+ = 3100 / 5200 = 59.6%; collected 500 (A2) + 50 (A3). Gold = A1 1100, current.
+    rows = {r["segment"]: r for r in by_product.iter_rows(named=True)}
+    assert rows["Classic"]["live_accounts"] == 2 and rows["Gold"]["live_accounts"] == 1
+    assert rows["Classic"]["dpd30_ratio"] == pytest.approx(1.0)
+    assert rows["Classic"]["dpd60_ratio"] == pytest.approx(3100 / 5200)
+    assert float(rows["Classic"]["collected"]) == 550.0
+    assert any("fewer than 30 for Classic (2), Gold (1)" in w.value for w in at.warning)
+    at.segmented_control(key="segment").set_value("risk_grade").run()
+    assert sorted(frame(at, "segment", "live_accounts")["segment"]) == ["high", "low", "medium"]
+    assert at.query_params["segment"] == "risk_grade"

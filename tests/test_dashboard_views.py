@@ -47,8 +47,24 @@ def test_account_timeline_of_a2(bank: Path) -> None:
         (d(2024, 1, 31), "grade", None, "medium", None, "forgetful · reminder_and_call", None),
         (d(2024, 1, 31), "snapshot", None, "M1", Decimal("2000.00"), "15 dpd · open", None),
         (d(2024, 2, 5), "contact", "k1", "right_party", None, "call · debtor · 139****4321", "AG1"),
-        (d(2024, 2, 5), "contact", "k2", "promise_to_pay", None, "call · debtor · 139****4321", "AG1"),
-        (d(2024, 2, 5), "promise", "pr1", "kept", Decimal("500.00"), "due 2024-02-08 · paid 500.00", "AG1"),
+        (
+            d(2024, 2, 5),
+            "contact",
+            "k2",
+            "promise_to_pay",
+            None,
+            "call · debtor · 139****4321",
+            "AG1",
+        ),
+        (
+            d(2024, 2, 5),
+            "promise",
+            "pr1",
+            "kept",
+            Decimal("500.00"),
+            "due 2024-02-08 · paid 500.00",
+            "AG1",
+        ),
         (d(2024, 2, 7), "payment", "Y1", "app", Decimal("500.00"), None, None),
         (d(2024, 2, 15), "snapshot", None, "M1", Decimal("2050.00"), "30 dpd · open", None),
         # Grade, cause and treatment as mart.account_month has them (tested there).
@@ -83,11 +99,14 @@ def test_account_migration_adds_up_to_the_matrix(bank: Path) -> None:
         (jan, "A3", "M2", "M3", Decimal("3000.00"), Decimal("3100.00"), "Classic"),
     ]
     # The same cells, counted, as mart.bucket_migration.
-    assert query(
-        bank,
-        "SELECT from_bucket, to_bucket, count(*) FROM mart.account_migration GROUP BY ALL "
-        "EXCEPT SELECT from_bucket, to_bucket, accounts FROM mart.bucket_migration",
-    ) == []
+    assert (
+        query(
+            bank,
+            "SELECT from_bucket, to_bucket, count(*) FROM mart.account_migration GROUP BY ALL "
+            "EXCEPT SELECT from_bucket, to_bucket, accounts FROM mart.bucket_migration",
+        )
+        == []
+    )
 
 
 def test_alert_thresholds_have_defaults(bank: Path) -> None:

@@ -114,6 +114,7 @@ def url_select(
         index=index,
         key=key,
         format_func=format_func,
+        placeholder=t("common.choose"),
         persist_state="session",
     )
     write_to_url(key, chosen, default)
