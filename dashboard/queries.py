@@ -395,6 +395,24 @@ def breaches(
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
+def breach_totals(
+    version: WarehouseVersion, filters: Filters, chosen: BreachFilter
+) -> dict[str, int]:
+    """Breaches, attempts in breach and accounts touched in the slice."""
+    where, params = _breach_where(filters, chosen)
+    frame = _query(
+        version,
+        f"""
+        SELECT count(*) AS breaches, count(DISTINCT attempt_id) AS attempts,
+               count(DISTINCT account_id) AS accounts
+        FROM mart.compliance_breaches WHERE {where}
+        """,
+        params,
+    )
+    return {name: int(value) for name, value in frame.row(0, named=True).items()}
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
 def breach_counts(
     version: WarehouseVersion, filters: Filters, chosen: BreachFilter, by: str
 ) -> pl.DataFrame:

@@ -15,7 +15,6 @@ import streamlit as st
 from dashboard import alerts, export, queries
 from dashboard import format as fmt
 from dashboard.app_pages import (
-    capped_note,
     current_filters,
     current_version,
     ignored_filters_note,
@@ -26,10 +25,12 @@ from dashboard.app_pages import (
     url_segmented,
     url_select,
 )
+from dashboard.data import MAX_ROWS
 from dashboard.i18n import t
 from warehouse.config import bank_timezone
 
 BY = {"rule": "compliance.rule", "agent": "col.agent", "team": "col.team"}
+SHOWN_BREACHES = 1_000
 
 
 def breach_config(zone: str) -> dict[str, object]:
@@ -83,21 +84,15 @@ with st.container(horizontal=True, gap="medium"):
     agent = url_select(t("col.agent_id"), [a for a in agents if a is not None], key="breach_agent")
 chosen = queries.BreachFilter(rule_set, rule, agent)
 
-listed = queries.breaches(version, filters, chosen)
-by_day = queries.breach_counts(version, filters, chosen, "day")
-total = int(by_day["breaches"].sum()) if not by_day.is_empty() else 0
+# The screen lists the newest breaches; the downloads hold every breach of the slice (up to
+# MAX_ROWS), built only when a button is pressed.
+listed = queries.breaches(version, filters, chosen, limit=SHOWN_BREACHES)
+totals = queries.breach_totals(version, filters, chosen)
+total = totals["breaches"]
 cards = st.columns(3)
 cards[0].metric(t("col.breaches"), fmt.count(total), border=True)
-cards[1].metric(
-    t("compliance.attempts_in_breach"),
-    fmt.count(int(listed.rows["attempt_id"].n_unique()) if not listed.capped else None),
-    border=True,
-)
-cards[2].metric(
-    t("col.accounts"),
-    fmt.count(int(listed.rows["account_id"].n_unique()) if not listed.capped else None),
-    border=True,
-)
+cards[1].metric(t("compliance.attempts_in_breach"), fmt.count(totals["attempts"]), border=True)
+cards[2].metric(t("col.accounts"), fmt.count(totals["accounts"]), border=True)
 if total == 0:
     st.success(t("compliance.none"), icon=":material/verified:")
     st.stop()
@@ -140,7 +135,10 @@ st.dataframe(
 )
 
 st.subheader(t("compliance.list"))
-capped_note(listed.capped, listed.rows.height)
+if listed.capped:
+    st.caption(t("compliance.newest", shown=fmt.count(listed.rows.height), total=fmt.count(total)))
+if total > MAX_ROWS:
+    st.warning(t("compliance.export_capped", limit=fmt.count(MAX_ROWS)))
 shown = listed.rows.with_columns(
     pl.col("started_at").dt.convert_time_zone(zone).dt.replace_time_zone(None)
 )
@@ -156,7 +154,7 @@ with st.container(horizontal=True, gap="small"):
     stamp = f"{fmt.month_key(filters.start)}_{fmt.month_key(filters.end)}"
     st.download_button(
         t("common.download_csv"),
-        export.to_csv(listed.rows, zone),
+        lambda: export.to_csv(queries.breaches(version, filters, chosen).rows, zone),
         file_name=f"breaches_{stamp}.csv",
         mime="text/csv",
         key="export_csv",
@@ -165,7 +163,9 @@ with st.container(horizontal=True, gap="small"):
     )
     st.download_button(
         t("common.download_xlsx"),
-        export.to_excel(listed.rows, zone, sheet="breaches"),
+        lambda: export.to_excel(
+            queries.breaches(version, filters, chosen).rows, zone, sheet="breaches"
+        ),
         file_name=f"breaches_{stamp}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="export_xlsx",
