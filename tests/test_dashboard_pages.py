@@ -310,3 +310,14 @@ def test_portfolio_collected_and_by_segment(app: AppTest) -> None:
     at.segmented_control(key="segment").set_value("risk_grade").run()
     assert sorted(frame(at, "segment", "live_accounts")["segment"]) == ["high", "low", "medium"]
     assert at.query_params["segment"] == "risk_grade"
+
+
+def test_a_link_to_an_account_wins_over_an_old_search(app: AppTest) -> None:
+    at = open_page(app, "accounts")
+    at.text_input(key="account_search").input("5678").run()
+    assert at.subheader[0].value == "Account A1"
+    at.switch_page("app_pages/compliance.py").run()
+    at.selectbox(key="breach").set_value("k3").run()
+    at.button(key="breach_open_account").click().run()
+    assert not at.exception
+    assert at.subheader[0].value == "Account A3"

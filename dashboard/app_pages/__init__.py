@@ -141,6 +141,7 @@ def show_alerts(found: Sequence[alerts.Alert]) -> None:
 
 def open_account(account_id: str) -> None:
     """Go to the Accounts page with this account's story (a deep link: `?account=`)."""
+    st.session_state.pop("account_search", None)  # an old search must not override the link
     st.switch_page("app_pages/accounts.py", query_params={"account": account_id})
 
 

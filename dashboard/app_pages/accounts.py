@@ -20,7 +20,6 @@ from dashboard.app_pages import (
     current_version,
     pick_from_table,
     provenance_caption,
-    seed_from_url,
     write_to_url,
 )
 from dashboard.i18n import t
@@ -96,8 +95,8 @@ query = st.text_input(
     help=t("accounts.search_help"),
 )
 found = queries.find_accounts(version, query or "")
-seed_from_url("account", [])  # mark seeded; the account itself is checked against the warehouse
-wanted = st.session_state.get("account_choice") or st.query_params.get("account")
+# The link names the account shown; a search result picked (or the only one) replaces it.
+wanted = st.query_params.get("account")
 if query:
     if found.rows.is_empty():
         st.warning(t("accounts.not_found", text=query))
@@ -121,11 +120,11 @@ if query:
             },
         )
         ids = found.rows["account_id"].to_list()
-        pick_from_table(picked, ids, key="account_choice")
+        pick_from_table(picked, ids, key="_account_picked")
         if len(ids) == 1:
             wanted = ids[0]
-        elif st.session_state.get("account_choice") in ids:
-            wanted = st.session_state["account_choice"]
+        elif st.session_state.get("_account_picked") in ids:
+            wanted = st.session_state.pop("_account_picked")
 
 header = queries.account_header(version, wanted) if wanted else pl.DataFrame()
 if header.is_empty():
