@@ -213,6 +213,20 @@ def test_every_page_in_both_languages(page: Page, server: Server, lang: str) -> 
     assert "6225880255554444" not in page.content()
 
 
+def test_clicking_a_matrix_cell_lists_its_accounts(page: Page, server: Server) -> None:
+    open_app(page, f"{server.url}/migration")
+    # Jan -> Feb: Current -> Current, M1 -> M2, M2 -> M3 (the diagonal of a 3 x 3 grid); click
+    # the middle cell, M1 -> M2.
+    area = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    assert area is not None
+    page.mouse.click(area["x"] + area["width"] / 2, area["y"] + area["height"] / 2)
+    expect(page).to_have_url(f"{server.url}/migration?mig_from=M1&mig_to=M2")
+    settle(page)
+    main = page.locator('[data-testid="stMain"]')
+    expect(main.get_by_text("1 accounts moved from M1 to M2", exact=False)).to_be_visible()
+    screenshot(page, "migration-cell")
+
+
 def test_a_publication_shows_without_a_restart(page: Page, server: Server, warehouse: Path) -> None:
     """Run last in this module: it adds March to the served warehouse."""
     open_app(page, server.url)

@@ -76,6 +76,18 @@ def matrix_figure(matrix: pl.DataFrame, order: list[str], measure: str, value: s
             ygap=2,
         )
     )
+    # Streamlit reports clicks on points, not on heat-map cells: one invisible square marker
+    # per cell makes each cell clickable (selection_mode="points").
+    cell_x = [to for f in rows for to in cols if cells.get((f, to)) is not None]
+    cell_y = [f for f in rows for to in cols if cells.get((f, to)) is not None]
+    fig.add_scatter(
+        x=cell_x,
+        y=cell_y,
+        mode="markers",
+        marker={"symbol": "square", "size": 36, "color": "rgba(0,0,0,0)"},
+        hoverinfo="none",
+        showlegend=False,
+    )
     fig.update_yaxes(autorange="reversed", title=t("migration.from"), type="category")
     fig.update_xaxes(side="top", title=t("migration.to"), type="category")
     fig.update_layout(height=80 + 38 * len(rows), margin={"l": 8, "r": 8, "t": 60, "b": 8})
