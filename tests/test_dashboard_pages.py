@@ -321,3 +321,30 @@ def test_a_link_to_an_account_wins_over_an_old_search(app: AppTest) -> None:
     at.button(key="breach_open_account").click().run()
     assert not at.exception
     assert at.subheader[0].value == "Account A3"
+
+
+def test_a_warehouse_published_before_the_dashboards_views(
+    bank: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Until its next load, an older warehouse lacks sql/500-502: pages say so, never fail."""
+    import shutil
+
+    from warehouse.db import connect_writer
+
+    older = tmp_path / "older.duckdb"
+    shutil.copy(bank, older)
+    con = connect_writer(older)
+    con.execute("DROP VIEW mart.account_timeline")
+    con.execute("DROP VIEW mart.account_migration")
+    con.execute("DROP TABLE settings.alert_thresholds")
+    con.close()
+    monkeypatch.setenv("COLLECTIONS_DB", str(older))
+    for page, params in (
+        ("migration", {"mig_from": "M1", "mig_to": "M2"}),
+        ("accounts", {"account": "A3"}),
+    ):
+        at = open_page(AppTest.from_file(APP, default_timeout=60), page, **params)
+        assert any("next `collections load`" in i.value for i in at.info)
+    at = open_page(AppTest.from_file(APP, default_timeout=60), "contacts")
+    assert any("alerts are off until the next load" in c.value for c in at.caption)
+    assert not at.warning  # no alert fires

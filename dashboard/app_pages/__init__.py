@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import streamlit as st
 
-from dashboard import alerts, data
+from dashboard import alerts, data, queries
 from dashboard import format as fmt
 from dashboard.i18n import t
 from warehouse.config import bank_timezone
@@ -157,3 +157,20 @@ def pick_from_table(event: object, rows: Sequence[str], *, key: str) -> None:
         return
     st.session_state[marker] = value
     st.session_state[key] = value
+
+
+def alert_thresholds(version: data.WarehouseVersion) -> alerts.Thresholds:
+    """The version's alert settings; alerts off (and said so) when it has none yet."""
+    values = queries.alert_thresholds(version)
+    if not values:
+        st.caption(t("alerts.no_settings"))
+        return alerts.Thresholds.off()
+    return alerts.Thresholds.from_settings(values)
+
+
+def needs_load(version: data.WarehouseVersion, name: str) -> bool:
+    """True, after saying so, when this version lacks the dashboard's view `name`."""
+    if name in queries.missing_objects(version):
+        st.info(t("common.needs_load", view=name), icon=":material/update:")
+        return True
+    return False

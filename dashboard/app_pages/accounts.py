@@ -18,6 +18,7 @@ from dashboard import queries
 from dashboard.app_pages import (
     capped_note,
     current_version,
+    needs_load,
     pick_from_table,
     provenance_caption,
     write_to_url,
@@ -161,6 +162,8 @@ st.caption(
     )
 )
 
+if needs_load(version, "mart.account_timeline"):
+    st.stop()
 timeline = queries.account_timeline(version, account["account_id"])
 months = queries.account_months(version, account["account_id"])
 st.plotly_chart(

@@ -15,6 +15,7 @@ import streamlit as st
 from dashboard import alerts, export, queries
 from dashboard import format as fmt
 from dashboard.app_pages import (
+    alert_thresholds,
     current_filters,
     current_version,
     ignored_filters_note,
@@ -97,7 +98,7 @@ if total == 0:
     st.success(t("compliance.none"), icon=":material/verified:")
     st.stop()
 
-thresholds = alerts.Thresholds.from_settings(queries.alert_thresholds(version))
+thresholds = alert_thresholds(version)
 show_alerts(
     alerts.breach_spikes(
         queries.breach_counts(version, filters, chosen, "agent_month").filter(

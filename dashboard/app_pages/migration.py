@@ -17,10 +17,12 @@ import streamlit as st
 from dashboard import alerts, queries
 from dashboard import format as fmt
 from dashboard.app_pages import (
+    alert_thresholds,
     capped_note,
     current_filters,
     current_version,
     ignored_filters_note,
+    needs_load,
     open_account,
     pick_from_table,
     provenance_caption,
@@ -153,7 +155,7 @@ choices = [b for b in order if b in present]
 with st.container(horizontal=True, gap="medium"):
     from_bucket = url_select(t("migration.from"), choices, key="mig_from")
     to_bucket = url_select(t("migration.to"), choices, key="mig_to")
-if from_bucket and to_bucket:
+if from_bucket and to_bucket and not needs_load(version, "mart.account_migration"):
     behind = queries.cell_accounts(version, filters, month, from_bucket, to_bucket)
     st.caption(
         t(
@@ -225,7 +227,7 @@ else:
         legend={"orientation": "h", "y": -0.2},
     )
     st.plotly_chart(fig, config={"displaylogo": False}, key="mig_rates")
-    thresholds = alerts.Thresholds.from_settings(queries.alert_thresholds(version))
+    thresholds = alert_thresholds(version)
     latest_rates = rates.filter(pl.col("month") == rates["month"].max())
     show_alerts(
         alerts.roll_flow_divergence(rates, thresholds)

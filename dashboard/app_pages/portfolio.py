@@ -19,6 +19,7 @@ from streamlit.delta_generator import DeltaGenerator
 from dashboard import alerts, data, queries
 from dashboard import format as fmt
 from dashboard.app_pages import (
+    alert_thresholds,
     current_filters,
     current_version,
     provenance_caption,
@@ -360,6 +361,6 @@ show_alerts(
         subject="segment",
         base="live_accounts",
         rate="portfolio.ratios",
-        thresholds=alerts.Thresholds.from_settings(queries.alert_thresholds(version)),
+        thresholds=alert_thresholds(version),
     )
 )

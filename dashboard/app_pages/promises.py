@@ -14,6 +14,7 @@ import streamlit as st
 from dashboard import alerts, queries
 from dashboard import format as fmt
 from dashboard.app_pages import (
+    alert_thresholds,
     current_filters,
     current_version,
     ignored_filters_note,
@@ -105,7 +106,7 @@ if filters is None:
     st.info(t("portfolio.no_snapshot"))
     st.stop()
 ignored_filters_note(filters, ("team",))
-thresholds = alerts.Thresholds.from_settings(queries.alert_thresholds(version))
+thresholds = alert_thresholds(version)
 
 trend = queries.promise_rates(version, filters, "month")
 if trend.is_empty():
