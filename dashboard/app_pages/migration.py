@@ -148,6 +148,7 @@ else:
     )
     pick_cell_from_click(event)
     st.caption(t("migration.matrix_note"))
+    ignored_filters_note(filters, queries.SEGMENTS)
 
 st.subheader(t("migration.cell"))
 present = set(matrix["from_bucket"].to_list()) | set(matrix["to_bucket"].to_list())

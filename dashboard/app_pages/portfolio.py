@@ -22,6 +22,7 @@ from dashboard.app_pages import (
     alert_thresholds,
     current_filters,
     current_version,
+    ignored_filters_note,
     provenance_caption,
     show_alerts,
     url_segmented,
@@ -256,6 +257,7 @@ measures = data.ratio_measures(version)
 
 latest = filters.end
 provenance_caption(version)
+ignored_filters_note(filters, queries.SEGMENTS)
 if buckets.filter(pl.col("month") == latest).is_empty():
     st.warning(t("common.empty_slice", month=fmt.month(latest)))
     st.stop()
