@@ -348,3 +348,13 @@ def test_a_warehouse_published_before_the_dashboards_views(
     at = open_page(AppTest.from_file(APP, default_timeout=60), "contacts")
     assert any("alerts are off until the next load" in c.value for c in at.caption)
     assert not at.warning  # no alert fires
+
+
+def test_a_filter_a_page_cannot_apply_is_named(app: AppTest) -> None:
+    at = app
+    at.query_params["team"] = "Early"
+    at = at.run()  # the Portfolio: cut by product, branch and risk grade, not by team
+    assert any(
+        c.value == "Not applied on this page (its figures have no such column): Team."
+        for c in at.caption
+    )
