@@ -1028,10 +1028,7 @@ def test_a_file_whose_every_row_is_quarantined_lands_into_a_non_empty_warehouse(
     (result,) = summary.files
     # Both rows are bad (an amount that is no number; negative days past due): 2 read, 0 landed.
     assert (result.status, result.rows_read, result.rows_landed, result.rows_quarantined) == (
-        "landed",
-        2,
-        0,
-        2,
+        "landed", 2, 0, 2,
     )
     con = connect_reader(tiny_warehouse)
     # The tiny bank's 8 snapshot rows are untouched.
