@@ -192,7 +192,7 @@ PAGES = {  # page: (path and query, title in English, title in Chinese)
     "promises": ("/promises", "Promises and plans", "承诺还款与还款计划"),
     "compliance": ("/compliance?breach=k3", "Compliance breaches", "合规违规"),
     "accounts": ("/accounts?account=A3", "Account story", "账户查询"),
-    "loads": ("/loads", "Loads", "Loads"),
+    "loads": ("/loads", "Loads", "数据加载"),
     "data-quality": ("/data-quality", "Data quality", "Data quality"),
 }
 
