@@ -31,8 +31,12 @@ $(STAMP): pyproject.toml uv.lock requirements.lock
 	fi
 	@touch $(STAMP)
 
-# The browser test drives Debian's chromium (Playwright cannot download browsers here).
+# The browser test drives Debian's chromium (Playwright cannot download browsers here); a CJK
+# font makes the Chinese screenshots readable (without one they show empty boxes).
 browser-deps:
+	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 && ! fc-list 2>/dev/null | grep -qi "wqy\|noto sans cjk"; then \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null || true; \
+	fi
 	@if ! command -v chromium >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
 			echo "installing Debian's chromium for the browser tests"; \

@@ -39,6 +39,12 @@ class Thresholds:
     breach_spike_baseline_months: int
 
     @classmethod
+    def off(cls) -> Thresholds:
+        """No alert fires (a warehouse without settings.alert_thresholds yet)."""
+        never = float("inf")
+        return cls(0, never, never, 2**62, 1)
+
+    @classmethod
     def from_settings(cls, values: Mapping[str, float]) -> Thresholds:
         missing = [name for name in cls.__dataclass_fields__ if name not in values]
         if missing:

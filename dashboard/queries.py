@@ -38,10 +38,28 @@ def _capped(version: WarehouseVersion, sql: str, params: list[Any], limit: int) 
 
 # --- Settings ------------------------------------------------------------------------------------
 
+# What the dashboard adds to the warehouse (sql/500-502). A warehouse published by an older
+# version lacks them until its next load; the pages then say so instead of failing.
+DASHBOARD_OBJECTS = ("mart.account_timeline", "mart.account_migration", "settings.alert_thresholds")
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def missing_objects(version: WarehouseVersion) -> frozenset[str]:
+    """Those of DASHBOARD_OBJECTS this version does not hold."""
+    frame = _query(
+        version,
+        "SELECT table_schema || '.' || table_name AS name FROM information_schema.tables "
+        "WHERE table_catalog = current_database()",
+    )
+    return frozenset(DASHBOARD_OBJECTS) - set(frame["name"].to_list())
+
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def alert_thresholds(version: WarehouseVersion) -> dict[str, float]:
-    """settings.alert_thresholds as numbers (the alerts compare rates and counts with them)."""
+    """settings.alert_thresholds as numbers (the alerts compare rates and counts with them);
+    empty when this version has no such table yet."""
+    if "settings.alert_thresholds" in missing_objects(version):
+        return {}
     frame = _query(version, "SELECT threshold, value FROM settings.alert_thresholds")
     return {row[0]: float(row[1]) for row in frame.iter_rows()}
 
@@ -93,7 +111,7 @@ def migration_matrix(version: WarehouseVersion, filters: Filters, month: date) -
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def roll_rates(version: WarehouseVersion, filters: Filters) -> pl.DataFrame:
-    """Roll-forward, cure, stay and flow rates per month and bucket (mart.roll_rates, whole book)."""
+    """Roll-forward, cure, stay, flow rates by month and bucket (mart.roll_rates: whole book)."""
     return _query(
         version,
         """
@@ -133,7 +151,7 @@ def cell_accounts(
     *,
     limit: int = 1000,
 ) -> Capped:
-    """The accounts behind one cell of the matrix (mart.account_migration), largest balance first."""
+    """The accounts behind one matrix cell (mart.account_migration), largest balance first."""
     where, params = filters.where(SEGMENTS)
     return _capped(
         version,
@@ -395,6 +413,24 @@ def breaches(
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
+def breach_totals(
+    version: WarehouseVersion, filters: Filters, chosen: BreachFilter
+) -> dict[str, int]:
+    """Breaches, attempts in breach and accounts touched in the slice."""
+    where, params = _breach_where(filters, chosen)
+    frame = _query(
+        version,
+        f"""
+        SELECT count(*) AS breaches, count(DISTINCT attempt_id) AS attempts,
+               count(DISTINCT account_id) AS accounts
+        FROM mart.compliance_breaches WHERE {where}
+        """,
+        params,
+    )
+    return {name: int(value) for name, value in frame.row(0, named=True).items()}
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
 def breach_counts(
     version: WarehouseVersion, filters: Filters, chosen: BreachFilter, by: str
 ) -> pl.DataFrame:
@@ -524,3 +560,64 @@ def account_months(version: WarehouseVersion, account_id: str) -> pl.DataFrame:
 
 def as_float(value: Decimal | float | None) -> float | None:
     return None if value is None else float(value)
+
+
+# --- Portfolio -----------------------------------------------------------------------------------
+
+PORTFOLIO_SEGMENTS = ("product", "branch", "risk_grade", "vintage_year")
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def collected_and_written_off(version: WarehouseVersion, filters: Filters) -> pl.DataFrame:
+    """Money collected (net of reversals), recovered after write-off, and written off, by month
+    for the slice (mart.portfolio_health)."""
+    where, params = filters.where(SEGMENTS)
+    return _query(
+        version,
+        f"""
+        SELECT
+            month,
+            sum(collected) AS collected,
+            sum(recovered) AS recovered,
+            sum(written_off) AS written_off,
+            CAST(sum(newly_written_off_accounts) AS BIGINT) AS written_off_accounts,
+            CAST(sum(paying_accounts) AS BIGINT) AS paying_accounts
+        FROM mart.portfolio_health
+        WHERE {where}
+        GROUP BY month
+        ORDER BY month
+        """,
+        params,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def portfolio_by_segment(
+    version: WarehouseVersion, filters: Filters, segment: str, month: date
+) -> pl.DataFrame:
+    """One month of the slice by product, branch, risk grade or vintage year: the live book, its
+    30+/60+/90+ ratios (sums over sums), collected and written off (mart.portfolio_health)."""
+    if segment not in PORTFOLIO_SEGMENTS:
+        raise ValueError(f"segment must be one of {PORTFOLIO_SEGMENTS}; found {segment!r}")
+    where, params = filters.where(SEGMENTS)
+    return _query(
+        version,
+        f"""
+        SELECT
+            CAST({segment} AS VARCHAR) AS segment,
+            CAST(sum(live_accounts) AS BIGINT) AS live_accounts,
+            sum(live_balance) AS live_balance,
+            sum(delinquent_balance) AS delinquent_balance,
+            sum(dpd30_balance) / nullif(sum(live_balance), 0) AS dpd30_ratio,
+            sum(dpd60_balance) / nullif(sum(live_balance), 0) AS dpd60_ratio,
+            sum(dpd90_balance) / nullif(sum(live_balance), 0) AS dpd90_ratio,
+            sum(collected) AS collected,
+            sum(written_off) AS written_off
+        FROM mart.portfolio_health
+        WHERE {where} AND month = ?
+        GROUP BY {segment}
+        ORDER BY live_balance DESC NULLS LAST, segment
+        LIMIT {MAX_ROWS}
+        """,
+        [*params, month],
+    )

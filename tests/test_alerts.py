@@ -58,9 +58,7 @@ def test_divergence_needs_two_months() -> None:
 
 
 def test_rates_on_too_few_accounts() -> None:
-    frame = pl.DataFrame(
-        {"bucket": ["M1", "M2", "M3", "M4"], "accounts": [29, 30, 0, 1]}
-    )
+    frame = pl.DataFrame({"bucket": ["M1", "M2", "M3", "M4"], "accounts": [29, 30, 0, 1]})
     fired = alerts.thin_rates(
         frame, subject="bucket", base="accounts", rate="col.rpc_rate", thresholds=DEFAULTS
     )
@@ -70,9 +68,12 @@ def test_rates_on_too_few_accounts() -> None:
         "RPC rate rests on fewer than 30 for M1 (29), M4 (1): too few to trust on its own."
     )
     enough = frame.filter(frame["accounts"] >= 30)
-    assert alerts.thin_rates(
-        enough, subject="bucket", base="accounts", rate="col.rpc_rate", thresholds=DEFAULTS
-    ) == []
+    assert (
+        alerts.thin_rates(
+            enough, subject="bucket", base="accounts", rate="col.rpc_rate", thresholds=DEFAULTS
+        )
+        == []
+    )
 
 
 def test_breach_spike_for_one_agent() -> None:

@@ -1,6 +1,7 @@
 """The dashboard as a user sees it: served by Streamlit, driven in headless Chromium.
 
-One server over a tiny bank (conftest.py) for the module. The tests check real numbers on the
+One server over the dashboard bank (tests/dashboard_bank.py: the tiny bank of conftest.py with
+a collections February) for the module. The tests check real numbers on the
 screen, visit every page, keep a screenshot of each in `test-artifacts/`, and prove the
 publication rule: a load that publishes while the app is open shows on the next interaction,
 and the app never errors while the load runs.
@@ -8,6 +9,7 @@ and the app never errors while the load runs.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,8 +24,15 @@ from browser_support import (
     Server,
     serve_dashboard,
 )
-from conftest import TINY_FILES, write_inbox
-from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
+from conftest import write_inbox
+from dashboard_bank import DASHBOARD_FILES
+from playwright.sync_api import (
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    expect,
+    sync_playwright,
+)
 
 from warehouse.load import LoadSummary, load_inbox
 
@@ -48,7 +57,7 @@ MARCH_FILES = {
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("browser")
     db = folder / "warehouse.duckdb"
-    load_inbox(write_inbox(folder / "inbox", TINY_FILES), db=db)
+    load_inbox(write_inbox(folder / "inbox", DASHBOARD_FILES), db=db)
     return db
 
 
@@ -74,11 +83,31 @@ def browser_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browse
             context.close()
 
 
+# Two kinds of console error are not the app's: the sandbox has no internet, so a resource
+# outside the local server fails to resolve; and Streamlit's front end, opened on a page's own
+# path (/migration), first probes /migration/_stcore/health and host-config for a base path and
+# gets a 404 before it finds /_stcore/. Everything else is an error.
+OFFLINE = "net::ERR_NAME_NOT_RESOLVED"
+BASE_PATH_PROBE = re.compile(r"^http://127\.0\.0\.1:\d+/[\w-]+/_stcore/(health|host-config)$")
+
+
+def console_error(message: ConsoleMessage, errors: list[str]) -> None:
+    if message.type != "error":
+        return
+    where = message.location.get("url", "")
+    if OFFLINE in message.text and not where.startswith("http://127.0.0.1"):
+        return
+    if "404" in message.text and BASE_PATH_PROBE.match(where):
+        return
+    errors.append(f"console: {message.text} at {where}")
+
+
 @pytest.fixture
 def page(browser_context: BrowserContext, server: Server) -> Iterator[Page]:
     page = browser_context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: console_error(message, errors))
     page.set_default_timeout(WAIT_MS)
     yield page
     page.close()
@@ -119,7 +148,7 @@ def test_portfolio_shows_real_numbers(page: Page, server: Server) -> None:
     expect(main.get_by_text("Feb 2024 at a glance")).to_be_visible()
     for shown in ("¥6,300.00", "+¥300.00", "¥5,200.00", "82.5%", "49.2%", "+32.5 pp"):
         expect(main.get_by_text(shown, exact=True).first).to_be_visible()
-    expect(page.locator(".js-plotly-plot")).to_have_count(2)
+    expect(page.locator(".js-plotly-plot")).to_have_count(3)
     expect(main.get_by_text("Published version 1 · load 1", exact=False)).to_be_visible()
     screenshot(page, "portfolio")
 
@@ -154,6 +183,48 @@ def test_every_page(page: Page, server: Server) -> None:
     expect(main.get_by_text("Feb 2024 at a glance")).to_be_visible()
     expect(main.get_by_text("¥5,200.00", exact=True).first).to_be_visible()
     settle(page)
+
+
+PAGES = {  # page: (path and query, title in English, title in Chinese)
+    "portfolio": ("/", "Portfolio health", "资产质量"),
+    "migration": ("/migration?mig_from=M1&mig_to=M2", "Bucket migration", "迁徙分析"),
+    "contacts": ("/contacts", "Contact effectiveness", "催收联系效果"),
+    "promises": ("/promises", "Promises and plans", "承诺还款与还款计划"),
+    "compliance": ("/compliance?breach=k3", "Compliance breaches", "合规违规"),
+    "accounts": ("/accounts?account=A3", "Account story", "账户查询"),
+    "loads": ("/loads", "Loads", "数据加载"),
+    "data-quality": ("/data-quality", "Data quality", "Data quality"),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_page_in_both_languages(page: Page, server: Server, lang: str) -> None:
+    """Each page loads without an exception or a console error; a screenshot of each is kept."""
+    main = page.locator('[data-testid="stMain"]')
+    for name, (path, english, chinese) in PAGES.items():
+        joiner = "&" if "?" in path else "?"
+        open_app(page, f"{server.url}{path}" + (f"{joiner}lang=zh" if lang == "zh" else ""))
+        expect(main.locator("h1").first).to_contain_text(chinese if lang == "zh" else english)
+        settle(page)
+        screenshot(page, f"{name}-{lang}")
+    # Nothing personal on any page: the masked card of A3, never the full number.
+    open_app(page, f"{server.url}/accounts?account=A3")
+    expect(main.get_by_text("622588******4444").first).to_be_visible()
+    assert "6225880255554444" not in page.content()
+
+
+def test_clicking_a_matrix_cell_lists_its_accounts(page: Page, server: Server) -> None:
+    open_app(page, f"{server.url}/migration")
+    # Jan -> Feb: Current -> Current, M1 -> M2, M2 -> M3 (the diagonal of a 3 x 3 grid); click
+    # the middle cell, M1 -> M2.
+    area = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    assert area is not None
+    page.mouse.click(area["x"] + area["width"] / 2, area["y"] + area["height"] / 2)
+    expect(page).to_have_url(f"{server.url}/migration?mig_from=M1&mig_to=M2")
+    settle(page)
+    main = page.locator('[data-testid="stMain"]')
+    expect(main.get_by_text("1 accounts moved from M1 to M2", exact=False)).to_be_visible()
+    screenshot(page, "migration-cell")
 
 
 def test_a_publication_shows_without_a_restart(page: Page, server: Server, warehouse: Path) -> None:

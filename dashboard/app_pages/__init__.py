@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import streamlit as st
 
-from dashboard import alerts, data
+from dashboard import alerts, data, queries
 from dashboard import format as fmt
 from dashboard.i18n import t
 from warehouse.config import bank_timezone
@@ -114,6 +114,7 @@ def url_select(
         index=index,
         key=key,
         format_func=format_func,
+        placeholder=t("common.choose"),
         persist_state="session",
     )
     write_to_url(key, chosen, default)
@@ -140,4 +141,36 @@ def show_alerts(found: Sequence[alerts.Alert]) -> None:
 
 def open_account(account_id: str) -> None:
     """Go to the Accounts page with this account's story (a deep link: `?account=`)."""
+    st.session_state.pop("account_search", None)  # an old search must not override the link
     st.switch_page("app_pages/accounts.py", query_params={"account": account_id})
+
+
+def pick_from_table(event: object, rows: Sequence[str], *, key: str) -> None:
+    """A row selected in a table fills the picker `key` (once per selection, so the picker
+    stays usable and the choice lands in the link like any other)."""
+    selected = getattr(getattr(event, "selection", None), "rows", None) or []
+    if not selected or selected[0] >= len(rows):
+        return
+    value = rows[selected[0]]
+    marker = f"_picked_{key}"
+    if st.session_state.get(marker) == value:
+        return
+    st.session_state[marker] = value
+    st.session_state[key] = value
+
+
+def alert_thresholds(version: data.WarehouseVersion) -> alerts.Thresholds:
+    """The version's alert settings; alerts off (and said so) when it has none yet."""
+    values = queries.alert_thresholds(version)
+    if not values:
+        st.caption(t("alerts.no_settings"))
+        return alerts.Thresholds.off()
+    return alerts.Thresholds.from_settings(values)
+
+
+def needs_load(version: data.WarehouseVersion, name: str) -> bool:
+    """True, after saying so, when this version lacks the dashboard's view `name`."""
+    if name in queries.missing_objects(version):
+        st.info(t("common.needs_load", view=name), icon=":material/update:")
+        return True
+    return False

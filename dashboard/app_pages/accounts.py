@@ -1,11 +1,204 @@
-"""Accounts page (being built for issue 5)."""
+"""Accounts: find one account and read its whole story on one page.
+
+Search by account id, masked national ID, or the last four digits of the card, phone or ID
+(only masked values are compared and shown). The account's story is mart.account_timeline: its
+snapshots (bucket, balance), payments, contacts with outcomes, promises and their fate, plans,
+breaches and its risk grade and treatment at each month end. The chosen account is in the link
+(`?account=A3`), so a breach or a matrix cell can send a colleague straight here.
+"""
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
+import polars as pl
 import streamlit as st
 
-from dashboard.app_pages import current_version, provenance_caption
+from dashboard import format as fmt
+from dashboard import queries
+from dashboard.app_pages import (
+    capped_note,
+    current_version,
+    needs_load,
+    pick_from_table,
+    provenance_caption,
+    write_to_url,
+)
 from dashboard.i18n import t
+from warehouse.config import bank_timezone
 
-st.title(t("page.accounts"))
-provenance_caption(current_version())
+KINDS = ["snapshot", "grade", "payment", "reversal", "contact", "promise", "plan", "breach"]
+KIND_COLOURS = {
+    "snapshot": "#1f4e79",
+    "grade": "#6a1b9a",
+    "payment": "#2e7d32",
+    "reversal": "#ef6c00",
+    "contact": "#0277bd",
+    "promise": "#f9a825",
+    "plan": "#00897b",
+    "breach": "#c62828",
+}
+
+
+def story_figure(months: pl.DataFrame, timeline: pl.DataFrame) -> go.Figure:
+    """Balance at each snapshot on top; every other event as a marker on its own row below."""
+    fig = go.Figure()
+    snapshots = timeline.filter(pl.col("kind") == "snapshot")
+    fig.add_scatter(
+        x=snapshots["event_date"].to_list(),
+        y=[float(v) if v is not None else None for v in snapshots["amount"].to_list()],
+        text=snapshots["status"].to_list(),
+        mode="lines+markers+text",
+        textposition="top center",
+        name=t("accounts.kind.snapshot"),
+        line={"color": KIND_COLOURS["snapshot"]},
+        hovertemplate="%{x|%Y-%m-%d} · %{text} · ¥%{y:,.2f}<extra></extra>",
+        yaxis="y",
+    )
+    events = timeline.filter(pl.col("kind") != "snapshot")
+    for kind in KINDS[1:]:
+        rows = events.filter(pl.col("kind") == kind)
+        if rows.is_empty():
+            continue
+        fig.add_scatter(
+            x=rows["event_date"].to_list(),
+            y=[t(f"accounts.kind.{kind}")] * rows.height,
+            text=[
+                f"{status or ''} {detail or ''}".strip()
+                for status, detail in zip(rows["status"], rows["detail"], strict=True)
+            ],
+            mode="markers",
+            marker={"size": 11, "color": KIND_COLOURS[kind], "symbol": "diamond"},
+            name=t(f"accounts.kind.{kind}"),
+            hovertemplate="%{x|%Y-%m-%d} · %{text}<extra></extra>",
+            yaxis="y2",
+        )
+    fig.update_layout(
+        height=520,
+        margin={"l": 8, "r": 8, "t": 8, "b": 8},
+        yaxis={"domain": [0.55, 1], "title": t("col.balance"), "tickprefix": "¥"},
+        yaxis2={"domain": [0, 0.45], "type": "category"},
+        legend={"orientation": "h", "y": -0.08},
+        showlegend=False,
+    )
+    fig.update_xaxes(tickformat="%Y-%m-%d")
+    return fig
+
+
+version = current_version()
+zone = bank_timezone()
+st.title(t("accounts.title"))
+provenance_caption(version)
+
+query = st.text_input(
+    t("accounts.search"),
+    key="account_search",
+    placeholder=t("accounts.search_placeholder"),
+    help=t("accounts.search_help"),
+)
+found = queries.find_accounts(version, query or "")
+# The link names the account shown; a search result picked (or the only one) replaces it.
+wanted = st.query_params.get("account")
+if query:
+    if found.rows.is_empty():
+        st.warning(t("accounts.not_found", text=query))
+    else:
+        capped_note(found.capped, found.rows.height)
+        picked = st.dataframe(
+            found.rows,
+            hide_index=True,
+            key="account_results",
+            on_select="rerun",
+            selection_mode="single-row",
+            column_config={
+                "account_id": st.column_config.TextColumn(t("col.account_id")),
+                "customer_name_masked": st.column_config.TextColumn(t("accounts.name")),
+                "national_id_masked": st.column_config.TextColumn(t("accounts.national_id")),
+                "card_no_masked": st.column_config.TextColumn(t("accounts.card")),
+                "mobile_masked": st.column_config.TextColumn(t("accounts.mobile")),
+                "product": st.column_config.TextColumn(t("col.product")),
+                "branch": st.column_config.TextColumn(t("col.branch")),
+                "open_date": st.column_config.DateColumn(t("accounts.open_date")),
+            },
+        )
+        ids = found.rows["account_id"].to_list()
+        pick_from_table(picked, ids, key="_account_picked")
+        if len(ids) == 1:
+            wanted = ids[0]
+        elif st.session_state.get("_account_picked") in ids:
+            wanted = st.session_state.pop("_account_picked")
+
+header = queries.account_header(version, wanted) if wanted else pl.DataFrame()
+if header.is_empty():
+    write_to_url("account", None, None)
+    if wanted:
+        st.warning(t("accounts.not_found", text=wanted))
+    st.caption(t("accounts.hint"))
+    st.stop()
+
+account = header.row(0, named=True)
+write_to_url("account", account["account_id"], None)
+st.subheader(t("accounts.story", account=account["account_id"]))
+top = st.columns(4)
+top[0].metric(t("accounts.name"), account["customer_name_masked"] or fmt.MISSING, border=True)
+top[1].metric(t("accounts.card"), account["card_no_masked"] or fmt.MISSING, border=True)
+top[2].metric(t("accounts.national_id"), account["national_id_masked"] or fmt.MISSING, border=True)
+top[3].metric(t("accounts.mobile"), account["mobile_masked"] or fmt.MISSING, border=True)
+now = st.columns(4)
+now[0].metric(
+    t("accounts.latest", month=fmt.month(account["month"])),
+    account["bucket"] or fmt.MISSING,
+    border=True,
+)
+now[1].metric(t("col.balance"), fmt.money(account["balance"]), border=True)
+now[2].metric(t("col.risk_grade"), account["risk_grade"] or fmt.MISSING, border=True)
+now[3].metric(t("accounts.treatment"), account["treatment"] or fmt.MISSING, border=True)
+st.caption(
+    t(
+        "accounts.about",
+        product=account["product"] or fmt.MISSING,
+        branch=account["branch"] or fmt.MISSING,
+        opened=fmt.day(account["open_date"]),
+        limit=fmt.money(account["credit_limit"]),
+    )
+)
+
+if needs_load(version, "mart.account_timeline"):
+    st.stop()
+timeline = queries.account_timeline(version, account["account_id"])
+months = queries.account_months(version, account["account_id"])
+st.plotly_chart(
+    story_figure(months, timeline.rows), config={"displaylogo": False}, key="account_story"
+)
+capped_note(timeline.capped, timeline.rows.height)
+kinds = st.pills(
+    t("accounts.kinds"),
+    KINDS,
+    selection_mode="multi",
+    default=KINDS,
+    format_func=lambda kind: t(f"accounts.kind.{kind}"),
+    key="account_kinds",
+)
+shown = timeline.rows.filter(pl.col("kind").is_in(kinds or KINDS)).with_columns(
+    pl.col("event_at").dt.convert_time_zone(zone).dt.replace_time_zone(None),
+    pl.col("kind").replace_strict(
+        {kind: t(f"accounts.kind.{kind}") for kind in KINDS}, default=pl.col("kind")
+    ),
+)
+st.dataframe(
+    shown,
+    hide_index=True,
+    key="account_timeline",
+    column_config={
+        "event_date": st.column_config.DateColumn(t("accounts.date"), format="YYYY-MM-DD"),
+        "event_at": st.column_config.DatetimeColumn(
+            t("compliance.started_at", zone=zone), format="YYYY-MM-DD HH:mm"
+        ),
+        "kind": st.column_config.TextColumn(t("accounts.kind")),
+        "reference": st.column_config.TextColumn(t("accounts.reference")),
+        "status": st.column_config.TextColumn(t("col.status")),
+        "amount": st.column_config.NumberColumn(t("accounts.amount"), format="¥%,.2f"),
+        "detail": st.column_config.TextColumn(t("compliance.detail"), width="large"),
+        "agent_id": st.column_config.TextColumn(t("col.agent_id")),
+    },
+)
+st.caption(t("accounts.timeline_note"))

@@ -15,6 +15,7 @@ import streamlit as st
 from dashboard import alerts, queries
 from dashboard import format as fmt
 from dashboard.app_pages import (
+    alert_thresholds,
     current_filters,
     current_version,
     ignored_filters_note,
@@ -127,7 +128,7 @@ if filters is None:
     st.info(t("portfolio.no_snapshot"))
     st.stop()
 ignored_filters_note(filters, ("team",))
-thresholds = alerts.Thresholds.from_settings(queries.alert_thresholds(version))
+thresholds = alert_thresholds(version)
 
 funnel = queries.contact_funnel(version, filters)
 if funnel.is_empty():

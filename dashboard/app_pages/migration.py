@@ -17,11 +17,14 @@ import streamlit as st
 from dashboard import alerts, queries
 from dashboard import format as fmt
 from dashboard.app_pages import (
+    alert_thresholds,
     capped_note,
     current_filters,
     current_version,
     ignored_filters_note,
+    needs_load,
     open_account,
+    pick_from_table,
     provenance_caption,
     show_alerts,
     url_segmented,
@@ -74,6 +77,18 @@ def matrix_figure(matrix: pl.DataFrame, order: list[str], measure: str, value: s
             xgap=2,
             ygap=2,
         )
+    )
+    # Streamlit reports clicks on points, not on heat-map cells: one invisible square marker
+    # per cell makes each cell clickable (selection_mode="points").
+    cell_x = [to for f in rows for to in cols if cells.get((f, to)) is not None]
+    cell_y = [f for f in rows for to in cols if cells.get((f, to)) is not None]
+    fig.add_scatter(
+        x=cell_x,
+        y=cell_y,
+        mode="markers",
+        marker={"symbol": "square", "size": 36, "color": "rgba(0,0,0,0)"},
+        hoverinfo="none",
+        showlegend=False,
     )
     fig.update_yaxes(autorange="reversed", title=t("migration.from"), type="category")
     fig.update_xaxes(side="top", title=t("migration.to"), type="category")
@@ -133,6 +148,7 @@ else:
     )
     pick_cell_from_click(event)
     st.caption(t("migration.matrix_note"))
+    ignored_filters_note(filters, queries.SEGMENTS)
 
 st.subheader(t("migration.cell"))
 present = set(matrix["from_bucket"].to_list()) | set(matrix["to_bucket"].to_list())
@@ -140,7 +156,7 @@ choices = [b for b in order if b in present]
 with st.container(horizontal=True, gap="medium"):
     from_bucket = url_select(t("migration.from"), choices, key="mig_from")
     to_bucket = url_select(t("migration.to"), choices, key="mig_to")
-if from_bucket and to_bucket:
+if from_bucket and to_bucket and not needs_load(version, "mart.account_migration"):
     behind = queries.cell_accounts(version, filters, month, from_bucket, to_bucket)
     st.caption(
         t(
@@ -168,9 +184,20 @@ if from_bucket and to_bucket:
             "risk_grade": st.column_config.TextColumn(t("col.risk_grade")),
         },
     )
-    rows = picked.selection.rows if picked is not None else []  # type: ignore[union-attr]
-    if rows:
-        open_account(behind.rows["account_id"][rows[0]])
+    listed = behind.rows["account_id"].to_list()
+    pick_from_table(picked, listed, key="mig_account")
+    with st.container(horizontal=True, gap="medium", vertical_alignment="bottom"):
+        account = url_select(t("col.account_id"), listed, key="mig_account")
+        if (
+            st.button(
+                t("common.open_account"),
+                key="mig_open_account",
+                disabled=account is None,
+                icon=":material/timeline:",
+            )
+            and account
+        ):
+            open_account(account)
 else:
     st.caption(t("migration.cell_hint"))
 
@@ -201,7 +228,7 @@ else:
         legend={"orientation": "h", "y": -0.2},
     )
     st.plotly_chart(fig, config={"displaylogo": False}, key="mig_rates")
-    thresholds = alerts.Thresholds.from_settings(queries.alert_thresholds(version))
+    thresholds = alert_thresholds(version)
     latest_rates = rates.filter(pl.col("month") == rates["month"].max())
     show_alerts(
         alerts.roll_flow_divergence(rates, thresholds)

@@ -16,12 +16,15 @@ import streamlit as st
 from plotly.colors import sample_colorscale
 from streamlit.delta_generator import DeltaGenerator
 
-from dashboard import data
+from dashboard import alerts, data, queries
 from dashboard import format as fmt
 from dashboard.app_pages import (
+    alert_thresholds,
     current_filters,
     current_version,
+    ignored_filters_note,
     provenance_caption,
+    show_alerts,
     url_segmented,
 )
 from dashboard.i18n import t
@@ -43,6 +46,12 @@ RATIO_RAMP = [[0.0, "#f9a825"], [0.5, "#e65100"], [1.0, "#8e0000"]]
 BUCKET_VIEWS = {"balance": "portfolio.view.balance", "accounts": "portfolio.view.accounts"}
 BUCKET_SCOPES = {"all": "portfolio.scope.all", "delinquent": "portfolio.scope.delinquent"}
 RATIO_BASES = {"balance": "portfolio.basis.balance", "accounts": "portfolio.basis.accounts"}
+SEGMENT_VIEWS = {
+    "product": "col.product",
+    "branch": "col.branch",
+    "risk_grade": "col.risk_grade",
+    "vintage_year": "portfolio.vintage",
+}
 
 
 def bucket_colours(settings: pl.DataFrame) -> dict[str, str]:
@@ -248,6 +257,7 @@ measures = data.ratio_measures(version)
 
 latest = filters.end
 provenance_caption(version)
+ignored_filters_note(filters, queries.SEGMENTS)
 if buckets.filter(pl.col("month") == latest).is_empty():
     st.warning(t("common.empty_slice", month=fmt.month(latest)))
     st.stop()
@@ -302,3 +312,57 @@ st.dataframe(
     },
 )
 st.caption(t("portfolio.by_bucket_note"))
+
+st.subheader(t("portfolio.flows"))
+flows = queries.collected_and_written_off(version, filters).filter(pl.col("month") >= filters.start)
+if not flows.is_empty():
+    money = go.Figure()
+    money.add_bar(
+        x=flows["month"].to_list(),
+        y=[float(v or 0) for v in flows["collected"].to_list()],
+        name=t("portfolio.collected"),
+        marker_color="#2e7d32",
+        hovertemplate="¥%{y:,.2f}",
+    )
+    money.add_bar(
+        x=flows["month"].to_list(),
+        y=[float(v or 0) for v in flows["written_off"].to_list()],
+        name=t("portfolio.written_off"),
+        marker_color="#8e1414",
+        hovertemplate="¥%{y:,.2f}",
+    )
+    money.update_yaxes(tickprefix="¥", tickformat=",.0f")
+    _month_axis(money, len(in_range), height=300)
+    st.plotly_chart(money, config={"displaylogo": False}, key="flow_chart")
+    st.caption(t("portfolio.flows_note"))
+
+st.subheader(t("portfolio.by_segment", month=fmt.month(latest)))
+segment = url_segmented(t("portfolio.segment"), SEGMENT_VIEWS, key="segment", default="product")
+by_segment = queries.portfolio_by_segment(version, filters, segment, latest)
+st.dataframe(
+    by_segment,
+    hide_index=True,
+    width="content",
+    column_config={
+        "segment": st.column_config.TextColumn(t(SEGMENT_VIEWS[segment])),
+        "live_accounts": st.column_config.NumberColumn(t("portfolio.kpi.accounts"), format="%,d"),
+        "live_balance": st.column_config.NumberColumn(t("portfolio.kpi.balance"), format="¥%,.2f"),
+        "delinquent_balance": st.column_config.NumberColumn(
+            t("portfolio.kpi.delinquent_balance"), format="¥%,.2f"
+        ),
+        "dpd30_ratio": st.column_config.NumberColumn("30+", format="percent"),
+        "dpd60_ratio": st.column_config.NumberColumn("60+", format="percent"),
+        "dpd90_ratio": st.column_config.NumberColumn("90+", format="percent"),
+        "collected": st.column_config.NumberColumn(t("portfolio.collected"), format="¥%,.2f"),
+        "written_off": st.column_config.NumberColumn(t("portfolio.written_off"), format="¥%,.2f"),
+    },
+)
+show_alerts(
+    alerts.thin_rates(
+        by_segment.filter(pl.col("segment").is_not_null()),
+        subject="segment",
+        base="live_accounts",
+        rate="portfolio.ratios",
+        thresholds=alert_thresholds(version),
+    )
+)
