@@ -226,8 +226,9 @@ def to_rendered(db: Path, views: dict[str, str], runs: int) -> dict[str, tuple[f
     from browser_support import EXCEPTION, serve_dashboard
 
     results: dict[str, tuple[float, float]] = {}
-    log = Path(tempfile.mkdtemp(prefix="bench-streamlit-")) / "streamlit.log"
-    with serve_dashboard(db, log, startup_timeout=120) as server, browser() as context:
+    logs = tempfile.TemporaryDirectory(prefix="bench-streamlit-")
+    log = Path(logs.name) / "streamlit.log"
+    with logs, serve_dashboard(db, log, startup_timeout=120) as server, browser() as context:
         for name, (_, params) in PAGES.items():
             query = urlencode({p: views[p] for p in params if p in views})
             url = f"{server.url}{URLS[name]}" + (f"?{query}" if query else "")

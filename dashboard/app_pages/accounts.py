@@ -138,11 +138,13 @@ if header.is_empty():
 account = header.row(0, named=True)
 write_to_url("account", account["account_id"], None)
 st.subheader(t("accounts.story", account=account["account_id"]))
-top = st.columns(4)
-top[0].metric(t("accounts.name"), account["customer_name_masked"] or fmt.MISSING, border=True)
-top[1].metric(t("accounts.card"), account["card_no_masked"] or fmt.MISSING, border=True)
-top[2].metric(t("accounts.national_id"), account["national_id_masked"] or fmt.MISSING, border=True)
-top[3].metric(t("accounts.mobile"), account["mobile_masked"] or fmt.MISSING, border=True)
+# Masked numbers are long: two to a row, so they are never cut short.
+who = st.columns(2)
+who[0].metric(t("accounts.name"), account["customer_name_masked"] or fmt.MISSING, border=True)
+who[1].metric(t("accounts.mobile"), account["mobile_masked"] or fmt.MISSING, border=True)
+ids = st.columns(2)
+ids[0].metric(t("accounts.card"), account["card_no_masked"] or fmt.MISSING, border=True)
+ids[1].metric(t("accounts.national_id"), account["national_id_masked"] or fmt.MISSING, border=True)
 now = st.columns(4)
 now[0].metric(
     t("accounts.latest", month=fmt.month(account["month"])),

@@ -123,6 +123,10 @@ fig.update_traces(marker_color="#c62828", hovertemplate="%{x|%Y-%m-%d}: %{y:,d}<
 fig.update_layout(height=260, margin={"l": 8, "r": 8, "t": 8, "b": 8})
 fig.update_xaxes(title=None, tickformat="%Y-%m-%d")
 fig.update_yaxes(title=t("col.breaches"), tickformat=",d", rangemode="tozero")
+if daily.height and int(daily["breaches"].max()) <= 10:  # whole breaches on a short axis
+    fig.update_yaxes(dtick=1)
+if daily.height <= 3:  # a bar or three: no half days on the axis
+    fig.update_xaxes(type="category")
 st.plotly_chart(fig, config={"displaylogo": False}, key="breach_trend")
 
 st.subheader(t("compliance.breakdown"))
@@ -190,6 +194,16 @@ if attempt_id:
         ),
         hide_index=True,
         key="breach_attempt",
+        column_config={
+            **breach_config(zone),  # type: ignore[dict-item]
+            "party": st.column_config.TextColumn(t("compliance.party")),
+            "third_party_relation": st.column_config.TextColumn(t("compliance.relation")),
+            "debtor_timezone": st.column_config.TextColumn(t("compliance.timezone")),
+            "day_type": st.column_config.TextColumn(t("compliance.day_type")),
+            "contact_number_masked": st.column_config.TextColumn(t("compliance.number")),
+            "duration_s": st.column_config.NumberColumn(t("compliance.duration"), format="%d"),
+            "bucket": st.column_config.TextColumn(t("col.bucket")),
+        },
     )
     if st.button(
         t("compliance.open_timeline", account=breach["account_id"]),
