@@ -27,3 +27,16 @@ def warehouse_path(db: str | os.PathLike[str] | None = None) -> Path:
 def bank_timezone() -> str:
     """The zone of timestamps that arrive without an offset (CONTRACT.md)."""
     return os.environ.get("COLLECTIONS_TIMEZONE", DEFAULT_BANK_TIMEZONE)
+
+
+DEFAULT_MARTS_MEMORY_LIMIT = "8GB"
+
+
+def marts_memory_limit() -> str:
+    """DuckDB's memory_limit while the marts are rebuilt (`COLLECTIONS_MARTS_MEMORY_LIMIT`).
+
+    Landing is capped at 2 GB (it streams), but at a million accounts the contact and compliance
+    marts need more working memory than that even with spilling; a load that stopped there
+    would publish nothing. Beyond the limit DuckDB spills to its temp directory.
+    """
+    return os.environ.get("COLLECTIONS_MARTS_MEMORY_LIMIT", DEFAULT_MARTS_MEMORY_LIMIT)

@@ -41,7 +41,7 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
-from warehouse.config import SQL_DIR
+from warehouse.config import SQL_DIR, marts_memory_limit
 from warehouse.db import ensure_history, raw_tables
 from warehouse.loaders import EXTRACTS
 
@@ -335,6 +335,19 @@ def build(
     changed; None rebuilds everything. `on_model(name, mode, seconds)` hears of each model as
     it is done (for progress).
     """
+    # The writer lands within 2 GB; the marts get their own (larger) limit for the rest of the
+    # connection's life (a load only checks and publishes after them).
+    con.execute(f"SET memory_limit = '{marts_memory_limit()}'")
+    return _build(con, sql_dir, changed=changed, on_model=on_model)
+
+
+def _build(
+    con: duckdb.DuckDBPyConnection,
+    sql_dir: Path,
+    *,
+    changed: Mapping[str, date] | None,
+    on_model: Callable[[str, str, float], None] | None,
+) -> dict[str, float]:
     con.execute(BUILDS_DDL)
     for extract in EXTRACTS.values():  # a warehouse loaded before the histories existed
         if extract.history is not None:
