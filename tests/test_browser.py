@@ -193,7 +193,7 @@ PAGES = {  # page: (path and query, title in English, title in Chinese)
     "compliance": ("/compliance?breach=k3", "Compliance breaches", "合规违规"),
     "accounts": ("/accounts?account=A3", "Account story", "账户查询"),
     "loads": ("/loads", "Loads", "数据加载"),
-    "data-quality": ("/data-quality", "Data quality", "Data quality"),
+    "data-quality": ("/data-quality", "Data quality", "数据质量"),
 }
 
 

@@ -190,6 +190,19 @@ def test_a_warehouse_without_results(
     assert "holds no data-quality results yet" in at.info[0].value
 
 
+def test_the_page_in_chinese(flagged_warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_page(flagged_warehouse, monkeypatch, lang="zh")
+    assert at.title[0].value == "数据质量"
+    headings = [subheader.value for subheader in at.subheader]
+    assert "最近的校验运行" in headings
+    assert "运行 2 未通过的校验规则" in headings
+    assert "Great Expectations 数据文档" in headings
+    assert cards(at)["状态"] == "failed"  # a data value stays as it is
+    assert at.selectbox(key="finding").label == "校验失败项"
+    assert "已被拒收" in at.error[0].value
+    assert at.query_params["lang"] == "zh" or at.query_params["lang"] == ["zh"]
+
+
 # --- In a real browser --------------------------------------------------------------------------
 
 
