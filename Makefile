@@ -46,8 +46,12 @@ browser-deps:
 		fi; \
 	fi
 
+# Two workers, a test file each at a time (its module fixtures are built once): the suite is
+# mostly one process waiting on another (loads, the served app, Chromium).
+PYTEST_WORKERS ?= 2
+
 test: setup browser-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not browser"
