@@ -34,9 +34,6 @@ $(STAMP): pyproject.toml uv.lock requirements.lock
 # The browser test drives Debian's chromium (Playwright cannot download browsers here); a CJK
 # font makes the Chinese screenshots readable (without one they show empty boxes).
 browser-deps:
-	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 && ! fc-list 2>/dev/null | grep -qi "wqy\|noto sans cjk"; then \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null || true; \
-	fi
 	@if ! command -v chromium >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
 			echo "installing Debian's chromium for the browser tests"; \
@@ -44,6 +41,11 @@ browser-deps:
 		else \
 			echo "chromium is missing and cannot be installed here (needs root + apt-get): the browser test will be skipped"; \
 		fi; \
+	fi
+	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 && ! fc-list 2>/dev/null | grep -qi "wqy\|noto sans cjk"; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		{ apt-get install -y -qq fonts-wqy-microhei || { apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei; }; } >/dev/null 2>&1 \
+			|| echo "no CJK font could be installed: Chinese screenshots will show boxes"; \
 	fi
 
 # Two workers, a test file each at a time (its module fixtures are built once): the suite is
