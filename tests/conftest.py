@@ -67,6 +67,36 @@ def write_inbox(folder: Path, files: dict[str, str | bytes]) -> Path:
     return folder
 
 
+def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    """Rows of `sql` on the published warehouse at `db`, read as the dashboard reads it."""
+    from warehouse.db import connect_reader
+
+    con = connect_reader(db)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def rebuild_copy(db: Path, target: Path, *statements: str) -> Path:
+    """A copy of the warehouse with settings edited and the marts rebuilt (the original stays)."""
+    import shutil
+
+    from warehouse import marts
+    from warehouse.db import connect_writer
+
+    shutil.copy(db, target)
+    con = connect_writer(target)
+    try:
+        for statement in statements:
+            con.execute(statement)
+        marts.build(con)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return target
+
+
 @pytest.fixture
 def tiny_inbox(tmp_path: Path) -> Path:
     return write_inbox(tmp_path / "inbox", TINY_FILES)

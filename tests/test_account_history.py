@@ -19,13 +19,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import write_inbox
+from conftest import query, write_inbox
 
 from warehouse import marts
-from warehouse.db import connect_reader, connect_writer
+from warehouse.db import connect_writer
 from warehouse.load import load_inbox
 
-HEADER = "account_id,national_id,card_no,open_date,credit_limit,do_not_contact,third_party_authorized"
+HEADER = (
+    "account_id,national_id,card_no,open_date,credit_limit,do_not_contact,third_party_authorized"
+)
 
 
 def accounts_csv(c4_do_not_contact: str, c6_authorized: str) -> str:
@@ -55,14 +57,6 @@ EXPECTED = {
     ("T1", "bank", "unauthorised_third_party"),
     ("T1", "china", "unrelated_third_party"),
 }
-
-
-def query(db: Path, sql: str) -> list[tuple]:
-    con = connect_reader(db)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def breaches(db: Path) -> set[tuple[str, str, str]]:
@@ -159,7 +153,9 @@ def test_a_warehouse_loaded_before_the_history_falls_back_to_the_latest_records(
         marts.build(con)  # recreates the table, empty
         assert con.execute("SELECT count(*) FROM raw.account_history").fetchall() == [(0,)]
         got = set(
-            con.execute("SELECT attempt_id, rule_set, rule FROM mart.compliance_breaches").fetchall()
+            con.execute(
+                "SELECT attempt_id, rule_set, rule FROM mart.compliance_breaches"
+            ).fetchall()
         )
     finally:
         con.close()

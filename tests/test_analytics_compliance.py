@@ -29,15 +29,12 @@ Saturday 14 is a make-up working day.
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import write_inbox
+from conftest import query, rebuild_copy, write_inbox
 
-from warehouse import marts
-from warehouse.db import connect_reader, connect_writer
 from warehouse.load import load_inbox
 
 ACCOUNTS = {
@@ -189,28 +186,6 @@ EXPECTED = {
     ("E3", "china", "quiet_hours"),
     ("E3", "reg_f", "inconvenient_time"),
 }
-
-
-def query(db: Path, sql: str) -> list[tuple]:
-    con = connect_reader(db)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
-def rebuild_copy(db: Path, target: Path, *statements: str) -> Path:
-    """A copy of the warehouse with settings edited and the marts rebuilt (the original stays)."""
-    shutil.copy(db, target)
-    con = connect_writer(target)
-    try:
-        for statement in statements:
-            con.execute(statement)
-        marts.build(con)
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
-    return target
 
 
 @pytest.fixture(scope="module")

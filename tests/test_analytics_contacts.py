@@ -21,16 +21,13 @@ c5), 100 on the 6th 12:30 reversed on the 7th, 200 on the 20th (15 days after c5
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import write_inbox
+from conftest import query, rebuild_copy, write_inbox
 
-from warehouse import marts
-from warehouse.db import connect_reader, connect_writer
 from warehouse.load import load_inbox
 
 MARCH = date(2024, 3, 1)
@@ -84,28 +81,6 @@ BANK_FILES: dict[str, str] = {
         "Y7,A2,2024-03-18 14:50:01,50.00,false,\n"
     ),
 }
-
-
-def query(db: Path, sql: str) -> list[tuple]:
-    con = connect_reader(db)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
-def rebuild_copy(db: Path, target: Path, *statements: str) -> Path:
-    """A copy of the warehouse with settings edited and the marts rebuilt (the original stays)."""
-    shutil.copy(db, target)
-    con = connect_writer(target)
-    try:
-        for statement in statements:
-            con.execute(statement)
-        marts.build(con)
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
-    return target
 
 
 @pytest.fixture(scope="module")

@@ -25,9 +25,8 @@ from pathlib import Path
 
 import pytest
 from analytics_bank import SMALL_BANK
-from conftest import write_inbox
+from conftest import query, write_inbox
 
-from warehouse.db import connect_reader
 from warehouse.load import load_inbox
 
 JAN, FEB, MAR = date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)
@@ -41,14 +40,6 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
     summary = load_inbox(write_inbox(folder / "inbox", SMALL_BANK), db=db, run_checks=False)
     assert summary.refused == 0 and summary.rows_quarantined == 0
     return db
-
-
-def query(db: Path, sql: str) -> list[tuple]:
-    con = connect_reader(db)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_collected_is_net_of_reversals_in_the_banks_month(bank: Path) -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 from analytics_bank import SMALL_BANK
-from conftest import write_inbox
+from conftest import query, write_inbox
 
 from warehouse import marts
 from warehouse.db import connect_reader, connect_writer
@@ -34,14 +34,6 @@ from warehouse.load import load_inbox
 
 JAN, FEB, MAR, APR = date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1), date(2024, 4, 1)
 D = Decimal
-
-
-def query(db: Path, sql: str) -> list[tuple]:
-    con = connect_reader(db)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def rebuild_with(db: Path, *statements: str) -> None:

@@ -27,16 +27,13 @@ P8 M4 (a daily snapshot of Mar-20).
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import write_inbox
+from conftest import query, rebuild_copy, write_inbox
 
-from warehouse import marts
-from warehouse.db import connect_reader, connect_writer
 from warehouse.load import load_inbox
 
 MARCH = date(2024, 3, 1)
@@ -118,28 +115,6 @@ BANK_FILES: dict[str, str] = {
         "QP5,Q4,min_payment_reduction,2024-01-25 10:00:00,2024-01-30 10:00:00,2024-02-01,active\n"
     ),
 }
-
-
-def query(db: Path, sql: str) -> list[tuple]:
-    con = connect_reader(db)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
-def rebuild_copy(db: Path, target: Path, *statements: str) -> Path:
-    """A copy of the warehouse with settings edited and the marts rebuilt (the original stays)."""
-    shutil.copy(db, target)
-    con = connect_writer(target)
-    try:
-        for statement in statements:
-            con.execute(statement)
-        marts.build(con)
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
-    return target
 
 
 @pytest.fixture(scope="module")

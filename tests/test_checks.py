@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from conftest import TINY_FILES, TINY_SECRETS, write_inbox
+from conftest import TINY_FILES, TINY_SECRETS, query, write_inbox
 from dq_fixtures import file_name, landed_batch, valid_rows
 from typer.testing import CliRunner
 
@@ -49,14 +49,6 @@ def land(
     inbox = write_inbox(tmp_path / folder, files)
     db = db or tmp_path / "warehouse.duckdb"
     return load_inbox(inbox, db=db, **options), db
-
-
-def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = connect_reader(db)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def findings(db: Path, suite: str, expectation: str, *, run_id: int | None = None) -> list[dict]:

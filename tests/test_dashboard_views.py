@@ -10,10 +10,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import write_inbox
+from conftest import query, write_inbox
 from dashboard_bank import DASHBOARD_FILES
 
-from warehouse.db import connect_reader
 from warehouse.load import load_inbox
 
 
@@ -23,14 +22,6 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = folder / "warehouse.duckdb"
     load_inbox(write_inbox(folder / "inbox", DASHBOARD_FILES), db=db, run_checks=False)
     return db
-
-
-def query(db: Path, sql: str) -> list[tuple]:
-    con = connect_reader(db)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_account_timeline_of_a2(bank: Path) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import TINY_FILES, write_inbox
+from conftest import TINY_FILES, query, write_inbox
 
 from warehouse.db import connect_reader
 from warehouse.load import LoadSummary, load_inbox
@@ -48,14 +48,6 @@ def land(
     inbox = write_inbox(tmp_path / folder, files)
     db = db or tmp_path / "warehouse.duckdb"
     return load_inbox(inbox, db=db, encoding=encoding), db
-
-
-def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = connect_reader(db)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def result(summary: LoadSummary, file_name: str):
@@ -1028,7 +1020,10 @@ def test_a_file_whose_every_row_is_quarantined_lands_into_a_non_empty_warehouse(
     (result,) = summary.files
     # Both rows are bad (an amount that is no number; negative days past due): 2 read, 0 landed.
     assert (result.status, result.rows_read, result.rows_landed, result.rows_quarantined) == (
-        "landed", 2, 0, 2,
+        "landed",
+        2,
+        0,
+        2,
     )
     con = connect_reader(tiny_warehouse)
     # The tiny bank's 8 snapshot rows are untouched.

@@ -17,21 +17,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import TINY_FILES, write_inbox
+from conftest import TINY_FILES, query, write_inbox
 
 from warehouse import marts
-from warehouse.db import connect_reader, connect_writer
+from warehouse.db import connect_writer
 from warehouse.load import load_inbox
 
 JAN, FEB, MAR = date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)
-
-
-def query(db: Path, sql: str) -> list[tuple]:
-    con = connect_reader(db)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def rebuild_with(db: Path, *statements: str) -> None:
