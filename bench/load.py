@@ -34,10 +34,14 @@ con = duckdb.connect(db)
 con.execute('SET enable_progress_bar = false')
 rows = 0
 started = time.perf_counter()
-extracts = sorted({os.path.basename(p).rsplit('_', 1)[0] for p in glob.glob(os.path.join(inbox, '*.csv'))})
+files = glob.glob(os.path.join(inbox, '*.csv'))
+extracts = sorted({os.path.basename(p).rsplit('_', 1)[0] for p in files})
 for extract in extracts:
     pattern = os.path.join(inbox, f'{extract}_*.csv')
-    con.execute(f"CREATE TABLE {extract} AS SELECT * FROM read_csv('{pattern}', union_by_name = true, header = true)")
+    con.execute(
+        f"CREATE TABLE {extract} AS SELECT * "
+        f"FROM read_csv('{pattern}', union_by_name = true, header = true)"
+    )
     rows += con.execute(f'SELECT count(*) FROM {extract}').fetchone()[0]
 con.execute('CHECKPOINT')
 con.close()
@@ -116,7 +120,8 @@ def main() -> None:
     files = sorted(p for p in inbox.iterdir() if not p.name.startswith("."))
     size = sum(p.stat().st_size for p in files)
     print(
-        f"bank: {args.accounts:,} accounts x {args.months} months, {len(files):,} files, {size / 2**30:.2f} GiB"
+        f"bank: {args.accounts:,} accounts x {args.months} months, {len(files):,} files, "
+        f"{size / 2**30:.2f} GiB"
     )
 
     work = args.out / "work"
@@ -160,7 +165,7 @@ def main() -> None:
     )
 
     sys.path.insert(0, str(ROOT))
-    from warehouse.db import connect_reader
+    from warehouse.storage import connect_reader
 
     con = connect_reader(db)
     rows_read, rows_landed, rows_quarantined = con.execute(
@@ -183,13 +188,16 @@ def main() -> None:
     print()
     print(f"{'step':<34}{'rows':>14}{'seconds':>10}{'rows/s':>14}{'peak RSS GiB':>14}")
     print(
-        f"{'floor: duckdb read_csv -> tables':<34}{floor_rows:>14,}{floor_seconds:>10.1f}{floor_rate:>14,.0f}{floor_rss / 2**30:>14.2f}"
+        f"{'floor: duckdb read_csv -> tables':<34}{floor_rows:>14,}{floor_seconds:>10.1f}"
+        f"{floor_rate:>14,.0f}{floor_rss / 2**30:>14.2f}"
     )
     print(
-        f"{'collections load (end to end)':<34}{rows_read:>14,}{load_seconds:>10.1f}{load_rate:>14,.0f}{load_rss / 2**30:>14.2f}"
+        f"{'collections load (end to end)':<34}{rows_read:>14,}{load_seconds:>10.1f}"
+        f"{load_rate:>14,.0f}{load_rss / 2**30:>14.2f}"
     )
     print(
-        f"{'collections load again (unchanged)':<34}{rows_read:>14,}{again_seconds:>10.1f}{'':>14}{again_rss / 2**30:>14.2f}"
+        f"{'collections load again (unchanged)':<34}{rows_read:>14,}{again_seconds:>10.1f}"
+        f"{'':>14}{again_rss / 2**30:>14.2f}"
     )
     unchecked_rate = rows_read / unchecked_seconds
     print(
@@ -198,7 +206,8 @@ def main() -> None:
     )
     print()
     print(
-        f"landed {rows_landed:,}, quarantined {rows_quarantined:,}; mart.account_month {account_months:,} rows"
+        f"landed {rows_landed:,}, quarantined {rows_quarantined:,}; "
+        f"mart.account_month {account_months:,} rows"
     )
     print(f"second load: {statuses}")
     print(f"load throughput vs floor: {load_rate / floor_rate:.0%} (target >= 60%)")

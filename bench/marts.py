@@ -37,7 +37,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse import marts
-from warehouse.db import connect_reader, connect_writer
+from warehouse.storage import connect_reader, connect_writer
 
 DEFAULT_DB = Path("/tmp/benchout/work/warehouse.duckdb")
 
@@ -74,8 +74,20 @@ ANALYTICS = (
     "mart.account_strategy",
 )
 
-# Contacts, promises, plans and compliance (sql/400-451): timed like the others, read by month too.
-CONTACT_MODELS = tuple(m.name for m in marts.models() if m.order >= 400)
+
+def _reading(sources: set[str]) -> tuple[str, ...]:
+    """The models that read any of `sources`, directly or through other models, in run order."""
+    found: list[str] = []
+    reached = set(sources)
+    for m in marts.models():
+        if m.inputs & reached:
+            found.append(m.name)
+            reached.add(m.name)
+    return tuple(found)
+
+
+# Contacts, promises, plans and compliance: timed like the others, read by month too.
+CONTACT_MODELS = _reading({"raw.contacts", "raw.promises", "raw.plans"})
 READ_LATEST = (
     *(name for name in ANALYTICS if name.startswith("mart.")),
     "mart.contact_effectiveness",
@@ -272,7 +284,7 @@ def run(
         month = reader.execute(f"SELECT max(month) FROM {name}").fetchall()[0][0]
         seconds, count = timed(reader, f"SELECT * FROM {name} WHERE month = $m", {"m": month})
         print(f"   {name:<40} {seconds * 1000:8.1f} ms {count:>10,} rows ({month:%Y-%m})")
-    from warehouse.strategy import grade_accounts
+    from warehouse.app.strategy import grade_accounts
 
     month = reader.execute("SELECT max(month) FROM mart.account_month").fetchall()[0][0]
     grades = reader.sql("SELECT * FROM settings.risk_grades").pl()
@@ -293,7 +305,7 @@ def run(
         db = work / "warehouse.duckdb"
         copied = time.perf_counter() - started
         print(f"\n   (copied the published warehouse for the load in {copied:.1f} s)")
-    from warehouse.load import load_inbox
+    from warehouse.jobs.load import load_inbox
 
     started = time.perf_counter()
     summary = load_inbox(inbox, db=db, run_checks=False)

@@ -14,11 +14,11 @@ import time
 from datetime import date
 from pathlib import Path
 
-from warehouse import workbench
-from warehouse.db import connect_reader
-from warehouse.settings_versions import read_settings
-from warehouse.strategy_preview import preview, replay_breaches
-from warehouse.work_queue import build_queue
+from warehouse.app import workbench
+from warehouse.app.settings_versions import read_settings
+from warehouse.app.strategy_preview import preview, replay_breaches
+from warehouse.app.work_queue import build_queue
+from warehouse.storage import connect_reader
 
 
 def timed(label: str, action, repeat: int):  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ for each published view. Its expectations run at one of three stages:
 - `mart`: the rebuilt marts, through aggregates. An `error` here fails the whole load.
 
 The contract's own rules (required values, code sets, ranges, one key per file) are derived
-from the extract schemas in `warehouse.loaders`, so column lists and code sets exist only there.
+from the extract schemas in `warehouse.contract`, so column lists and code sets exist only there.
 The loader already enforces them row by row (a breaking row is quarantined); the suites state
 them again because they prove what landed. The bank's policy (plausible amounts, clock skew,
 references, volume bands, screening thresholds) comes from `settings.dq_rules`.
@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from warehouse.loaders import EXTRACTS, Extract
-from warehouse.loaders.schema import Column, Kind
+from warehouse.contract import EXTRACTS, Extract
+from warehouse.contract.schema import Column, Kind
 
 if TYPE_CHECKING:
     from checks.settings import Settings
@@ -76,7 +76,7 @@ class Rule:
     `check` builds the question from the thresholds in settings.dq_rules. `default_severity` is
     set for expectations derived from a schema (the contract's rules, always `error` at first);
     the bank's policy expectations take severity and thresholds from the rows of
-    `sql/013_settings.dq_rules.sql`.
+    `sql/settings/dq_rules.sql`.
     """
 
     suite: str
@@ -686,7 +686,7 @@ def queryable_rule(view: str) -> Rule:
 
 
 def warehouse_rules() -> list[Rule]:
-    """Every warehouse-stage and mart expectation with a row in sql/013 (no schema default)."""
+    """Every warehouse-stage and mart expectation with a row in sql/settings/dq_rules.sql (no schema default)."""
     rules = [measure.rule() for measure in FILE_MEASURES]
     rules += [volume_rule(name) for name in EXTRACTS]
     rules += [dates.rule() for dates in DATES_PRESENT]

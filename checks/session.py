@@ -11,8 +11,9 @@ A load creates a `CheckSession` on its staging warehouse and:
    and the marts. An `error` there fails the whole load (`ChecksFailed`);
 3. writes dq.runs / dq.results into the staging copy (`write`), and builds Data Docs.
 
-`check_warehouse(db)` re-runs every suite on the published warehouse through the same
-publication path, landed suites reading the raw tables in chunks.
+`collections check` (`warehouse.jobs.check`) re-runs every suite on the published warehouse
+through the same publication path, landed suites reading the raw tables in chunks
+(`check_table`).
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ import polars as pl
 from checks import docs, frames, rules, run, settings, store
 from checks.rules import BATCH, FILE, LINE, MART, WAREHOUSE, Check, Rule
 from checks.store import Finding, RunRow
-from warehouse.loaders import EXTRACTS, Extract
-from warehouse.loaders.schema import Kind
+from warehouse.contract import EXTRACTS, Extract
+from warehouse.contract.schema import Kind
 
 log = logging.getLogger(__name__)
 
@@ -841,36 +842,3 @@ def describe_failures(failures: Sequence[Finding], *, limit: int = 10) -> str:
     if len(failures) > limit:
         lines.append(f"... and {len(failures) - limit} more (dq.results)")
     return "\n".join(lines)
-
-
-def check_warehouse(db: Path) -> RunSummary:
-    """`collections check`: every suite on the published warehouse; the results are published.
-
-    The same path as a load: exclusive lock, staging copy, dq.* rows written there, atomic swap.
-    """
-    from warehouse.db import connect_writer, ensure_schema
-    from warehouse.publish import discard_stale_staging, exclusive_lock, prepare_staging, publish
-
-    db = Path(db)
-    if not db.exists():
-        raise FileNotFoundError(f"no warehouse at {db}: run `collections load INBOX` first")
-    with exclusive_lock(db):
-        discard_stale_staging(db)
-        staging = prepare_staging(db)
-        con = connect_writer(staging)
-        try:
-            ensure_schema(con)
-            session = CheckSession(con, kind="check", load_id=None)
-            for extract in EXTRACTS.values():
-                session.check_table(con, extract)
-            session.check_whole_warehouse(con)
-            summary = session.write(con)
-            con.execute("CHECKPOINT")
-            con.close()
-            publish(db)
-        except BaseException:
-            con.close()
-            discard_stale_staging(db)
-            raise
-        session.build_docs(docs.docs_folder(db), summary, published=True)
-    return summary

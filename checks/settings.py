@@ -1,6 +1,6 @@
 """Severity and thresholds of every expectation: the warehouse table `settings.dq_rules`.
 
-The table is created, with the bank's policy defaults, by `sql/013_settings.dq_rules.sql` (run
+The table is created, with the bank's policy defaults, by `sql/settings/dq_rules.sql` (run
 by every load's mart rebuild, and by `ensure` before checks run). Expectations derived from the
 extract schemas get their row from `sync`, with their default severity, the first time they
 run; after that the row is the user's to edit.
@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from warehouse.marts import models
+from warehouse.config import SQL_DIR
 
 SEVERITIES = ("error", "warn", "off")
 TABLE = "settings.dq_rules"
@@ -43,10 +43,11 @@ class Settings:
 
 
 def _settings_model_sql() -> str:
-    for model in models():
-        if model.name == TABLE:
-            return model.sql
-    raise FileNotFoundError(f"no sql/0xx_{TABLE}.sql model")
+    schema, name = TABLE.split(".")
+    path = SQL_DIR / schema / f"{name}.sql"
+    if not path.exists():
+        raise FileNotFoundError(f"no model {path} for {TABLE}")
+    return path.read_text(encoding="utf-8")
 
 
 def ensure(con: duckdb.DuckDBPyConnection) -> None:

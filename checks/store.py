@@ -14,6 +14,8 @@ from datetime import datetime
 
 import duckdb
 
+from warehouse.contract.sql import quote_literal
+
 DQ_DDL = """
 CREATE SCHEMA IF NOT EXISTS dq;
 CREATE TABLE IF NOT EXISTS dq.runs (
@@ -122,16 +124,12 @@ class RunRow:
     message: str
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def ensure(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DQ_DDL)
     for table, comment in COMMENTS.items():
-        con.execute(f"COMMENT ON TABLE {table} IS {_quote(comment)}")
+        con.execute(f"COMMENT ON TABLE {table} IS {quote_literal(comment)}")
     for column, comment in COLUMN_COMMENTS.items():
-        con.execute(f"COMMENT ON COLUMN {column} IS {_quote(comment)}")
+        con.execute(f"COMMENT ON COLUMN {column} IS {quote_literal(comment)}")
 
 
 def next_run_id(con: duckdb.DuckDBPyConnection) -> int:

@@ -14,9 +14,9 @@ import polars as pl
 import streamlit as st
 
 from dashboard import data
-from warehouse import experiments, settings_versions, strategy_preview, work_queue, workbench
-from warehouse.app_store import Settings
-from warehouse.db import CATALOG
+from warehouse.app import experiments, settings_versions, strategy_preview, work_queue, workbench
+from warehouse.app.store import Settings
+from warehouse.storage import CATALOG
 
 
 @contextmanager

@@ -30,7 +30,7 @@ from dashboard import act_data, data, session  # noqa: E402
 from dashboard import format as fmt  # noqa: E402
 from dashboard.app_pages import FILTERS_KEY, VERSION_KEY  # noqa: E402
 from dashboard.i18n import language_switch, t  # noqa: E402
-from warehouse import access  # noqa: E402
+from warehouse.app import access  # noqa: E402
 from warehouse.config import warehouse_path  # noqa: E402
 
 MONTHS_KEY = "f_months"

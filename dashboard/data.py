@@ -27,8 +27,9 @@ import duckdb
 import polars as pl
 import streamlit as st
 
+from warehouse import marts
 from warehouse.config import warehouse_path
-from warehouse.db import CATALOG, connect_reader
+from warehouse.storage import CATALOG, connect_reader
 
 MAX_ROWS = 100_000
 # A segment the card system left empty (e.g. snapshots of an account whose record has not
@@ -82,6 +83,17 @@ def _query(
             f"query returned {frame.height:,} rows; the dashboard sends at most {MAX_ROWS:,}"
         )
     return frame
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def bank_timezone(version: WarehouseVersion) -> str:
+    """The bank's zone this version holds (settings.bank_timezone): every time is shown in it."""
+    cursor = _connection(version).cursor()
+    try:
+        cursor.execute(f"USE {CATALOG}")
+        return marts.bank_timezone(cursor)
+    finally:
+        cursor.close()
 
 
 # --- The shared slice ---------------------------------------------------------------------------

@@ -28,11 +28,11 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard.i18n import t
-from warehouse import access
-from warehouse.access import User
-from warehouse.app_store import AppStore
+from warehouse.app import access
+from warehouse.app.access import User
+from warehouse.app.store import AppStore
 from warehouse.config import warehouse_path
-from warehouse.users import UsersFile, users_path
+from warehouse.app.users import UsersFile, users_path
 
 USER_KEY = "user"
 DEMO_ENV = "COLLECTIONS_DEMO_USER"

@@ -45,9 +45,18 @@ TINY_FILES: dict[str, str] = {
 
 # Full numbers in the tiny bank, which must never reach the warehouse file.
 TINY_SECRETS = (
-    "110105199001011234", "310101198505052345", "440301197712123456",
-    "6225880212345678", "6225880298765432", "6225880255554444",
-    "13812345678", "13987654321", "13700001111", "张伟", "李娜", "王强",
+    "110105199001011234",
+    "310101198505052345",
+    "440301197712123456",
+    "6225880212345678",
+    "6225880298765432",
+    "6225880255554444",
+    "13812345678",
+    "13987654321",
+    "13700001111",
+    "张伟",
+    "李娜",
+    "王强",
 )
 
 
@@ -69,7 +78,7 @@ def write_inbox(folder: Path, files: dict[str, str | bytes]) -> Path:
 
 def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
     """Rows of `sql` on the published warehouse at `db`, read as the dashboard reads it."""
-    from warehouse.db import connect_reader
+    from warehouse.storage import connect_reader
 
     con = connect_reader(db)
     try:
@@ -83,7 +92,7 @@ def rebuild_copy(db: Path, target: Path, *statements: str) -> Path:
     import shutil
 
     from warehouse import marts
-    from warehouse.db import connect_writer
+    from warehouse.storage import connect_writer
 
     shutil.copy(db, target)
     con = connect_writer(target)
@@ -105,7 +114,7 @@ def tiny_inbox(tmp_path: Path) -> Path:
 @pytest.fixture
 def tiny_warehouse(tiny_inbox: Path, tmp_path: Path) -> Path:
     """The tiny bank, loaded by the real loader into a real DuckDB file."""
-    from warehouse.load import load_inbox
+    from warehouse.jobs.load import load_inbox
 
     db = tmp_path / "warehouse.duckdb"
     summary = load_inbox(tiny_inbox, db=db)

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import polars as pl
 
-from warehouse.config import bank_timezone
-from warehouse.loaders import EXTRACTS
-from warehouse.loaders.reading import LINE, read_extract_file
-from warehouse.loaders.schema import Column, Kind
-from warehouse.loaders.validation import validate
-from warehouse.masking import KeyedHasher
+BANK_TIMEZONE = "Asia/Shanghai"  # the default of settings.bank_timezone (sql/settings/bank_timezone.sql)
+from warehouse.contract import EXTRACTS
+from warehouse.landing.reading import LINE, read_extract_file
+from warehouse.contract.schema import Column, Kind
+from warehouse.landing.validation import validate
+from warehouse.landing.masking import KeyedHasher
 
 ID_PREFIX = {
     "account_id": "A",
@@ -99,7 +99,7 @@ def landed_batch(
     path.write_text(csv_text, encoding="utf-8")
     schema = EXTRACTS[extract]
     checked = validate(
-        read_extract_file(path), schema, hasher=KeyedHasher(), bank_timezone=bank_timezone()
+        read_extract_file(path), schema, hasher=KeyedHasher(), bank_timezone=BANK_TIMEZONE
     )
     assert checked.quarantine.is_empty(), checked.quarantine
     business_date = date(int(name[-12:-8]), int(name[-8:-6]), int(name[-6:-4]))

@@ -22,8 +22,8 @@ from pathlib import Path
 from conftest import query, write_inbox
 
 from warehouse import marts
-from warehouse.db import connect_writer
-from warehouse.load import load_inbox
+from warehouse.jobs.load import load_inbox
+from warehouse.storage import connect_writer
 
 HEADER = (
     "account_id,national_id,card_no,open_date,credit_limit,do_not_contact,third_party_authorized"

@@ -23,10 +23,8 @@ import pytest
 from conftest import TINY_FILES, write_inbox
 from typer.testing import CliRunner
 
-from warehouse.access import ACTIONS, ROLES, Forbidden, User, can, can_see, require
-from warehouse.app_store import AppStore
-from warehouse.db import connect_reader
-from warehouse.experiments import (
+from warehouse.app.access import ACTIONS, ROLES, Forbidden, User, can, can_see, require
+from warehouse.app.experiments import (
     arm_of,
     assign,
     compare,
@@ -34,21 +32,19 @@ from warehouse.experiments import (
     ratio_and_variance,
     wilson,
 )
-from warehouse.settings_versions import (
-    diff_settings,
-    published_settings_version,
-    read_settings,
-    rebuild,
-)
-from warehouse.strategy_preview import grade_matrix_wide, preview, replay_breaches
-from warehouse.users import UsersFile, check_password, hash_password
-from warehouse.work_queue import ContactRules, build_queue, cure_probabilities, describe_windows
+from warehouse.app.settings_versions import diff_settings, published_settings_version, read_settings
+from warehouse.app.store import AppStore
+from warehouse.app.strategy_preview import grade_matrix_wide, preview, replay_breaches
+from warehouse.app.users import UsersFile, check_password, hash_password
+from warehouse.app.work_queue import ContactRules, build_queue, cure_probabilities, describe_windows
+from warehouse.jobs.rebuild import rebuild
+from warehouse.storage import connect_reader
 
 
 @pytest.fixture(scope="module")
 def tiny_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny bank loaded once per module; each test works on a copy of the file."""
-    from warehouse.load import load_inbox
+    from warehouse.jobs.load import load_inbox
 
     folder = tmp_path_factory.mktemp("act_core_template")
     db = folder / "warehouse.duckdb"
@@ -313,7 +309,7 @@ CONTACTS = {
 
 
 def test_replay_of_contact_rules(tmp_path: Path) -> None:
-    from warehouse.load import load_inbox
+    from warehouse.jobs.load import load_inbox
 
     db = tmp_path / "warehouse.duckdb"
     load_inbox(write_inbox(tmp_path / "inbox", {**TINY_FILES, **CONTACTS}), db=db)
@@ -441,8 +437,8 @@ def test_compare_arms_on_the_tiny_bank(tiny_warehouse: Path) -> None:
 
 def test_fast_grades_equal_the_grading_sql(tiny_warehouse: Path) -> None:
     """The preview's fast path (grades from the stored factors) gives what the SQL gives."""
-    from warehouse import strategy
-    from warehouse.strategy_preview import fast_grades
+    from warehouse.app import strategy
+    from warehouse.app.strategy_preview import fast_grades
 
     con = connect_reader(tiny_warehouse)
     try:

@@ -15,11 +15,11 @@ import pytest
 from conftest import TINY_FILES, write_inbox
 from streamlit.testing.v1 import AppTest
 
-from warehouse.access import User
-from warehouse.app_store import AppStore
-from warehouse.db import connect_reader
-from warehouse.settings_versions import read_settings
-from warehouse.users import UsersFile
+from warehouse.app.access import User
+from warehouse.app.store import AppStore
+from warehouse.storage import connect_reader
+from warehouse.app.settings_versions import read_settings
+from warehouse.app.users import UsersFile
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 MANAGER = User("demo-manager", "manager", "Demo manager")
@@ -31,7 +31,7 @@ ADMIN = User("demo-admin", "admin")
 @pytest.fixture(scope="module")
 def tiny_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny bank loaded once per module; each test works on a copy of the file."""
-    from warehouse.load import load_inbox
+    from warehouse.jobs.load import load_inbox
 
     folder = tmp_path_factory.mktemp("act_template")
     db = folder / "warehouse.duckdb"
@@ -59,7 +59,7 @@ def rebuilds(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Background rebuilds the pages start (recorded, not run: test_act_core runs rebuild)."""
     started: list[Path] = []
     monkeypatch.setattr(
-        "warehouse.settings_versions.start_background_rebuild", lambda db: started.append(db)
+        "warehouse.app.settings_versions.start_background_rebuild", lambda db: started.append(db)
     )
     return started
 
@@ -213,7 +213,7 @@ def test_strategy_save_is_refused_for_an_analyst(warehouse: Path, rebuilds: list
     con = connect_reader(warehouse)
     settings = read_settings(con)
     con.close()
-    from warehouse.access import Forbidden
+    from warehouse.app.access import Forbidden
 
     with pytest.raises(Forbidden):
         AppStore.beside(warehouse).save_settings(ANALYST, settings, reason="x", based_on=1)

@@ -35,7 +35,7 @@ from pathlib import Path
 import pytest
 from conftest import query, rebuild_copy, write_inbox
 
-from warehouse.load import load_inbox
+from warehouse.jobs.load import load_inbox
 
 ACCOUNTS = {
     # account: (do_not_contact, third_party_authorized, timezone)

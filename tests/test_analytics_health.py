@@ -27,7 +27,7 @@ import pytest
 from analytics_bank import SMALL_BANK
 from conftest import query, write_inbox
 
-from warehouse.load import load_inbox
+from warehouse.jobs.load import load_inbox
 
 JAN, FEB, MAR = date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)
 D = Decimal

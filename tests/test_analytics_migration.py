@@ -29,8 +29,8 @@ from analytics_bank import SMALL_BANK
 from conftest import query, write_inbox
 
 from warehouse import marts
-from warehouse.db import connect_reader, connect_writer
-from warehouse.load import load_inbox
+from warehouse.jobs.load import load_inbox
+from warehouse.storage import connect_reader, connect_writer
 
 JAN, FEB, MAR, APR = date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1), date(2024, 4, 1)
 D = Decimal

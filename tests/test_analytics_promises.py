@@ -34,7 +34,7 @@ from pathlib import Path
 import pytest
 from conftest import query, rebuild_copy, write_inbox
 
-from warehouse.load import load_inbox
+from warehouse.jobs.load import load_inbox
 
 MARCH = date(2024, 3, 1)
 

@@ -34,9 +34,9 @@ import pytest
 from conftest import write_inbox
 
 from warehouse import marts
-from warehouse.db import connect_reader, connect_writer
-from warehouse.load import load_inbox
-from warehouse.strategy import candidate_tables, compare_grades, grade_accounts
+from warehouse.app.strategy import candidate_tables, compare_grades, grade_accounts
+from warehouse.jobs.load import load_inbox
+from warehouse.storage import connect_reader, connect_writer
 
 FEB = date(2024, 2, 1)
 

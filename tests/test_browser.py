@@ -34,7 +34,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from warehouse.load import LoadSummary, load_inbox
+from warehouse.jobs.load import LoadSummary, load_inbox
 
 pytestmark = [
     pytest.mark.browser,

@@ -27,13 +27,14 @@ from conftest import TINY_FILES, TINY_SECRETS, query, write_inbox
 from dq_fixtures import file_name, landed_batch, valid_rows
 from typer.testing import CliRunner
 
-from checks import ChecksFailed, check_warehouse, docs, rules, settings
+from checks import ChecksFailed, docs, rules, settings
+from warehouse.jobs.check import check_warehouse
 from checks.session import CheckSession
 from checks.store import Finding
 from warehouse.cli import app
-from warehouse.db import connect_reader
-from warehouse.load import LoadSummary, load_inbox
-from warehouse.loaders import EXTRACTS
+from warehouse.storage import connect_reader
+from warehouse.jobs.load import LoadSummary, load_inbox
+from warehouse.contract import EXTRACTS
 
 JAN31 = date(2024, 1, 31)
 

@@ -20,7 +20,7 @@ from dashboard_bank import DASHBOARD_FILES
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data, export, queries
-from warehouse.load import load_inbox
+from warehouse.jobs.load import load_inbox
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 PAGES = ("migration", "contacts", "promises", "compliance", "accounts")
@@ -329,7 +329,7 @@ def test_a_warehouse_published_before_the_dashboards_views(
     """Until its next load, an older warehouse lacks sql/500-502: pages say so, never fail."""
     import shutil
 
-    from warehouse.db import connect_writer
+    from warehouse.storage import connect_writer
 
     older = tmp_path / "older.duckdb"
     shutil.copy(bank, older)

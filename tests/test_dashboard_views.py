@@ -13,7 +13,7 @@ import pytest
 from conftest import query, write_inbox
 from dashboard_bank import DASHBOARD_FILES
 
-from warehouse.load import load_inbox
+from warehouse.jobs.load import load_inbox
 
 
 @pytest.fixture(scope="module")

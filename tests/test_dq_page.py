@@ -19,7 +19,7 @@ import pytest
 from conftest import TINY_FILES, write_inbox
 from streamlit.testing.v1 import AppTest
 
-from warehouse.load import load_inbox
+from warehouse.jobs.load import load_inbox
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 PAGE = "app_pages/data_quality.py"

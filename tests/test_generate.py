@@ -12,9 +12,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from warehouse.generate import GenerateSummary, generate_bank
-from warehouse.generate.holidays_cn import CHINA_CALENDAR, covered_years, is_working_day
-from warehouse.generate.people import REGIONS, id_check_char, luhn_ok
+from warehouse.demo import GenerateSummary, generate_bank
+from warehouse.demo.holidays_cn import CHINA_CALENDAR, covered_years, is_working_day
+from warehouse.demo.people import REGIONS, id_check_char, luhn_ok
 
 HEADERS = {
     "holidays": "date,kind,name",

@@ -17,8 +17,8 @@ import polars as pl
 import pytest
 from conftest import TINY_FILES, query, write_inbox
 
-from warehouse.db import connect_reader
-from warehouse.load import LoadSummary, load_inbox
+from warehouse.jobs.load import LoadSummary, load_inbox
+from warehouse.storage import connect_reader
 
 # The smallest accounts file the contract accepts: the key plus every required column.
 ACCOUNTS_HEADER = "account_id,national_id,card_no,open_date,credit_limit"
@@ -1003,8 +1003,8 @@ def test_a_file_whose_every_row_is_quarantined_lands_into_a_non_empty_warehouse(
     tiny_warehouse: Path, tmp_path: Path
 ) -> None:
     """Regression: an all-quarantined snapshots file used to build `BETWEEN DATE 'None' ...`."""
-    from warehouse.db import connect_reader
-    from warehouse.load import load_inbox
+    from warehouse.jobs.load import load_inbox
+    from warehouse.storage import connect_reader
 
     inbox = write_inbox(
         tmp_path / "bad",

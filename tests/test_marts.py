@@ -20,8 +20,8 @@ import pytest
 from conftest import TINY_FILES, query, write_inbox
 
 from warehouse import marts
-from warehouse.db import connect_writer
-from warehouse.load import load_inbox
+from warehouse.jobs.load import load_inbox
+from warehouse.storage import connect_writer
 
 JAN, FEB, MAR = date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)
 

@@ -17,11 +17,11 @@ import polars as pl
 import pytest
 from conftest import TINY_FILES, TINY_SECRETS, write_inbox
 
-from warehouse import masking
 from warehouse.config import PROJECT_ROOT
-from warehouse.db import connect_reader
-from warehouse.load import load_inbox
-from warehouse.masking import KeyedHasher, mask_key, scrub_text
+from warehouse.jobs.load import load_inbox
+from warehouse.landing import masking
+from warehouse.landing.masking import KeyedHasher, mask_key, scrub_text
+from warehouse.storage import connect_reader
 
 # More personal values, used only in the quarantine-heavy files below.
 EXTRA_SECRETS = (
@@ -297,7 +297,7 @@ def test_first_use_by_many_processes_at_once_agrees_on_one_key(tmp_path: Path) -
     code = (
         "import time, sys\n"
         f"time.sleep(max(0, {start} - time.time()))\n"
-        "from warehouse.masking import mask_key\n"
+        "from warehouse.landing.masking import mask_key\n"
         "print(mask_key().hex())\n"
     )
     procs = [

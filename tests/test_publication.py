@@ -22,9 +22,9 @@ import pytest
 from conftest import TINY_FILES, write_inbox
 
 from warehouse.config import PROJECT_ROOT
-from warehouse.db import connect_reader
-from warehouse.load import load_inbox
-from warehouse.publish import lock_path, staging_path
+from warehouse.jobs.load import load_inbox
+from warehouse.storage import connect_reader
+from warehouse.storage.publication import lock_path, staging_path
 
 pytestmark = pytest.mark.slow
 
@@ -38,9 +38,9 @@ BIG_FILES = 1 + 2 * MONTHS
 # linger there (argv[1], argv[2] seconds) so a test can act at exactly that moment.
 INSTRUMENTED_CLI = """
 import sys, time
-import warehouse.load as load
+import warehouse.storage.publication as publication
 import warehouse.marts as marts
-real_build, real_publish = marts.build, load.publish
+real_build, real_publish = marts.build, publication.publish
 marts_pause, publish_pause = float(sys.argv[1]), float(sys.argv[2])
 def build(con, *args, **kwargs):
     print("MARTS", flush=True)
@@ -50,7 +50,7 @@ def publish(db):
     print("PUBLISH", flush=True)
     time.sleep(publish_pause)
     return real_publish(db)
-marts.build, load.publish = build, publish
+marts.build, publication.publish = build, publish
 sys.argv = ["collections"] + sys.argv[3:]
 from warehouse.cli import main
 main()
@@ -61,7 +61,7 @@ main()
 READER = """
 import json, sys, time
 from pathlib import Path
-from warehouse.db import connect_reader
+from warehouse.storage import connect_reader
 db, stop, limit = Path(sys.argv[1]), Path(sys.argv[2]), time.time() + float(sys.argv[3])
 held = connect_reader(db)
 fresh, kept, errors = [], [], []

@@ -28,14 +28,14 @@ def is_duckdb_only(model: marts.SqlModel) -> bool:
     return bool(DUCKDB_ONLY.search(model.sql))
 
 
-@pytest.mark.parametrize("model", MODELS, ids=[m.path.name for m in MODELS])
+@pytest.mark.parametrize("model", MODELS, ids=[m.name for m in MODELS])
 def test_transpiles_to_spark(model: marts.SqlModel) -> None:
     if is_duckdb_only(model):
-        pytest.skip(f"{model.path.name} is DuckDB-only: {DUCKDB_ONLY.search(model.sql)[0]}")
+        pytest.skip(f"{model.file} is DuckDB-only: {DUCKDB_ONLY.search(model.sql)[0]}")
     spark = sqlglot.transpile(
         model.sql, read="duckdb", write="spark", unsupported_level=sqlglot.ErrorLevel.RAISE
     )
-    assert spark, f"{model.path.name}: nothing transpiled"
+    assert spark, f"{model.file}: nothing transpiled"
 
 
 def test_duckdb_only_files_say_why() -> None:
@@ -43,5 +43,5 @@ def test_duckdb_only_files_say_why() -> None:
     for model in MODELS:
         mentions = MENTIONS_DUCKDB_ONLY.search(model.sql)
         assert not mentions or is_duckdb_only(model), (
-            f"{model.path.name}: write `-- dialect: duckdb-only because <reason>`"
+            f"{model.file}: write `-- dialect: duckdb-only because <reason>`"
         )

@@ -14,7 +14,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from warehouse.workbench import (
+from warehouse.app.workbench import (
     Limits,
     QueryFailed,
     QueryRefused,
@@ -248,7 +248,7 @@ def test_settings_cannot_be_raised_from_inside_a_select(warehouse: Path) -> None
 
 def test_the_engine_guard_holds_without_the_text_check(warehouse: Path, secret_file: Path) -> None:
     """Defence in depth: were the text check fooled, the locked connection still refuses."""
-    from warehouse.workbench import connect_locked
+    from warehouse.app.workbench import connect_locked
 
     con = connect_locked(warehouse)
     try:

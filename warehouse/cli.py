@@ -88,7 +88,7 @@ def generate(
     file_format: Annotated[str, typer.Option("--format", help="csv, csv.gz or parquet.")] = "csv",
 ) -> None:
     """Write a synthetic bank's daily extracts (accounts, snapshots, payments, contacts, ...)."""
-    from warehouse.generate import generate_bank
+    from warehouse.demo import generate_bank
 
     if file_format not in ("csv", "csv.gz", "parquet"):
         raise typer.BadParameter("--format must be csv, csv.gz or parquet")
@@ -129,7 +129,10 @@ def load(
         bool,
         typer.Option(
             "--no-checks",
-            help="Skip the data-quality checks (benchmarks, emergencies); the run is recorded as skipped.",
+            help=(
+                "Skip the data-quality checks (benchmarks, emergencies); "
+                "the run is recorded as skipped."
+            ),
         ),
     ] = False,
 ) -> None:
@@ -143,8 +146,8 @@ def load(
     whole publishes nothing (exit status 1); `warn` failures are published and flagged.
     """
     from checks import ChecksFailed
-    from warehouse.load import load_inbox
-    from warehouse.publish import LoadInProgress
+    from warehouse.jobs.load import load_inbox
+    from warehouse.storage.publication import LoadInProgress
 
     _setup_logging()
     if not inbox.is_dir():
@@ -267,8 +270,8 @@ def check(db: DbOption = None) -> None:
     Results go to dq.runs / dq.results (published like a load) and Data Docs beside the
     warehouse. Exit status 1 when an `error` expectation fails, 0 otherwise (warnings included).
     """
-    from checks import check_warehouse
-    from warehouse.publish import LoadInProgress
+    from warehouse.jobs.check import check_warehouse
+    from warehouse.storage.publication import LoadInProgress
 
     _setup_logging()
     target = warehouse_path(db)
@@ -304,7 +307,8 @@ def serve(
     target = warehouse_path(db).resolve()
     if not target.exists():
         console.print(
-            f"[red]no warehouse at {target}: run `collections load INBOX` or `collections demo` first"
+            f"[red]no warehouse at {target}: run `collections load INBOX` "
+            "or `collections demo` first"
         )
         raise typer.Exit(1)
     env = {**os.environ, "COLLECTIONS_DB": str(target)}
@@ -368,7 +372,7 @@ def demo(
     except typer.Exit as exc:
         if exc.exit_code not in (0, None):
             raise
-    from warehouse.users import UsersFile, users_path
+    from warehouse.app.users import UsersFile, users_path
 
     UsersFile(users_path(target)).ensure_demo_users()
     console.print(
@@ -391,8 +395,8 @@ def rebuild(
     load: exclusive lock, staging copy, atomic swap; the version is recorded in
     ops.settings_version, which every page shows.
     """
-    from warehouse.publish import LoadInProgress
-    from warehouse.settings_versions import rebuild as rebuild_marts
+    from warehouse.jobs.rebuild import rebuild as rebuild_marts
+    from warehouse.storage.publication import LoadInProgress
 
     _setup_logging()
     target = warehouse_path(db)
@@ -425,7 +429,7 @@ def users_add(
     replace: Annotated[bool, typer.Option(help="Replace an existing user.")] = False,
 ) -> None:
     """Add a user (the password is stored as a salted scrypt hash)."""
-    from warehouse.users import UsersFile, users_path
+    from warehouse.app.users import UsersFile, users_path
 
     secret = password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     path = users_path(warehouse_path(db))
@@ -442,7 +446,7 @@ def users_add(
 @users_app.command("list")
 def users_list(db: DbOption = None) -> None:
     """List the users and their roles (never their passwords)."""
-    from warehouse.users import UsersFile, users_path
+    from warehouse.app.users import UsersFile, users_path
 
     path = users_path(warehouse_path(db))
     table = Table(title=f"Users in {path}")

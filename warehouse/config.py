@@ -1,7 +1,7 @@
-"""Where things live and which zone the bank runs in.
+"""Where things live, and the few limits a process needs before it can open the warehouse.
 
-Settings that analysts tune (bucket bounds, windows, caps) live in the warehouse's `settings`
-tables; this module only holds the few things a process needs before it can open the warehouse.
+Settings that analysts tune (bucket bounds, windows, caps, the bank's time zone) live in the
+warehouse's `settings` tables (`sql/settings/`), never here.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SQL_DIR = PROJECT_ROOT / "sql"
 
 DEFAULT_DB = Path("data") / "warehouse.duckdb"
-DEFAULT_BANK_TIMEZONE = "Asia/Shanghai"
 
 
 def warehouse_path(db: str | os.PathLike[str] | None = None) -> Path:
@@ -22,11 +21,6 @@ def warehouse_path(db: str | os.PathLike[str] | None = None) -> Path:
         return Path(db)
     env = os.environ.get("COLLECTIONS_DB")
     return Path(env) if env else DEFAULT_DB
-
-
-def bank_timezone() -> str:
-    """The zone of timestamps that arrive without an offset (CONTRACT.md)."""
-    return os.environ.get("COLLECTIONS_TIMEZONE", DEFAULT_BANK_TIMEZONE)
 
 
 DEFAULT_MARTS_MEMORY_LIMIT = "8GB"

@@ -17,7 +17,6 @@ import streamlit as st
 from dashboard import alerts, data, queries
 from dashboard import format as fmt
 from dashboard.i18n import t
-from warehouse.config import bank_timezone
 
 VERSION_KEY = "warehouse_version"
 FILTERS_KEY = "filters"
@@ -89,7 +88,7 @@ def provenance_caption(version: data.WarehouseVersion) -> None:
             "common.provenance",
             version=published.version,
             load=published.load_id,
-            at=fmt.timestamp(published.published_at, bank_timezone()),
+            at=fmt.timestamp(published.published_at, data.bank_timezone(version)),
             path=version.path,
         )
     )

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from dashboard import data
 from dashboard import format as fmt
 from dashboard import queries
 from dashboard.app_pages import (
@@ -24,7 +25,6 @@ from dashboard.app_pages import (
     write_to_url,
 )
 from dashboard.i18n import t
-from warehouse.config import bank_timezone
 
 KINDS = ["snapshot", "grade", "payment", "reversal", "contact", "promise", "plan", "breach"]
 KIND_COLOURS = {
@@ -85,7 +85,7 @@ def story_figure(months: pl.DataFrame, timeline: pl.DataFrame) -> go.Figure:
 
 
 version = current_version()
-zone = bank_timezone()
+zone = data.bank_timezone(version)
 st.title(t("accounts.title"))
 provenance_caption(version)
 

@@ -14,8 +14,8 @@ from dashboard import act_data, session
 from dashboard import format as fmt
 from dashboard.app_pages import current_version, provenance_caption
 from dashboard.i18n import t
-from warehouse import experiments
-from warehouse.access import Forbidden
+from warehouse.app import experiments
+from warehouse.app.access import Forbidden
 
 PAGE = "champion_challenger"
 

@@ -13,6 +13,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import alerts, export, queries
+from dashboard import data
 from dashboard import format as fmt
 from dashboard.app_pages import (
     alert_thresholds,
@@ -28,7 +29,6 @@ from dashboard.app_pages import (
 )
 from dashboard.data import MAX_ROWS
 from dashboard.i18n import t
-from warehouse.config import bank_timezone
 
 BY = {"rule": "compliance.rule", "agent": "col.agent", "team": "col.team"}
 SHOWN_BREACHES = 1_000
@@ -63,7 +63,7 @@ def breach_config(zone: str) -> dict[str, object]:
 
 version = current_version()
 filters = current_filters()
-zone = bank_timezone()
+zone = data.bank_timezone(version)
 st.title(t("compliance.title"))
 provenance_caption(version)
 if filters is None:

@@ -22,7 +22,6 @@ from dashboard import data
 from dashboard import format as fmt
 from dashboard.app_pages import current_version, provenance_caption, seed_from_url, write_to_url
 from dashboard.i18n import t
-from warehouse.config import bank_timezone
 
 SEVERITY = {"error": "dq.severity_error", "warn": "dq.severity_warn"}  # data value -> key
 
@@ -33,7 +32,7 @@ def severity(value: str) -> str:
 
 
 version = current_version()
-zone = bank_timezone()
+zone = data.bank_timezone(version)
 
 st.title(t("page.data_quality"))
 provenance_caption(version)

@@ -15,12 +15,11 @@ from dashboard import data
 from dashboard import format as fmt
 from dashboard.app_pages import current_version, provenance_caption, seed_from_url, write_to_url
 from dashboard.i18n import t
-from warehouse.config import bank_timezone
 
 REFUSALS_SHOWN = 20
 
 version = current_version()
-zone = bank_timezone()
+zone = data.bank_timezone(version)
 
 st.title(t("page.loads"))
 provenance_caption(version)

@@ -17,8 +17,8 @@ import streamlit as st
 from dashboard import act_data, session
 from dashboard.app_pages import current_version, provenance_caption
 from dashboard.i18n import t
-from warehouse import workbench
-from warehouse.access import Forbidden
+from warehouse.app import workbench
+from warehouse.app.access import Forbidden
 
 PAGE = "sql_workbench"
 SQL_KEY = "wb_sql"

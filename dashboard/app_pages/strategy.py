@@ -22,9 +22,9 @@ from dashboard import act_data, session
 from dashboard import format as fmt
 from dashboard.app_pages import current_version, provenance_caption
 from dashboard.i18n import t
-from warehouse import settings_versions, strategy_preview
-from warehouse.access import Forbidden
-from warehouse.app_store import Settings
+from warehouse.app import settings_versions, strategy_preview
+from warehouse.app.access import Forbidden
+from warehouse.app.store import Settings
 
 PAGE = "strategy"
 THRESHOLDS = ("min_days_past_due", "below_credit_score", "min_overdue_amount",

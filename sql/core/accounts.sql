@@ -1,0 +1,20 @@
+-- core.accounts
+-- Purpose: each account as the card system last described it (accounts files are full records;
+--          the latest business date wins, then the latest load, then the last line).
+-- Grain:   one row per account.
+CREATE OR REPLACE VIEW core.accounts AS
+WITH source AS (
+    SELECT * FROM raw.accounts
+),
+
+ranked AS (
+    SELECT
+        *,
+        row_number() OVER (
+            PARTITION BY account_id
+            ORDER BY _business_date DESC, _load_id DESC, _line_number DESC
+        ) AS version_rank
+    FROM source
+)
+
+SELECT * EXCLUDE (version_rank) FROM ranked WHERE version_rank = 1;

@@ -1,5 +1,0 @@
-"""The synthetic bank: `generate_bank` writes a folder of card-system extracts (CONTRACT.md)."""
-
-from warehouse.generate.bank import GenerateSummary, generate_bank
-
-__all__ = ["GenerateSummary", "generate_bank"]

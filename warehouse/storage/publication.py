@@ -1,0 +1,169 @@
+"""Atomic publication: a job builds a private copy and swaps it in whole, or not at all.
+
+DuckDB lets one process write a file or many read it, never both. So a load never opens the
+published warehouse for writing: it copies it to `<name>.staging`, lands everything there,
+closes it (DuckDB checkpoints on close) and `os.replace`s it over the published file. The swap is
+atomic; readers holding the old file keep reading the old version and see the new one on their
+next connection. A load killed at any moment leaves only a stale staging file, which the next
+load throws away before starting again from the published version.
+
+An exclusive `flock` on `<name>.lock` keeps two loads from racing; the kernel drops it when a
+load dies, however it dies.
+
+Every job that publishes (a load, `collections check`, `collections rebuild`) goes through
+`publishing()`, the one place this sequence is written: lock, discard a killed run's leftovers,
+staging copy, writer, the job's work, checkpoint, swap; any error discards the staging copy and
+publishes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from warehouse.storage.connect import connect_writer
+from warehouse.storage.schema import ensure_schema
+
+
+class LoadInProgress(RuntimeError):
+    pass
+
+
+def staging_path(published: Path) -> Path:
+    return published.with_name(published.name + ".staging")
+
+
+def lock_path(published: Path) -> Path:
+    return published.with_name(published.name + ".lock")
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def exclusive_lock(published: Path, *, wait_seconds: float = 0.0) -> Iterator[None]:
+    """Hold `<name>.lock`; waits up to `wait_seconds` for a running job, then LoadInProgress."""
+    published.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(lock_path(published), "a+")  # noqa: SIM115
+    deadline = time.monotonic() + wait_seconds
+    try:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise LoadInProgress(
+                        f"another load is writing {published} (lock {lock_path(published)} is held)"
+                    ) from None
+                time.sleep(1.0)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+def discard_stale_staging(published: Path) -> bool:
+    """Remove what a killed load left behind. True when there was something."""
+    found = False
+    staging = staging_path(published)
+    for leftover in (staging, staging.with_name(staging.name + ".wal")):
+        if leftover.exists():
+            leftover.unlink()
+            found = True
+    return found
+
+
+def prepare_staging(published: Path) -> Path:
+    """A private copy of the published warehouse to write into (empty when none is published)."""
+    staging = staging_path(published)
+    if published.exists():
+        shutil.copyfile(published, staging)
+    return staging
+
+
+def publish(published: Path) -> None:
+    """Swap the finished staging file in. The caller has closed every connection to it."""
+    staging = staging_path(published)
+    wal = staging.with_name(staging.name + ".wal")
+    if wal.exists():
+        raise RuntimeError(f"{staging} still has a write-ahead log; close its connection first")
+    with open(staging, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(staging, published)
+    _fsync_dir(published.parent)
+
+
+@dataclass
+class Staging:
+    """The private copy a job writes into, open read-write, and what to do once it is published."""
+
+    con: duckdb.DuckDBPyConnection
+    path: Path
+    interrupted: bool  # a killed job's leftovers were discarded first
+    _after_publish: list[Callable[[], object]] = field(default_factory=list)
+
+    def record_publication(self, load_id: int, at: datetime) -> int:
+        """Add this publication to ops.publications; returns its version number."""
+        version = int(
+            self.con.execute(
+                "SELECT coalesce(max(version), 0) + 1 FROM ops.publications"
+            ).fetchall()[0][0]
+        )
+        self.con.execute("INSERT INTO ops.publications VALUES (?, ?, ?)", [version, load_id, at])
+        return version
+
+    def after_publish(self, action: Callable[[], object]) -> None:
+        """Run `action` once the copy is published, still under the lock (e.g. Data Docs)."""
+        self._after_publish.append(action)
+
+
+@contextlib.contextmanager
+def publishing(
+    published: Path, *, must_exist: bool = False, wait_seconds: float = 0.0
+) -> Iterator[Staging]:
+    """Publish whatever the body writes into the staging copy, atomically, or nothing.
+
+    Takes the lock (waiting up to `wait_seconds` for a running job), discards what a killed job
+    left, copies the published file (an empty warehouse when there is none, unless `must_exist`),
+    opens a writer with every raw and ops table in place and hands it to the body. When the body
+    returns: checkpoint, close, fsync, swap. When it raises (anything, KeyboardInterrupt too):
+    close, discard the copy and its log, re-raise; the published file is untouched.
+    """
+    published = Path(published)
+    if must_exist and not published.exists():
+        raise FileNotFoundError(f"no warehouse at {published}: run `collections load INBOX` first")
+    with exclusive_lock(published, wait_seconds=wait_seconds):
+        interrupted = discard_stale_staging(published)
+        path = prepare_staging(published)
+        con = connect_writer(path)
+        try:
+            ensure_schema(con)
+            staging = Staging(con, path, interrupted)
+            yield staging
+            con.execute("CHECKPOINT")
+            con.close()
+            publish(published)
+        except BaseException:
+            con.close()
+            discard_stale_staging(published)  # the staging copy and its write-ahead log
+            raise
+        for action in staging._after_publish:
+            action()
