@@ -13,6 +13,7 @@ help:
 	@echo "make demo   - set up, generate the demo bank, load it, open the dashboard"
 	@echo "make test   - set up, install Debian's chromium if missing, run the whole suite"
 	@echo "make setup  - only create/refresh .venv (safe to repeat)"
+	@echo "make lint   - ruff (check and format), mypy, the import rules (import-linter)"
 	@echo "make bench  - load benchmark (bench/load.py; large, minutes)"
 
 setup: $(STAMP)
@@ -61,8 +62,12 @@ test-fast: setup
 demo: setup
 	$(BIN)/collections demo
 
+# The rules of docs/architecture.md and STYLE.md, as CI runs them (.ci/run runs this first).
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: setup
 	$(BIN)/python bench/load.py
