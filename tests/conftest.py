@@ -89,20 +89,14 @@ def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
 
 def rebuild_copy(db: Path, target: Path, *statements: str) -> Path:
     """A copy of the warehouse with settings edited and the marts rebuilt (the original stays)."""
-    import shutil
-
     from warehouse import marts
-    from warehouse.storage import connect_writer
+    from warehouse.storage import copy_warehouse, in_place
 
-    shutil.copy(db, target)
-    con = connect_writer(target)
-    try:
+    copy_warehouse(db, target)
+    with in_place(target) as lake:
         for statement in statements:
-            con.execute(statement)
-        marts.build(con)
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
+            lake.con.execute(statement)
+        marts.build(lake)
     return target
 
 

@@ -23,7 +23,7 @@ from conftest import query, write_inbox
 
 from warehouse import marts
 from warehouse.jobs.load import load_inbox
-from warehouse.storage import connect_writer
+from warehouse.storage import in_place
 
 HEADER = (
     "account_id,national_id,card_no,open_date,credit_limit,do_not_contact,third_party_authorized"
@@ -147,18 +147,18 @@ def test_a_warehouse_loaded_before_the_history_falls_back_to_the_latest_records(
     """Without history rows, every contact is judged by the latest record (as before)."""
     db = tmp_path / "warehouse.duckdb"
     load(tmp_path / "inbox", FILES, db)
-    con = connect_writer(db)
-    try:
-        con.execute("DROP TABLE raw.account_history")
-        marts.build(con)  # recreates the table, empty
+    with in_place(db) as lake:
+        con = lake.con
+        # The history loses every file, as a warehouse that never had one.
+        history = [f.path for f in lake.files("raw.account_history")]
+        lake.swap("raw.account_history", remove=history)
+        marts.build(lake)
         assert con.execute("SELECT count(*) FROM raw.account_history").fetchall() == [(0,)]
         got = set(
             con.execute(
                 "SELECT attempt_id, rule_set, rule FROM mart.compliance_breaches"
             ).fetchall()
         )
-    finally:
-        con.close()
     assert got == {
         ("X1", "bank", "do_not_contact"),
         ("X2", "bank", "do_not_contact"),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import math
-import shutil
 import stat
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -38,7 +37,7 @@ from warehouse.app.strategy_preview import grade_matrix_wide, preview, replay_br
 from warehouse.app.users import UsersFile, check_password, hash_password
 from warehouse.app.work_queue import ContactRules, build_queue, cure_probabilities, describe_windows
 from warehouse.jobs.rebuild import rebuild
-from warehouse.storage import connect_reader
+from warehouse.storage import connect_reader, copy_warehouse
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +54,7 @@ def tiny_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def tiny_warehouse(tiny_template: Path, tmp_path: Path) -> Path:
     db = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(tiny_template, db)
+    copy_warehouse(tiny_template, db)
     return db
 
 

@@ -19,7 +19,6 @@ Buckets (DOMAIN.md defaults): 0 Current, 1-30 M1, 31-60 M2, 61-90 M3, ... 151-18
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -30,21 +29,17 @@ from conftest import query, write_inbox
 
 from warehouse import marts
 from warehouse.jobs.load import load_inbox
-from warehouse.storage import connect_reader, connect_writer
+from warehouse.storage import connect_reader, copy_warehouse, in_place
 
 JAN, FEB, MAR, APR = date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1), date(2024, 4, 1)
 D = Decimal
 
 
 def rebuild_with(db: Path, *statements: str) -> None:
-    con = connect_writer(db)
-    try:
+    with in_place(db) as lake:
         for statement in statements:
-            con.execute(statement)
-        marts.build(con)
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
+            lake.con.execute(statement)
+        marts.build(lake)
 
 
 @pytest.fixture(scope="module")
@@ -292,7 +287,7 @@ def test_expected_loss_from_chained_flow_rates(bank: Path, tmp_path: Path) -> No
     # Three day buckets make the chain short enough to follow by hand: Current, M1 (1-30) and
     # M2 (31 and over). Then D (170 days) sits in M2 in January and is written off from there.
     db = tmp_path / "three_buckets.duckdb"
-    shutil.copy(bank, db)
+    copy_warehouse(bank, db)
     rebuild_with(
         db,
         "DELETE FROM settings.buckets WHERE bucket IN ('M3', 'M4', 'M5', 'M6', 'M7+')",
@@ -407,13 +402,9 @@ def snapshot_of(db: Path) -> dict[str, list[tuple]]:
 
 def assert_same_as_full_rebuild(db: Path, tmp_path: Path) -> None:
     full = tmp_path / "full.duckdb"
-    shutil.copy(db, full)
-    con = connect_writer(full)
-    try:
-        marts.build(con)  # everything from scratch
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
+    copy_warehouse(db, full)
+    with in_place(full) as lake:
+        marts.build(lake)  # everything from scratch
     incremental, rebuilt = snapshot_of(db), snapshot_of(full)
     for name in RELATIONS:
         assert incremental[name] == rebuilt[name], f"{name} differs from a full rebuild"
@@ -497,11 +488,9 @@ def test_a_settings_edit_rebuilds_on_the_next_load(tmp_path: Path) -> None:
     # marts that read it whole (the result equals a full rebuild).
     db = tmp_path / "warehouse.duckdb"
     land(db, tmp_path / "all", [name for name in SMALL_BANK if name != "snapshots_20240410.csv"])
-    con = connect_writer(db)
-    con.execute("UPDATE settings.buckets SET max_days_past_due = 10 WHERE bucket = 'M1'")
-    con.execute("UPDATE settings.buckets SET min_days_past_due = 11 WHERE bucket = 'M2'")
-    con.execute("CHECKPOINT")
-    con.close()
+    with in_place(db) as lake:
+        lake.con.execute("UPDATE settings.buckets SET max_days_past_due = 10 WHERE bucket = 'M1'")
+        lake.con.execute("UPDATE settings.buckets SET min_days_past_due = 11 WHERE bucket = 'M2'")
     land(db, tmp_path / "apr10", ["snapshots_20240410.csv"])
     assert modes(db)["mart.account_month"] == ("full", marts.FIRST_MONTH)
     # H's 10 days stay M1; B's 20 days in January are M2 now.

@@ -25,7 +25,6 @@ student; else low.
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -36,7 +35,7 @@ from conftest import write_inbox
 from warehouse import marts
 from warehouse.app.strategy import candidate_tables, compare_grades, grade_accounts
 from warehouse.jobs.load import load_inbox
-from warehouse.storage import connect_reader, connect_writer
+from warehouse.storage import connect_reader, copy_warehouse, in_place
 
 FEB = date(2024, 2, 1)
 
@@ -245,16 +244,15 @@ def test_preview_equals_the_saved_result(bank: Path, tmp_path: Path) -> None:
     finally:
         con.close()
     db = tmp_path / "saved.duckdb"
-    shutil.copy(bank, db)
-    writer = connect_writer(db)
-    try:
-        writer.execute(
+    copy_warehouse(bank, db)
+    with in_place(db) as lake:
+        lake.con.execute(
             "UPDATE settings.risk_grades SET below_credit_score = 710 WHERE risk_grade = 'medium'"
         )
-        marts.build(writer)
-        saved = writer.sql("SELECT * FROM mart.account_month WHERE month = DATE '2024-02-01'").pl()
-    finally:
-        writer.close()
+        marts.build(lake)
+        saved = lake.con.sql(
+            "SELECT * FROM mart.account_month WHERE month = DATE '2024-02-01'"
+        ).pl()
     assert preview.sort("account_id").equals(saved.sort("account_id"))
     # S8 (760, current) stays low; S1 (720, 10 days) stays medium on days past due.
     assert dict(preview.select("account_id", "risk_grade").rows())["S8"] == "low"

@@ -28,13 +28,13 @@ from dq_fixtures import file_name, landed_batch, valid_rows
 from typer.testing import CliRunner
 
 from checks import ChecksFailed, docs, rules, settings
-from warehouse.jobs.check import check_warehouse
 from checks.session import CheckSession
 from checks.store import Finding
 from warehouse.cli import app
-from warehouse.storage import connect_reader
-from warehouse.jobs.load import LoadSummary, load_inbox
 from warehouse.contract import EXTRACTS
+from warehouse.jobs.check import check_warehouse
+from warehouse.jobs.load import LoadSummary, load_inbox
+from warehouse.storage import connect_reader
 
 JAN31 = date(2024, 1, 31)
 

@@ -865,10 +865,37 @@ def test_loading_the_same_inbox_twice_changes_nothing(tiny_inbox: Path, tmp_path
     assert all("identical to the file landed by load 1" in f.message for f in second.files)
     assert second.rows_landed == 0
     assert dump_raw(db) == before
+    # Nothing new: nothing is published, not even a record of the run (issue 10: an inbox with
+    # nothing new costs a look at the files and publishes nothing).
+    assert not second.published
     assert query(db, "SELECT load_id, count(*) FROM ops.loaded_files GROUP BY 1 ORDER BY 1") == [
         (1, 4),
-        (2, 4),
     ]
+
+
+def test_an_unchanged_file_is_known_without_reading_it_unless_asked_to_verify(
+    tiny_inbox: Path, tmp_path: Path
+) -> None:
+    """Same size and modification time as the landed file: taken as unchanged unread. The same
+    bytes with a new modification time are hashed, and still unchanged. Different bytes of the
+    same size with the old time put back are taken for the old file, unless `verify` hashes."""
+    import os
+
+    db = tmp_path / "w.duckdb"
+    load_inbox(tiny_inbox, db=db)
+    path = tiny_inbox / "snapshots_20240215.csv"
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert not load_inbox(tiny_inbox, db=db).published  # hashed: the same bytes
+    text = path.read_text()
+    altered = text.replace("2050.00", "2060.00", 1)
+    assert altered != text and len(altered) == len(text)
+    path.write_text(altered)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert not load_inbox(tiny_inbox, db=db).published  # size and time as landed: not read
+    verified = load_inbox(tiny_inbox, db=db, verify=True)
+    assert verified.published
+    assert [f.status for f in verified.files if f.file_name == path.name] == ["replaced"]
 
 
 def test_changed_file_with_the_same_name_replaces_that_date(

@@ -21,21 +21,17 @@ from conftest import TINY_FILES, query, write_inbox
 
 from warehouse import marts
 from warehouse.jobs.load import load_inbox
-from warehouse.storage import connect_writer
+from warehouse.storage import in_place
 
 JAN, FEB, MAR = date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)
 
 
 def rebuild_with(db: Path, *statements: str) -> None:
     """Edit settings on a writer connection and rebuild the marts (nobody else has the file open)."""
-    con = connect_writer(db)
-    try:
+    with in_place(db) as lake:
         for statement in statements:
-            con.execute(statement)
-        marts.build(con)
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
+            lake.con.execute(statement)
+        marts.build(lake)
 
 
 def test_account_month_rows(tiny_warehouse: Path) -> None:

@@ -125,6 +125,16 @@ def load(
     ],
     db: DbOption = None,
     encoding: Annotated[str, typer.Option(help="Text encoding of CSV files, e.g. gbk.")] = "utf-8",
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help=(
+                "Hash every file, even one whose size and modification time match the file "
+                "already landed (by default such a file is taken as unchanged unread)."
+            ),
+        ),
+    ] = False,
     no_checks: Annotated[
         bool,
         typer.Option(
@@ -162,7 +172,12 @@ def load(
                 bar.update(task, completed=done, total=total, current=label)
 
             summary = load_inbox(
-                inbox, db=target, encoding=encoding, progress=report, run_checks=not no_checks
+                inbox,
+                db=target,
+                encoding=encoding,
+                progress=report,
+                run_checks=not no_checks,
+                verify=verify,
             )
     except LoadInProgress as exc:
         console.print(f"[red]{exc}")
@@ -177,6 +192,12 @@ def load(
         console.print(f"[red]{exc}")
         raise typer.Exit(2) from None
 
+    if not summary.published:
+        console.print(
+            f"Nothing new in {inbox}: all {len(summary.files):,} file(s) are landed as they are; "
+            f"nothing published ({summary.seconds:.1f} s)."
+        )
+        return
     problems = [
         f
         for f in summary.files

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
+# The calendar a full rebuild computes, and the mark of "every month changed": every month a bank
+# can have.
+FIRST_MONTH = date(1900, 1, 1)
+LAST_MONTH = date(2999, 12, 1)
+
 
 def add_months(month: date, months: int) -> date:
     """The first day of the month `months` after (or before) `month`'s."""

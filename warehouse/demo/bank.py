@@ -41,11 +41,11 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from warehouse.contract.contacts import CHANNELS as CONTACT_CHANNELS
+from warehouse.contract.contacts import OUTCOMES, PARTIES, RELATIONS
 from warehouse.demo import people
 from warehouse.demo.files import ISO_OFFSET_FORMAT, TIMESTAMP_FORMAT, ExtractWriter
 from warehouse.demo.holidays_cn import CHINA_CALENDAR, covered_years, is_working_day
-from warehouse.contract.contacts import CHANNELS as CONTACT_CHANNELS
-from warehouse.contract.contacts import OUTCOMES, PARTIES, RELATIONS
 
 EPOCH = date(1970, 1, 1)
 DAY = 86_400

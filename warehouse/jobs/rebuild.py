@@ -49,7 +49,7 @@ def rebuild(
         con.execute(SETTINGS_VERSION_DDL)
         if version is not None:
             apply_settings(con, version.settings)
-        marts.build(con, changed={}, on_model=on_model)
+        marts.build(staging.lake, changed={}, on_model=on_model)
         now = datetime.now(UTC)
         if version is not None:
             con.execute(

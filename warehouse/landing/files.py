@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import duckdb
+
 from warehouse.contract import EXTRACTS
 from warehouse.contract.files import FileName, FileRefused, parse_file_name
 
@@ -26,10 +28,46 @@ class FileResult:
     message: str = ""
     sha256: str | None = None
     size_bytes: int = 0
+    modified_ns: int | None = None
     rows_read: int = 0
     rows_landed: int = 0
     rows_quarantined: int = 0
     rows_replaced: int = 0
+
+
+@dataclass(frozen=True)
+class InForce:
+    """The file whose rows are in force for an extract and business date."""
+
+    sha256: str
+    load_id: int
+    size_bytes: int | None
+    modified_ns: int | None
+
+
+def in_force(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, date], InForce]:
+    """The file in force for each extract and business date (ops.loaded_files), read once."""
+    return {
+        (extract, business_date): InForce(sha, load_id, size, modified)
+        for extract, business_date, sha, load_id, size, modified in con.execute(
+            """
+            SELECT extract, business_date, arg_max(sha256, load_id), max(load_id),
+                   arg_max(size_bytes, load_id), arg_max(modified_ns, load_id)
+            FROM ops.loaded_files
+            WHERE status IN ('landed', 'replaced')
+            GROUP BY extract, business_date
+            """
+        ).fetchall()
+    }
+
+
+def same_file(path: Path, previous: InForce | None) -> bool:
+    """Whether `path` is, without reading it, the file already landed: same size and same
+    modification time (a re-sent or corrected file has a new one; `--verify` hashes anyway)."""
+    if previous is None or previous.modified_ns is None:
+        return False
+    stat = path.stat()
+    return stat.st_size == previous.size_bytes and stat.st_mtime_ns == previous.modified_ns
 
 
 def sha256_of(path: Path) -> str:

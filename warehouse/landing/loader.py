@@ -13,78 +13,84 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from warehouse.contract import EXTRACTS
 from warehouse.contract.files import FileName, FileRefused
-from warehouse.landing.files import FileResult, sha256_of
+from warehouse.landing.files import FileResult, InForce, in_force, same_file, sha256_of
 from warehouse.landing.masking import KeyedHasher
 from warehouse.landing.reading import LINE, read_extract_file
 from warehouse.landing.validation import validate
 from warehouse.landing.writing import BatchChecker, ExtractWriter, Replacement
+from warehouse.storage.lake import Lake
 
 
 class Loader:
     def __init__(
         self,
-        con: duckdb.DuckDBPyConnection,
+        lake: Lake,
         load_id: int,
         *,
         encoding: str,
         hasher: KeyedHasher,
         bank_timezone: str,
         checks: BatchChecker | None = None,
+        verify: bool = False,
     ) -> None:
+        con = lake.con
         self.con = con
         self.load_id = load_id
         self.encoding = encoding
         self.hasher = hasher
         self.timezone = bank_timezone
         self.writers = {
-            name: ExtractWriter(con, extract, load_id, checks=checks, on_refused=self._refused)
+            name: ExtractWriter(
+                lake,
+                extract,
+                load_id,
+                bank_timezone=bank_timezone,
+                checks=checks,
+                on_refused=self._refused,
+            )
             for name, extract in EXTRACTS.items()
         }
         # Files landed by this run, by (extract, business date): ops.loaded_files only gets them
         # at the end, and a second file for the same date in one inbox must replace the first.
-        self.landed_now: dict[tuple[str, date], str] = {}
+        self.landed_now: dict[tuple[str, date], InForce] = {}
         # The file in force for each extract and date, read once (one query per file is slow).
-        self.in_force: dict[tuple[str, date], tuple[str, int]] = {
-            (extract, business_date): (sha, load_id)
-            for extract, business_date, sha, load_id in con.execute(
-                """
-                SELECT extract, business_date, arg_max(sha256, load_id), max(load_id)
-                FROM ops.loaded_files
-                WHERE status IN ('landed', 'replaced')
-                GROUP BY extract, business_date
-                """
-            ).fetchall()
-        }
+        self.in_force = in_force(con)
+        self.verify = verify
 
     def _refused(self, result: FileResult) -> None:
         # A file the checks refused landed nothing: a later file for its date replaces nothing.
         if result.extract and result.business_date:
             self.landed_now.pop((result.extract, result.business_date), None)
 
-    def previous(self, extract: str, business_date: date) -> tuple[str, int] | None:
+    def previous(self, extract: str, business_date: date) -> InForce | None:
         if (extract, business_date) in self.landed_now:
-            return self.landed_now[(extract, business_date)], self.load_id
+            return self.landed_now[(extract, business_date)]
         return self.in_force.get((extract, business_date))
 
     def land_file(self, path: Path, name: FileName, seen: set[tuple[str, date]]) -> FileResult:
         extract = EXTRACTS[name.extract]
         result = FileResult(path.name, extract.name, name.business_date, "landed")
-        result.size_bytes = path.stat().st_size
-        result.sha256 = sha256_of(path)
+        stat = path.stat()
+        result.size_bytes, result.modified_ns = stat.st_size, stat.st_mtime_ns
         identity = (extract.name, name.business_date)
         if identity in seen:
             # Two files for one extract and date in one inbox: the second corrects the first.
             self.writers[extract.name].flush()
         seen.add(identity)
         previous = self.previous(extract.name, name.business_date)
-        if previous and previous[0] == result.sha256:
+        if previous is not None and not self.verify and same_file(path, previous):
+            result.sha256 = previous.sha256
+        else:
+            result.sha256 = sha256_of(path)
+        if previous and previous.sha256 == result.sha256:
             result.status = "unchanged"
-            result.message = f"identical to the file landed by load {previous[1]}; nothing to do"
+            result.message = (
+                f"identical to the file landed by load {previous.load_id}; nothing to do"
+            )
             return result
 
         batch = read_extract_file(path, encoding=self.encoding)
@@ -104,7 +110,7 @@ class Loader:
             # The earlier rows of this date go when this file's batch lands (after its checks).
             self.writers[extract.name].flush()
             result.status = "replaced"
-            replacement = Replacement(name.business_date, previous[1])
+            replacement = Replacement(name.business_date, previous.load_id)
         if extra:
             notes.append(
                 f"ignored column(s) not in the contract: {', '.join(extra)} "
@@ -135,12 +141,22 @@ class Loader:
             pl.lit(self.load_id, dtype=pl.Int64).alias("_load_id"),
         )
         self.writers[extract.name].add(clean, result, replacement)
-        self.landed_now[identity] = result.sha256
+        self.landed_now[identity] = InForce(
+            result.sha256, self.load_id, result.size_bytes, result.modified_ns
+        )
         return result
 
     def finish(self) -> None:
         for writer in self.writers.values():
             writer.flush()
+
+    def changes(self) -> dict[str, date]:
+        """Per raw relation this load changed, the first month whose rows changed."""
+        changed: dict[str, date] = {}
+        for writer in self.writers.values():
+            for relation, month in writer.changed.items():
+                changed[relation] = min(month, changed.get(relation, month))
+        return changed
 
     def land_all(
         self,

@@ -1,10 +1,16 @@
-"""Landing validated rows in the raw tables: in large batches, exactly once, latest wins.
+"""Landing validated rows in the raw relations: in large batches, exactly once, latest wins.
 
 An `ExtractWriter` buffers one extract's validated rows and lands them together. Before a batch
 goes in, the data-quality hook (`BatchChecker`, the checks' session during a load) may refuse
 whole files of it; then the rows of the files a correction replaces go, the extract's history
 keeps every record, and a key that arrives again replaces the earlier row (the later business
 date wins), counted in `rows_replaced`.
+
+The rows live in the lake (`warehouse.storage.lake`), one folder per business month: a batch is
+written as new files, and a file that loses rows (to a correction, or to a later record of the
+same key) is rewritten without them. Each writer also says which months of its relations the
+load changed (`changed`), from the contract's dating columns: the rows it added and the rows it
+removed (and, for a payment reversal, the payment it cancels).
 """
 
 from __future__ import annotations
@@ -14,12 +20,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-import duckdb
 import polars as pl
 
 from warehouse.contract import Extract
-from warehouse.contract.schema import LINEAGE_COLUMNS
+from warehouse.contract.schema import LINEAGE_COLUMNS, Kind
 from warehouse.landing.files import FileResult
+from warehouse.months import FIRST_MONTH, month_of
+from warehouse.storage.lake import Lake, LakeFile
 
 FLUSH_ROWS = 1_500_000  # rows buffered per extract before they go into DuckDB together
 
@@ -46,26 +53,37 @@ class Replacement:
 
 
 class ExtractWriter:
-    """Buffers one extract's validated rows and lands them in DuckDB in large batches."""
+    """Buffers one extract's validated rows and lands them in the lake in large batches."""
 
     def __init__(
         self,
-        con: duckdb.DuckDBPyConnection,
+        lake: Lake,
         extract: Extract,
         load_id: int,
         *,
+        bank_timezone: str,
         checks: BatchChecker | None = None,
         on_refused: Callable[[FileResult], None] | None = None,
     ) -> None:
-        self.con = con
+        self.lake = lake
+        self.con = lake.con
         self.extract = extract
         self.load_id = load_id
+        self.bank_timezone = bank_timezone
         self.checks = checks
         self.on_refused = on_refused
         self.frames: list[pl.DataFrame] = []
         self.rows = 0
         self.results: dict[str, FileResult] = {}
         self.replacing: dict[str, Replacement] = {}
+        # Per relation this writer changed, the first month whose rows changed.
+        self.changed: dict[str, date] = {}
+        self._columns = [name for name, _, _ in (*extract.stored_columns(), *LINEAGE_COLUMNS)]
+        self._history_columns = (
+            [name for name, _, _ in (*extract.history_columns(), *LINEAGE_COLUMNS)]
+            if extract.history is not None
+            else []
+        )
 
     def add(
         self, frame: pl.DataFrame, result: FileResult, replacement: Replacement | None = None
@@ -77,6 +95,40 @@ class ExtractWriter:
         self.rows += frame.height
         if self.rows >= FLUSH_ROWS:
             self.flush()
+
+    # --- what changed -------------------------------------------------------------------------
+
+    def _note(self, relation: str, month: date | None) -> None:
+        if month is not None:
+            self.changed[relation] = min(month, self.changed.get(relation, month))
+
+    def _dating_sql(self, alias: str) -> str | None:
+        """SQL for the day a row of this extract dates (None: a row may change any month)."""
+        if self.extract.dated_by is None:
+            return None
+        column = self.extract.column(self.extract.dated_by)
+        value = f"{alias}.{column.name}"
+        if column.kind == Kind.TIMESTAMP:
+            zone = self.bank_timezone.replace("'", "''")
+            return f"CAST({value} AT TIME ZONE '{zone}' AS DATE)"
+        return f"CAST({value} AS DATE)"
+
+    def _note_rows(self, relation: str, rows_sql: str, params: Any = None) -> None:
+        """Note the month of the earliest row `rows_sql` (a FROM ... WHERE over alias `t`)
+        names: rows about to be added or removed."""
+        if relation != self.extract.table:  # a history: dated by its business date
+            day = "t._business_date"
+        else:
+            dating = self._dating_sql("t")
+            if dating is None:
+                self._note(relation, FIRST_MONTH)
+                return
+            day = dating
+        value = self.con.execute(f"SELECT min({day}) {rows_sql}", params).fetchall()[0][0]
+        if value is not None:
+            self._note(relation, month_of(value))
+
+    # --- landing ------------------------------------------------------------------------------
 
     def _refuse(self, batch: pl.DataFrame) -> pl.DataFrame:
         """Run the extract's suite on the batch; drop the files an `error` expectation refuses."""
@@ -109,17 +161,49 @@ class ExtractWriter:
                 self.on_refused(result)
         return batch.filter(~pl.col("_file_name").is_in(list(refused)))
 
+    def _remove(self, relation: str, files: list[LakeFile], gone_sql: str, params: Any) -> int:
+        """Rewrite each of `files` without the rows `gone_sql` (a condition on alias `t`)
+        names; returns how many rows went."""
+        removed = 0
+        for file in files:
+            scan = self.lake.scan([file.path])
+            gone = int(
+                self.con.execute(
+                    f"SELECT count(*) FROM {scan} AS t WHERE {gone_sql}", params
+                ).fetchall()[0][0]
+            )
+            if not gone:
+                continue
+            self._note_rows(relation, f"FROM {scan} AS t WHERE {gone_sql}", params)
+            kept = self.lake.write(
+                relation,
+                f"SELECT t.* FROM {scan} AS t WHERE NOT ({gone_sql})",
+                params,
+                month=file.month,
+                order_by=self._order(relation),
+            )
+            self.lake.swap(relation, remove=[file.path], add=kept)
+            removed += gone
+        return removed
+
+    def _order(self, relation: str) -> list[str]:
+        return list(self.extract.key) if relation == self.extract.table else []
+
     def _replace_previous(self) -> None:
         """Remove the rows (and quarantine) of the files this batch's corrections replace."""
         for name, replacement in self.replacing.items():
-            removed = self.con.execute(
-                f"DELETE FROM {self.extract.table} WHERE _business_date = ?",
-                [replacement.business_date],
-            ).fetchall()[0][0]
+            day = replacement.business_date
+            month = (month_of(day), month_of(day))
+            removed = self._remove(
+                self.extract.table,
+                self.lake.files(self.extract.table, month),
+                "t._business_date = $day",
+                {"day": day},
+            )
             if self.extract.history is not None:
-                self.con.execute(
-                    f"DELETE FROM {self.extract.history.table} WHERE _business_date = ?",
-                    [replacement.business_date],
+                history = self.extract.history.table
+                self._remove(
+                    history, self.lake.files(history, month), "t._business_date = $day", {"day": day}
                 )
             self.con.execute(
                 "DELETE FROM ops.quarantine WHERE extract = ? AND business_date = ? "
@@ -134,21 +218,33 @@ class ExtractWriter:
             result.message = "; ".join(part for part in (note, result.message) if part)
         self.replacing = {}
 
+    def _append(self, relation: str, columns: list[str], alias: str) -> None:
+        """Write the rows registered as `alias` into `relation`, one folder per business month."""
+        self._note_rows(relation, f"FROM {alias} AS t")
+        listed = ", ".join(columns)
+        files = self.lake.write(
+            relation,
+            f"SELECT {listed}, CAST(date_trunc('month', _business_date) AS DATE) AS month "
+            f"FROM {alias}",
+            by_month="month",
+            keep_partition_column=False,
+            order_by=self._order(relation),
+        )
+        self.lake.swap(relation, add=files)
+
     def _keep_history(self, batch: pl.DataFrame) -> None:
         """Append every landed record to the extract's history (`Extract.history`), before the
-        raw table keeps only the latest one per key. A corrected file's date was emptied by
+        raw relation keeps only the latest one per key. A corrected file's date was emptied by
         `_replace_previous`; an unchanged file never gets here, so a reload changes nothing."""
         history = self.extract.history
         if history is None:
             return
-        columns = [name for name, _, _ in self.extract.history_columns()]
-        columns += [name for name, _, _ in LINEAGE_COLUMNS]
-        rows = batch.select(columns).unique(
+        rows = batch.select(self._history_columns).unique(
             subset=[*self.extract.key, "_business_date"], keep="last", maintain_order=True
         )
         self.con.register("__history", rows.to_arrow())
         try:
-            self.con.execute(f"INSERT INTO {history.table} BY NAME SELECT * FROM __history")
+            self._append(history.table, self._history_columns, "__history")
         finally:
             self.con.unregister("__history")
 
@@ -179,50 +275,85 @@ class ExtractWriter:
             winners = batch.join(repeated.select(key).unique(), on=key, how="semi")
             for name, count in winners.group_by("_file_name").len().iter_rows():
                 self.results[name].rows_replaced += count
-        batch = batch.drop("__pos")
         table = self.extract.table
         self.con.register("__batch", batch.to_arrow())
         try:
-            # fetchall, not fetchone: an unfinished result blocks unregister() (DuckDB 2).
-            has_rows = self.con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchall()[0][0]
-            if not has_rows:
-                self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM __batch")
-                return
-            on = " AND ".join(f"t.{k} = b.{k}" for k in key)
-            # Only row groups whose keys can overlap the batch are read: the first key column's
-            # range (ids and dates mostly grow over time) lets DuckDB skip the rest by zonemap.
-            prune_on = self.extract.date_key or key[0]
-            low, high = batch.select(
-                pl.col(prune_on).min().alias("low"), pl.col(prune_on).max().alias("high")
-            ).row(0)
-            prune = f" AND t.{prune_on} BETWEEN $low AND $high"
-            overlap = self.con.execute(
-                f"""
-                SELECT b._file_name,
-                       count(*) FILTER (WHERE t._business_date <= b._business_date) AS replaced,
-                       count(*) FILTER (WHERE t._business_date > b._business_date) AS newer
-                FROM {table} AS t JOIN __batch AS b ON {on}{prune}
-                GROUP BY 1
-                """,
-                {"low": low, "high": high},
-            ).fetchall()
-            if overlap:
-                newer = 0
-                for name, replaced, newer_rows in overlap:
-                    self.results[name].rows_replaced += replaced
-                    newer += newer_rows
-                self.con.execute(
-                    f"DELETE FROM {table} AS t USING __batch AS b "
-                    f"WHERE {on} AND t._business_date <= b._business_date{prune}",
-                    {"low": low, "high": high},
-                )
-                if newer:
-                    # Rows older than what the warehouse already holds stay out (latest wins).
-                    self.con.execute(
-                        f"INSERT INTO {table} BY NAME SELECT b.* FROM __batch AS b "
-                        f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS t WHERE {on})"
-                    )
-                    return
-            self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM __batch")
+            existing = self.lake.files(table)
+            if existing:
+                batch_rows = self._latest_wins(batch, existing)
+                if batch_rows is not None:
+                    self.con.unregister("__batch")
+                    self.con.register("__batch", batch_rows.to_arrow())
+            self._cancelled()
+            self._append(table, self._columns, "__batch")
         finally:
             self.con.unregister("__batch")
+
+    def _latest_wins(self, batch: pl.DataFrame, existing: list[LakeFile]) -> pl.DataFrame | None:
+        """A key already landed: the earlier row goes (its file is rewritten without it), or, when
+        the landed row is from a later business date, the batch's row stays out. Returns the
+        batch without those rows, or None when it keeps every row."""
+        key = list(self.extract.key)
+        table = self.extract.table
+        on = " AND ".join(f"t.{k} = b.{k}" for k in key)
+        # Only row groups whose keys can overlap the batch are read: the first key column's
+        # range (ids and dates mostly grow over time) lets DuckDB skip the rest by its statistics.
+        prune_on = self.extract.date_key or key[0]
+        low, high = batch.select(
+            pl.col(prune_on).min().alias("low"), pl.col(prune_on).max().alias("high")
+        ).row(0)
+        bounds = {"low": low, "high": high}
+        scan = self.lake.scan([f.path for f in existing], filename=True)
+        overlap = self.con.execute(
+            f"""
+            SELECT t.filename, b._file_name,
+                   count(*) FILTER (WHERE t._business_date <= b._business_date) AS replaced,
+                   count(*) FILTER (WHERE t._business_date > b._business_date) AS newer
+            FROM {scan} AS t JOIN __batch AS b ON {on}
+            WHERE t.{prune_on} BETWEEN $low AND $high
+            GROUP BY ALL
+            """,
+            bounds,
+        ).fetchall()
+        if not overlap:
+            return None
+        touched: set[str] = set()
+        newer = 0
+        for filename, name, replaced, newer_rows in overlap:
+            self.results[name].rows_replaced += replaced
+            newer += newer_rows
+            if replaced:
+                touched.add(filename)
+        by_path = {self.lake.absolute(f.path): f for f in existing}
+        self._remove(
+            table,
+            [by_path[name] for name in sorted(touched)],
+            f"EXISTS (SELECT 1 FROM __batch AS b WHERE {on} "
+            "AND t._business_date <= b._business_date)",
+            None,
+        )
+        if not newer:
+            return None
+        # Rows older than what the warehouse already holds stay out (latest wins).
+        later = self.con.execute(
+            f"""
+            SELECT DISTINCT b.__pos
+            FROM {scan} AS t JOIN __batch AS b ON {on}
+            WHERE t.{prune_on} BETWEEN $low AND $high AND t._business_date > b._business_date
+            """,
+            bounds,
+        ).fetchall()
+        return batch.filter(~pl.col("__pos").is_in([pos for (pos,) in later]))
+
+    def _cancelled(self) -> None:
+        """A row that cancels a landed one (a payment reversal) changes that row's month too."""
+        cancels = self.extract.cancels
+        existing = self.lake.files(self.extract.table)
+        if cancels is None or not existing:
+            return
+        scan = self.lake.scan([f.path for f in existing])
+        self._note_rows(
+            self.extract.table,
+            f"FROM {scan} AS t INNER JOIN __batch AS b ON b.{cancels.column} = t.{cancels.key} "
+            f"WHERE b.{cancels.when}",
+        )

@@ -34,11 +34,8 @@ from typing import Any
 import duckdb
 
 from warehouse.config import SQL_DIR, marts_memory_limit
-from warehouse.contract import EXTRACTS
 from warehouse.marts.models import (
     COMMENT,
-    FIRST_MONTH,
-    LAST_MONTH,
     PARAMETER,
     SCHEMAS,
     SqlModel,
@@ -46,8 +43,9 @@ from warehouse.marts.models import (
     month_range,
     parameters_for,
 )
-from warehouse.months import add_months
-from warehouse.storage.schema import MART_BUILDS_DDL, ensure_history, raw_tables
+from warehouse.months import FIRST_MONTH, LAST_MONTH, add_months
+from warehouse.storage.lake import Lake
+from warehouse.storage.schema import MART_BUILDS_DDL, raw_tables
 
 RAW_TABLES = raw_tables()
 
@@ -57,26 +55,15 @@ def _settings_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
     return hashlib.sha256(repr(sorted(map(repr, rows))).encode("utf-8")).hexdigest()
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    schema, table = name.split(".", 1)
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM information_schema.tables "
-            "WHERE table_schema = ? AND table_name = ? AND table_type = 'BASE TABLE'",
-            [schema, table],
-        ).fetchall()[0][0]
-    )
-
-
 @contextmanager
 def planned(con: duckdb.DuckDBPyConnection, m: SqlModel) -> Iterator[None]:
     """Run `m` with the engine settings it asks for: its joins' build sides as written (header
-    `Joins:`), and, for an incremental table, no insertion order to keep (its rows have none),
-    which lets DuckDB write the table on every thread."""
+    `Joins:`), and, for a table, no insertion order to keep (its rows have none), which lets
+    DuckDB write it on every thread."""
     settings = []
     if m.joins_as_written:
         settings.append(("disabled_optimizers", "'build_side_probe_side'"))
-    if m.incremental is not None:
+    if not m.is_view and not m.is_settings:
         settings.append(("preserve_insertion_order", "false"))
     for name, value in settings:
         con.execute(f"SET {name} = {value}")
@@ -96,7 +83,7 @@ def _execute(con: duckdb.DuckDBPyConnection, sql: str, values: Mapping[str, Any]
 
 
 def build(
-    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
     sql_dir: Path = SQL_DIR,
     *,
     changed: Mapping[str, date] | None = None,
@@ -104,29 +91,27 @@ def build(
 ) -> dict[str, float]:
     """Run every model; returns seconds per model. Settings tables keep rows a user edited.
 
-    `changed` (from `changes_from_load`) lets incremental tables refresh only the months that
-    changed; None rebuilds everything. `on_model(name, mode, seconds)` hears of each model as
-    it is done (for progress).
+    `changed` (per raw relation, the first month a load changed: `Loader.changes`) lets
+    incremental tables refresh only the months that changed; None rebuilds everything.
+    `on_model(name, mode, seconds)` hears of each model as it is done (for progress).
     """
     # The writer lands within 2 GB; the marts get their own (larger) limit for the rest of the
     # connection's life (a load only checks and publishes after them).
-    con.execute(f"SET memory_limit = '{marts_memory_limit()}'")
-    return _build(con, sql_dir, changed=changed, on_model=on_model)
+    lake.con.execute(f"SET memory_limit = '{marts_memory_limit()}'")
+    return _build(lake, sql_dir, changed=changed, on_model=on_model)
 
 
 def _build(
-    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
     sql_dir: Path,
     *,
     changed: Mapping[str, date] | None,
     on_model: Callable[[str, str, float], None] | None,
 ) -> dict[str, float]:
+    con = lake.con
     for schema in SCHEMAS:  # the folders of sql/
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     con.execute(MART_BUILDS_DDL)
-    for extract in EXTRACTS.values():  # a warehouse loaded before the histories existed
-        if extract.history is not None:
-            ensure_history(con, extract)
     previous = {
         name: fingerprint
         for name, fingerprint in con.execute(
@@ -171,12 +156,9 @@ def _build(
                 if changed is None or previous.get(m.name) != fingerprint:
                     first = FIRST_MONTH
                 mode = "view"
-            elif m.incremental is not None:
-                with planned(con, m):
-                    first, mode = _build_incremental(con, m, changed, previous, inputs_changed_from)
             else:
                 with planned(con, m):
-                    _execute(con, m.sql, month_range(FIRST_MONTH, LAST_MONTH))
+                    first, mode = _build_table(lake, m, changed, previous, inputs_changed_from)
         except duckdb.Error as exc:
             raise RuntimeError(f"{m.file}: {exc}") from exc
         known.add(m.name)
@@ -194,17 +176,31 @@ def _build(
     return timings
 
 
-def _build_incremental(
-    con: duckdb.DuckDBPyConnection,
+def _build_table(
+    lake: Lake,
     m: SqlModel,
     changed: Mapping[str, date] | None,
     previous: Mapping[str, str],
     inputs_changed_from: Callable[[SqlModel], date | None],
 ) -> tuple[date | None, str]:
-    """Refresh one incremental table; returns (first month recomputed or None, mode)."""
-    whole = (
-        changed is None or previous.get(m.name) != m.fingerprint or not _table_exists(con, m.name)
+    """Materialise one table model in the lake; returns (first month recomputed or None, mode).
+
+    An incremental table recomputes the months from its inputs' first change (less its reach
+    back) and replaces only those months' files; it is rebuilt whole when its SQL changed or it
+    was never built. Any other table is rebuilt whole.
+    """
+    declared = bool(
+        lake.con.execute(
+            "SELECT count(*) FROM ops.lake_relations WHERE relation = ?", [m.name]
+        ).fetchall()[0][0]
     )
+    whole = (
+        m.incremental is None
+        or changed is None
+        or previous.get(m.name) != m.fingerprint
+        or not declared
+    )
+    first = FIRST_MONTH
     if not whole:
         start = inputs_changed_from(m)
         if start is None:
@@ -212,16 +208,19 @@ def _build_incremental(
         first = add_months(start, -(m.incremental or 0))
         whole = first <= FIRST_MONTH
     if whole:
-        _execute(con, m.sql, month_range(FIRST_MONTH, LAST_MONTH))
-        return FIRST_MONTH, "full"
-    values = month_range(first, LAST_MONTH)
+        first = FIRST_MONTH
     select = m.select_sql()
-    con.execute(
-        f"DELETE FROM {m.name} WHERE month BETWEEN $first_month AND $last_month",
-        {"first_month": first, "last_month": LAST_MONTH},
-    )
-    con.execute(f"INSERT INTO {m.name} BY NAME {select}", parameters_for(select, values))
-    return first, "incremental"
+    values = parameters_for(select, month_range(first, LAST_MONTH))
+    columns = lake.columns_of(select, values)
+    lake.declare(m.name, columns)
+    by_month = "month" if m.incremental is not None else None
+    written = lake.write(m.name, select, values, by_month=by_month, order_by=m.sorted_by)
+    if whole:
+        old = [f.path for f in lake.files(m.name)]
+    else:
+        old = [f.path for f in lake.files(m.name, (first, LAST_MONTH))]
+    lake.swap(m.name, remove=old, add=written)
+    return first, "full" if whole else "incremental"
 
 
 def ensure_settings(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> None:

@@ -6,8 +6,10 @@
 
 A file's header says how it is built: `-- Refresh: incremental by month[, reaching back N
 months]` for a table keyed by `month` that can recompute a range of months (named parameters
-`$first_month` and `$last_month`), and `-- Joins: the smaller side of each join is on the right`
-for one that asks DuckDB to keep its joins' build sides as written.
+`$first_month` and `$last_month`), `-- Sorted by: a, b` for a table whose files are written
+sorted by those columns (readers that filter on them skip most of each file), and
+`-- Joins: the smaller side of each join is on the right` for one that asks DuckDB to keep its
+joins' build sides as written.
 """
 
 from __future__ import annotations
@@ -44,14 +46,15 @@ CREATE_TABLE = re.compile(
 JOINS_AS_WRITTEN = re.compile(
     r"^--\s*Joins: the smaller side of each join is on the right", re.IGNORECASE | re.MULTILINE
 )
+# A table that readers filter by some columns (an account, a matrix cell) says so, and each of its
+# files is written sorted by them, so a reader skips most of every file by its statistics.
+SORTED_BY = re.compile(
+    r"^--\s*Sorted by:\s*(?P<columns>[\w, ]+?)\s*$", re.IGNORECASE | re.MULTILINE
+)
 CREATES_TABLE = re.compile(r"^\s*CREATE\s+(OR\s+REPLACE\s+)?TABLE\b", re.IGNORECASE | re.MULTILINE)
 CREATES_VIEW = re.compile(r"^\s*CREATE\s+(OR\s+REPLACE\s+)?VIEW\b", re.IGNORECASE | re.MULTILINE)
 PARAMETER = re.compile(r"\$([a-z_]+)\b")
 COMMENT = re.compile(r"--[^\n]*")
-
-# The calendar a full rebuild computes: every month a bank can have.
-FIRST_MONTH = date(1900, 1, 1)
-LAST_MONTH = date(2999, 12, 1)
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,14 @@ class SqlModel:
         if not match:
             return None
         return int(match["reach"] or 0)
+
+    @cached_property
+    def sorted_by(self) -> tuple[str, ...]:
+        """The columns each of the table's files is sorted by (header `Sorted by:`)."""
+        match = SORTED_BY.search(self.sql)
+        if not match:
+            return ()
+        return tuple(c.strip() for c in match["columns"].split(",") if c.strip())
 
     @property
     def joins_as_written(self) -> bool:

@@ -31,6 +31,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.storage.connect import connect_writer
+from warehouse.storage.lake import Lake, lake_root
 from warehouse.storage.schema import ensure_schema
 
 
@@ -117,6 +118,7 @@ class Staging:
 
     con: duckdb.DuckDBPyConnection
     path: Path
+    lake: Lake
     interrupted: bool  # a killed job's leftovers were discarded first
     _after_publish: list[Callable[[], object]] = field(default_factory=list)
 
@@ -142,10 +144,12 @@ def publishing(
     """Publish whatever the body writes into the staging copy, atomically, or nothing.
 
     Takes the lock (waiting up to `wait_seconds` for a running job), discards what a killed job
-    left, copies the published file (an empty warehouse when there is none, unless `must_exist`),
-    opens a writer with every raw and ops table in place and hands it to the body. When the body
-    returns: checkpoint, close, fsync, swap. When it raises (anything, KeyboardInterrupt too):
-    close, discard the copy and its log, re-raise; the published file is untouched.
+    left (its staging catalog, and lake files no catalog lists), copies the published catalog
+    (an empty warehouse when there is none, unless `must_exist`), opens a writer with every raw
+    and ops relation in place and hands it to the body, which writes new lake files and records
+    them in the copy (`Staging.lake`). When the body returns: checkpoint, close, fsync, swap.
+    When it raises (anything, KeyboardInterrupt too): close, discard the copy and its log,
+    re-raise; the published catalog and every file it lists are untouched.
     """
     published = Path(published)
     if must_exist and not published.exists():
@@ -155,15 +159,63 @@ def publishing(
         path = prepare_staging(published)
         con = connect_writer(path)
         try:
-            ensure_schema(con)
-            staging = Staging(con, path, interrupted)
+            lake = Lake(con, lake_root(published))
+            lake.collect_garbage()
+            ensure_schema(con, lake)
+            staging = Staging(con, path, lake, interrupted)
             yield staging
+            lake.sync()
             con.execute("CHECKPOINT")
             con.close()
             publish(published)
         except BaseException:
             con.close()
             discard_stale_staging(published)  # the staging copy and its write-ahead log
+            if "lake" in locals():
+                lake.discard_written()
             raise
         for action in staging._after_publish:
             action()
+
+
+@contextlib.contextmanager
+def in_place(published: Path) -> Iterator[Lake]:
+    """The warehouse at `published` opened read-write where it lies, without a publication: for
+    a script or a test that has it to itself (nobody reading, no job running). Jobs publish
+    instead (`publishing`). Checkpoints and closes on the way out."""
+    con = connect_writer(Path(published))
+    try:
+        lake = Lake(con, lake_root(Path(published)))
+        ensure_schema(con, lake)
+        yield lake
+        lake.sync()
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
+def copy_warehouse(source: Path, target: Path) -> Path:
+    """A copy of the warehouse at `source` (its catalog and the lake files it lists) at `target`,
+    for a trial on the side; the lake's files are hard-linked where the file system allows (they
+    are never changed in place), so a copy costs little. Returns `target`."""
+    source, target = Path(source), Path(target)
+    if not source.exists():
+        raise FileNotFoundError(f"no warehouse at {source}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    con = connect_writer(target)
+    try:
+        source_lake, target_lake = lake_root(source).resolve(), lake_root(target).resolve()
+        paths = [p for (p,) in con.execute("SELECT path FROM ops.lake_files").fetchall()]
+        for relative in paths:
+            destination = target_lake / relative
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(source_lake / relative, destination)
+            except OSError:
+                shutil.copyfile(source_lake / relative, destination)
+        Lake(con, target_lake)  # points every view at the copy's own files
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return target

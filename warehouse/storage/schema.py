@@ -1,17 +1,21 @@
-"""The warehouse's own tables: every `raw.*` table of the contract and every `ops.*` table.
+"""The warehouse's own relations: every `raw.*` relation of the contract and every `ops.*` table.
 
-The raw tables' DDL and comments come from the extract declarations (`warehouse.contract`);
-the operational tables (`ops.*`) are declared here, all of them, so the schema browser and the
-jobs agree on them.
+The raw relations' columns and descriptions come from the extract declarations
+(`warehouse.contract`); their rows live in the lake (`warehouse.storage.lake`). The operational
+tables (`ops.*`) are declared here, all of them, so the schema browser and the jobs agree on
+them.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import duckdb
 
 from warehouse.contract import EXTRACTS
 from warehouse.contract.schema import LINEAGE_COLUMNS, Extract
 from warehouse.contract.sql import quote_literal
+from warehouse.storage.lake import Lake
 
 OPS_DDL = """
 CREATE SCHEMA IF NOT EXISTS raw;
@@ -45,6 +49,9 @@ CREATE TABLE IF NOT EXISTS ops.loaded_files (
     message VARCHAR,
     loaded_at TIMESTAMPTZ
 );
+-- Added after the first release: a file's modification time, so an unchanged inbox is known
+-- without reading every file again.
+ALTER TABLE ops.loaded_files ADD COLUMN IF NOT EXISTS modified_ns BIGINT;
 CREATE TABLE IF NOT EXISTS ops.quarantine (
     load_id BIGINT,
     file_name VARCHAR,
@@ -95,48 +102,56 @@ OPS_COMMENTS = {
 }
 
 
-def raw_table_ddl(extract: Extract) -> str:
-    columns = [*extract.stored_columns(), *LINEAGE_COLUMNS]
-    body = ",\n    ".join(f"{name} {sql_type}" for name, sql_type, _ in columns)
-    return f"CREATE TABLE IF NOT EXISTS {extract.table} (\n    {body}\n);"
+@dataclass(frozen=True)
+class RawRelation:
+    """A relation the loaders land rows in: an extract, or an extract's history."""
+
+    name: str  # raw.<table>
+    grain: str
+    columns: tuple[tuple[str, str, str], ...]  # (name, DuckDB type, description)
+    extract: Extract
 
 
-def history_table_ddl(extract: Extract) -> str:
-    """The history table of an extract that keeps only its latest record (`Extract.history`)."""
-    if extract.history is None:
-        raise ValueError(f"extract {extract.name!r} keeps no history")
-    columns = [*extract.history_columns(), *LINEAGE_COLUMNS]
-    body = ",\n    ".join(f"{name} {sql_type}" for name, sql_type, _ in columns)
-    return f"CREATE TABLE IF NOT EXISTS {extract.history.table} (\n    {body}\n);"
+def raw_relations() -> tuple[RawRelation, ...]:
+    """Every relation the loaders land rows in: one per extract, and the extracts' histories."""
+    found = []
+    for extract in EXTRACTS.values():
+        found.append(
+            RawRelation(
+                extract.table,
+                extract.grain,
+                (*extract.stored_columns(), *LINEAGE_COLUMNS),
+                extract,
+            )
+        )
+        if extract.history is not None:
+            found.append(
+                RawRelation(
+                    extract.history.table,
+                    extract.history.grain,
+                    (*extract.history_columns(), *LINEAGE_COLUMNS),
+                    extract,
+                )
+            )
+    return tuple(found)
 
 
 def raw_tables() -> tuple[str, ...]:
-    """Every table the loaders land rows in: one per extract, and the extracts' histories."""
-    tables = [extract.table for extract in EXTRACTS.values()]
-    tables += [e.history.table for e in EXTRACTS.values() if e.history is not None]
-    return tuple(tables)
+    """The names of every raw relation (`raw_relations`)."""
+    return tuple(r.name for r in raw_relations())
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every table the loaders need (idempotent), described for the schema browser."""
+def ensure_schema(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
+    """Create every ops table and declare every raw relation (an empty view at first);
+    idempotent, and a column the contract gained reaches every relation's view."""
     con.execute(OPS_DDL)
-    for extract in EXTRACTS.values():
-        con.execute(raw_table_ddl(extract))
-        con.execute(f"COMMENT ON TABLE {extract.table} IS {quote_literal(extract.grain)}")
-        for name, _, description in [*extract.stored_columns(), *LINEAGE_COLUMNS]:
-            con.execute(f"COMMENT ON COLUMN {extract.table}.{name} IS {quote_literal(description)}")
-        if extract.history is not None:
-            ensure_history(con, extract)
+    for relation in raw_relations():
+        lake.declare(
+            relation.name,
+            [(name, kind) for name, kind, _ in relation.columns],
+            comment=relation.grain,
+            column_comments={name: text for name, _, text in relation.columns},
+        )
+        lake.refresh_view(relation.name)
     for table, description in OPS_COMMENTS.items():
         con.execute(f"COMMENT ON TABLE {table} IS {quote_literal(description)}")
-
-
-def ensure_history(con: duckdb.DuckDBPyConnection, extract: Extract) -> None:
-    """Create an extract's history table (idempotent). A warehouse loaded before the table
-    existed gets it empty; the views that read it fall back to the raw table's latest records."""
-    assert extract.history is not None
-    con.execute(history_table_ddl(extract))
-    table = extract.history.table
-    con.execute(f"COMMENT ON TABLE {table} IS {quote_literal(extract.history.grain)}")
-    for name, _, description in [*extract.history_columns(), *LINEAGE_COLUMNS]:
-        con.execute(f"COMMENT ON COLUMN {table}.{name} IS {quote_literal(description)}")

@@ -16,6 +16,7 @@ import duckdb
 
 from warehouse.contract.sql import quote_literal
 from warehouse.storage.connect import CATALOG
+from warehouse.storage.lake import lake_root
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,13 @@ def connect_locked(path: Path, limits: Limits = DEFAULT_LIMITS) -> duckdb.DuckDB
     try:
         con.execute(f"ATTACH {quote_literal(str(path))} AS {CATALOG} (READ_ONLY)")
         con.execute(f"USE {CATALOG}")
-        # Order matters: temp_directory cannot be changed once external access is off.
+        # Order matters: temp_directory cannot be changed once external access is off. The
+        # warehouse's lake stays readable (its views read its files); nothing else does.
+        lake = str(lake_root(Path(path)).resolve()) + "/"
         for setting, value in (
             ("TimeZone", "'UTC'"),
             ("temp_directory", "''"),
+            ("allowed_directories", f"[{quote_literal(lake)}]"),
             ("enable_external_access", "false"),
             ("memory_limit", quote_literal(limits.memory_limit)),
             ("threads", str(int(limits.threads))),

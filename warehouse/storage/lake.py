@@ -1,0 +1,378 @@
+"""The lake: every large relation kept as immutable Parquet files, listed in the small catalog.
+
+The warehouse is two things beside each other (`data/warehouse.duckdb` and
+`data/warehouse.lake/`):
+
+* the **lake**: the landed rows of every extract (`raw.*`) and every table the mart runner
+  materialises (`core.*`, `mart.*`), as Parquet files under `<schema>/<relation>/`; a
+  relation keyed by month (the raw extracts by business month, the incremental models by
+  `month`) is partitioned into `month=YYYY-MM-DD/` folders. A file is never changed once
+  written: a load or a build that changes rows writes new files and retires the old ones;
+* the **catalog**: a small DuckDB file with the settings, `ops.*` and `dq.*` tables, and one
+  view per lake relation over exactly the files of its current version
+  (`ops.lake_files`). The catalog is what a job publishes, by atomic rename
+  (`warehouse.storage.publication`), so a publication costs the catalog's few megabytes plus
+  the files the job wrote, never a copy of the data.
+
+A reader holding an older catalog keeps reading that version's files: a retired file stays on
+disk for `RETIRED_GRACE` after it left the current version (`ops.lake_retired`), then the next
+job deletes it. A file that no catalog lists (written by a job that was killed before it
+published) is deleted by the next job, which holds the lock, so nobody can be writing it.
+
+Spark, Trino and DuckDB itself read the same layout; `ops.lake_files` says which files are
+current.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from warehouse.contract.sql import quote_identifier, quote_literal
+
+LAKE_SUFFIX = ".lake"
+# How long a file stays on disk after it left the current version: readers holding an older
+# catalog (a dashboard session mid-rerun, an analyst's notebook) keep reading it meanwhile.
+RETIRED_GRACE = timedelta(hours=1)
+
+LAKE_DDL = """
+CREATE SCHEMA IF NOT EXISTS ops;
+CREATE TABLE IF NOT EXISTS ops.lake_files (
+    relation VARCHAR NOT NULL,
+    month DATE,
+    path VARCHAR NOT NULL,
+    rows BIGINT,
+    bytes BIGINT,
+    written_at TIMESTAMPTZ
+);
+CREATE TABLE IF NOT EXISTS ops.lake_retired (
+    path VARCHAR NOT NULL,
+    retired_at TIMESTAMPTZ
+);
+CREATE TABLE IF NOT EXISTS ops.lake_location (
+    root VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ops.lake_relations (
+    relation VARCHAR PRIMARY KEY,
+    shape VARCHAR NOT NULL,
+    comment VARCHAR,
+    column_comments VARCHAR
+);
+COMMENT ON TABLE ops.lake_files IS
+    'the Parquet files of each lake relation in this version (path relative to the lake folder)';
+COMMENT ON TABLE ops.lake_retired IS
+    'files that left the current version; deleted once older versions can no longer be read';
+COMMENT ON TABLE ops.lake_relations IS
+    'each lake relation: its columns and types (a SELECT of typed NULLs) and its descriptions';
+"""
+
+# Types DuckDB writes to Parquet lossily or not at all are narrowed first (sum(BIGINT) is a
+# HUGEINT, which Parquet would store as a DOUBLE).
+NARROWED = {"HUGEINT": "BIGINT", "UHUGEINT": "BIGINT"}
+
+
+def lake_root(db: Path) -> Path:
+    """The lake folder of the warehouse at `db` (`data/warehouse.duckdb` -> `data/warehouse.lake`)."""
+    db = Path(db)
+    return db.with_name(db.stem + LAKE_SUFFIX)
+
+
+@dataclass(frozen=True)
+class LakeFile:
+    relation: str
+    month: date | None
+    path: str  # relative to the lake root, `/`-separated
+    rows: int
+    bytes: int
+
+
+def _month_folder(month: date | None) -> str:
+    return "all" if month is None else f"month={month.isoformat()}"
+
+
+class Lake:
+    """The lake as one job sees it: the files of the version in `con` (a staging catalog).
+
+    Every change is recorded in the catalog of `con` and in the relation's view; nothing of the
+    published version changes until the catalog is published.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, root: Path) -> None:
+        self.con = con
+        self.root = Path(root).resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.bytes_written = 0
+        self._written: list[Path] = []
+        con.execute(LAKE_DDL)
+        self._follow_root()
+
+    def _follow_root(self) -> None:
+        """The views name their files by absolute path: a warehouse copied or moved (catalog and
+        lake folder together) gets its views pointed at the lake beside it."""
+        stored = self.con.execute("SELECT max(root) FROM ops.lake_location").fetchall()[0][0]
+        if stored == str(self.root):
+            return
+        self.con.execute("DELETE FROM ops.lake_location")
+        self.con.execute("INSERT INTO ops.lake_location VALUES (?)", [str(self.root)])
+        if stored is not None:
+            for (relation,) in self.con.execute(
+                "SELECT relation FROM ops.lake_relations ORDER BY 1"
+            ).fetchall():
+                self.refresh_view(relation)
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def files(self, relation: str, months: tuple[date, date] | None = None) -> list[LakeFile]:
+        """The current files of `relation` (those of months in `months`, when given)."""
+        sql = "SELECT relation, month, path, rows, bytes FROM ops.lake_files WHERE relation = ?"
+        params: list[Any] = [relation]
+        if months is not None:
+            sql += " AND month BETWEEN ? AND ?"
+            params += list(months)
+        rows = self.con.execute(sql + " ORDER BY month NULLS FIRST, path", params).fetchall()
+        return [LakeFile(*row) for row in rows]
+
+    def absolute(self, path: str) -> str:
+        return str(self.root / path)
+
+    def scan(self, paths: Sequence[str], *, filename: bool = False) -> str:
+        """A `read_parquet(...)` table expression over the given lake files."""
+        listed = ", ".join(quote_literal(self.absolute(p)) for p in paths)
+        extra = ", filename = true" if filename else ""
+        return (
+            f"read_parquet([{listed}], union_by_name = true, hive_partitioning = false{extra})"
+        )
+
+    def relations(self) -> list[str]:
+        return [r for (r,) in self.con.execute(
+            "SELECT DISTINCT relation FROM ops.lake_files ORDER BY 1"
+        ).fetchall()]  # fmt: skip
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def _folder(self, relation: str) -> Path:
+        schema, name = relation.split(".", 1)
+        return self.root / schema / name
+
+    def _narrowed(self, select_sql: str, params: Mapping[str, Any] | Sequence[Any] | None) -> str:
+        """`select_sql` with the columns Parquet cannot hold exactly cast to types it can."""
+        described = self.con.execute(f"DESCRIBE {select_sql}", params or None).fetchall()
+        casts = [
+            f"CAST({quote_identifier(name)} AS {NARROWED[kind]}) AS {quote_identifier(name)}"
+            for name, kind, *_ in described
+            if kind in NARROWED
+        ]
+        if not casts:
+            return select_sql
+        return f"SELECT * REPLACE ({', '.join(casts)}) FROM ({select_sql})"
+
+    def write(
+        self,
+        relation: str,
+        select_sql: str,
+        params: Mapping[str, Any] | Sequence[Any] | None = None,
+        *,
+        by_month: str | None = None,
+        month: date | None = None,
+        order_by: Sequence[str] = (),
+        keep_partition_column: bool = True,
+    ) -> list[LakeFile]:
+        """Write the rows of `select_sql` as new files of `relation`; returns them (not yet current).
+
+        With `by_month`, the rows go into one folder per value of that column (a DATE, the
+        month's first day); `keep_partition_column` keeps the column in the files (a model's
+        `month`) or drops it (a computed business month). Without, they go into the folder of
+        `month` (`all` when None). `order_by` sorts the rows inside each file, so readers that
+        filter on those columns skip most of a file.
+        """
+        folder = self._folder(relation)
+        folder.mkdir(parents=True, exist_ok=True)
+        tag = f"{int(time.time())}-{uuid.uuid4().hex[:12]}"
+        query = self._narrowed(select_sql, params)
+        if order_by:
+            query = f"SELECT * FROM ({query}) ORDER BY {', '.join(order_by)}"
+        if by_month is None:
+            target = folder / _month_folder(month) / f"part-{tag}.parquet"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            options = "FORMAT parquet, COMPRESSION zstd, RETURN_FILES true"
+        else:
+            target = folder
+            options = (
+                f"FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({quote_identifier(by_month)}), "
+                f"WRITE_PARTITION_COLUMNS {'true' if keep_partition_column else 'false'}, "
+                f"FILENAME_PATTERN 'part-{tag}-{{uuid}}', APPEND, RETURN_FILES true"
+            )
+        result = self.con.execute(
+            f"COPY ({query}) TO {quote_literal(str(target))} ({options})", params or None
+        ).fetchall()
+        written = [Path(p) for p in (result[0][1] if result else [])]
+        return self._describe(relation, written)
+
+    def _describe(self, relation: str, written: Sequence[Path]) -> list[LakeFile]:
+        if not written:
+            return []
+        listed = ", ".join(quote_literal(str(p)) for p in written)
+        counts = dict(
+            self.con.execute(
+                f"SELECT file_name, num_rows FROM parquet_file_metadata([{listed}])"
+            ).fetchall()
+        )
+        files = []
+        for path in written:
+            absolute = path if path.is_absolute() else Path.cwd() / path
+            relative = absolute.resolve().relative_to(self.root).as_posix()
+            folder = relative.split("/")[2]
+            month = date.fromisoformat(folder.split("=", 1)[1]) if "=" in folder else None
+            size = absolute.stat().st_size
+            self.bytes_written += size
+            self._written.append(absolute)
+            files.append(LakeFile(relation, month, relative, int(counts.get(str(path), 0)), size))
+        return files
+
+    def declare(
+        self,
+        relation: str,
+        columns: Sequence[tuple[str, str]],
+        *,
+        comment: str | None = None,
+        column_comments: Mapping[str, str] | None = None,
+    ) -> None:
+        """Record the relation's columns and types (and descriptions); its view keeps them even
+        where a file lacks a column (files written before the column existed) or there is none."""
+        shape = "SELECT " + ", ".join(
+            f"CAST(NULL AS {kind}) AS {quote_identifier(name)}" for name, kind in columns
+        )
+        self.con.execute(
+            "INSERT OR REPLACE INTO ops.lake_relations VALUES (?, ?, ?, ?)",
+            [relation, shape, comment, json.dumps(dict(column_comments or {}), ensure_ascii=False)],
+        )
+
+    def columns_of(self, select_sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None
+                   ) -> list[tuple[str, str]]:  # fmt: skip
+        """The columns and types a query gives, as the lake stores them."""
+        described = self.con.execute(f"DESCRIBE {select_sql}", params or None).fetchall()
+        return [(name, NARROWED.get(kind, kind)) for name, kind, *_ in described]
+
+    def swap(self, relation: str, *, remove: Iterable[str] = (), add: Iterable[LakeFile] = ()
+             ) -> None:  # fmt: skip
+        """Make `relation` lose the files `remove` and gain `add`, and point its view at them."""
+        removed = list(remove)
+        now = datetime.now(UTC)
+        if removed:
+            self.con.execute(
+                "DELETE FROM ops.lake_files WHERE relation = ? AND list_contains(?, path)",
+                [relation, removed],
+            )
+            self.con.executemany(
+                "INSERT INTO ops.lake_retired VALUES (?, ?)", [[p, now] for p in removed]
+            )
+        added = [f for f in add if f.rows > 0]
+        for f in add:
+            if f.rows == 0:  # an empty file says nothing a view needs
+                self.con.execute("INSERT INTO ops.lake_retired VALUES (?, ?)", [f.path, now])
+        if added:
+            self.con.executemany(
+                "INSERT INTO ops.lake_files VALUES (?, ?, ?, ?, ?, ?)",
+                [[f.relation, f.month, f.path, f.rows, f.bytes, now] for f in added],
+            )
+        self.refresh_view(relation)
+
+    def refresh_view(self, relation: str) -> None:
+        """Point the view `relation` at its current files, with its declared columns."""
+        declared = self.con.execute(
+            "SELECT shape, comment, column_comments FROM ops.lake_relations WHERE relation = ?",
+            [relation],
+        ).fetchall()
+        if not declared:
+            raise ValueError(f"{relation} is not declared in the lake (Lake.declare)")
+        shape, comment, column_comments = declared[0]
+        paths = [f.path for f in self.files(relation)]
+        schema = relation.split(".", 1)[0]
+        self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        body = f"{shape} WHERE false"
+        if paths:
+            body += f" UNION ALL BY NAME SELECT * FROM {self.scan(paths)}"
+        self.con.execute(f"CREATE OR REPLACE VIEW {relation} AS {body}")
+        if comment:
+            self.con.execute(f"COMMENT ON VIEW {relation} IS {quote_literal(comment)}")
+        for column, text in json.loads(column_comments or "{}").items():
+            self.con.execute(
+                f"COMMENT ON COLUMN {relation}.{quote_identifier(column)} IS {quote_literal(text)}"
+            )
+
+    # --- housekeeping -------------------------------------------------------------------------
+
+    def discard_written(self) -> None:
+        """Delete every file this job wrote: it failed, and no catalog will list them."""
+        for path in self._written:
+            path.unlink(missing_ok=True)
+        self._written = []
+
+    def sync(self) -> None:
+        """Flush every file this job wrote (and their folders) to disk, before the catalog that
+        lists them is published: a power cut must not leave a catalog naming a torn file."""
+        folders = set()
+        for path in self._written:
+            if path.exists():
+                with open(path, "rb") as handle:
+                    os.fsync(handle.fileno())
+                folders.add(path.parent)
+        for folder in folders:
+            fd = os.open(folder, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        self._written = []
+
+    def collect_garbage(self, *, now: datetime | None = None) -> int:
+        """Delete files no version can still be reading; returns how many were deleted.
+
+        Runs under the publication lock, before the job writes anything: a file no catalog lists
+        was left by a killed job, and a retired file older than `RETIRED_GRACE` is no longer
+        read. The catalog `con` is a copy of the published one.
+        """
+        now = now or datetime.now(UTC)
+        current = {p for (p,) in self.con.execute("SELECT path FROM ops.lake_files").fetchall()}
+        retired = dict(
+            self.con.execute(
+                "SELECT path, max(retired_at) FROM ops.lake_retired GROUP BY path"
+            ).fetchall()
+        )
+        expired = [
+            p for p, at in retired.items() if p not in current and at <= now - RETIRED_GRACE
+        ]
+        deleted = 0
+        for dirpath, _, filenames in os.walk(self.root):
+            for filename in filenames:
+                if not filename.endswith(".parquet"):
+                    continue
+                relative = (Path(dirpath) / filename).relative_to(self.root).as_posix()
+                if relative in current:
+                    continue
+                if relative in retired and relative not in expired:
+                    continue
+                (Path(dirpath) / filename).unlink(missing_ok=True)
+                deleted += 1
+        if expired:
+            self.con.execute(
+                "DELETE FROM ops.lake_retired WHERE list_contains(?, path)", [expired]
+            )
+        for dirpath, dirnames, filenames in os.walk(self.root, topdown=False):
+            if not dirnames and not filenames and Path(dirpath) != self.root:
+                Path(dirpath).rmdir()
+        return deleted
+
+
+def month_folder(month: date | None) -> str:
+    """The folder name of a month's partition (`month=2024-01-01`; `all` when unpartitioned)."""
+    return _month_folder(month)
