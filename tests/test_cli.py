@@ -67,7 +67,9 @@ def run_load(*args: str) -> subprocess.CompletedProcess:
 def summary_table(output: str) -> dict[str, str]:
     """The `Load N into DB` table as {column: value}."""
     lines = output.splitlines()
-    start = next(i for i, line in enumerate(lines) if re.search(r"Load \d+ into", line))
+    start = next(
+        i for i, line in enumerate(lines) if re.search(r"Load \d+ into|Nothing new for", line)
+    )
     header = next(line for line in lines[start:] if line.startswith("┃"))
     values = next(line for line in lines[start:] if line.startswith("│"))
     names = [cell.strip() for cell in header.strip("┃").split("┃")]

@@ -192,12 +192,6 @@ def load(
         console.print(f"[red]{exc}")
         raise typer.Exit(2) from None
 
-    if not summary.published:
-        console.print(
-            f"Nothing new in {inbox}: all {len(summary.files):,} file(s) are landed as they are; "
-            f"nothing published ({summary.seconds:.1f} s)."
-        )
-        return
     problems = [
         f
         for f in summary.files
@@ -212,7 +206,12 @@ def load(
         if len(problems) > 50:
             detail.add_row(f"... {len(problems) - 50} more", "", "", "see ops.loaded_files")
         console.print(detail)
-    table = Table(title=f"Load {summary.load_id} into {target}")
+    title = (
+        f"Load {summary.load_id} into {target}"
+        if summary.published
+        else f"Nothing new for {target}: every file is landed as it is; nothing published"
+    )
+    table = Table(title=title)
     for column in (
         "files",
         "landed",
@@ -237,6 +236,8 @@ def load(
         f"{summary.seconds:.1f}",
     )
     console.print(table)
+    if not summary.published:
+        return
     if summary.dq is None:
         console.print("[yellow]Data-quality checks skipped (--no-checks); recorded in dq.runs.")
     else:
