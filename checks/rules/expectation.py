@@ -78,7 +78,8 @@ def none_above(column: str) -> Callable[[Thresholds], Check]:
 
 
 def number(thresholds: Thresholds, name: str) -> float:
-    """A threshold that is spliced into SQL: it must be a number."""
+    """A threshold that reaches SQL (a query parameter, or a bound of a check): it must be a
+    number (bool is not one)."""
     value = thresholds.get(name)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"threshold {name!r} must be a number, found {value!r}")

@@ -12,19 +12,24 @@ from checks.rules.expectation import MART, Check, Rule, fixed
 
 @dataclass(frozen=True)
 class MartSuite:
-    """A published view's suite: one SQL aggregate frame and the expectations on its columns.
+    """A published view's suite: one SQL aggregate frame (`checks/sql/mart/<view>.sql`) and the
+    expectations on its columns.
 
     `index` names the frame's row (a month, a slice) in samples.
     """
 
     view: str
-    sql: str
     index: tuple[str, ...]
     rules: tuple[Rule, ...] = field(default_factory=tuple)
 
     @property
     def suite(self) -> str:
         return f"mart.{self.view}"
+
+    @property
+    def query(self) -> str:
+        """Its frame's file in `checks/sql/`."""
+        return f"mart/{self.view}"
 
 
 def _mart_rule(
@@ -36,38 +41,6 @@ def _mart_rule(
 MART_SUITES: tuple[MartSuite, ...] = (
     MartSuite(
         "account_month",
-        """
-        WITH mart AS (
-            SELECT
-                m.month,
-                count(*) AS account_months,
-                count(DISTINCT m.account_id) AS accounts,
-                count(*) FILTER (WHERE m.bucket IS NULL) AS without_bucket,
-                count(*) FILTER (WHERE g.risk_grade IS NULL) AS without_risk_grade
-            FROM mart.account_month AS m
-            LEFT JOIN settings.risk_grades AS g ON m.risk_grade = g.risk_grade
-            GROUP BY m.month
-        ),
-
-        snapshots AS (
-            SELECT
-                CAST(date_trunc('month', as_of_date) AS DATE) AS month,
-                count(DISTINCT account_id) AS accounts
-            FROM raw.snapshots
-            GROUP BY 1
-        )
-
-        SELECT
-            coalesce(mart.month, snapshots.month) AS month,
-            coalesce(mart.account_months, 0) - coalesce(mart.accounts, 0) AS duplicate_rows,
-            coalesce(mart.without_bucket, 0) AS without_bucket,
-            coalesce(mart.without_risk_grade, 0) AS without_risk_grade,
-            greatest(coalesce(snapshots.accounts, 0) - coalesce(mart.accounts, 0), 0)
-                AS missing_accounts
-        FROM mart
-        FULL OUTER JOIN snapshots ON mart.month = snapshots.month
-        ORDER BY 1
-        """,
         ("month",),
         (
             _mart_rule(
@@ -98,25 +71,6 @@ MART_SUITES: tuple[MartSuite, ...] = (
     ),
     MartSuite(
         "bucket_month",
-        """
-        WITH buckets AS (
-            SELECT month, sum(accounts) AS accounts, sum(balance) AS balance
-            FROM mart.bucket_month GROUP BY month
-        ),
-
-        accounts AS (
-            SELECT month, count(*) AS accounts, sum(balance) AS balance
-            FROM mart.account_month GROUP BY month
-        )
-
-        SELECT
-            coalesce(a.month, b.month) AS month,
-            CAST(abs(coalesce(a.accounts, 0) - coalesce(b.accounts, 0))
-                + abs(coalesce(a.balance, 0) - coalesce(b.balance, 0)) AS DOUBLE) AS difference
-        FROM accounts AS a
-        FULL OUTER JOIN buckets AS b ON a.month = b.month
-        ORDER BY 1
-        """,
         ("month",),
         (
             _mart_rule(
@@ -130,14 +84,6 @@ MART_SUITES: tuple[MartSuite, ...] = (
     ),
     MartSuite(
         "delinquency_ratios",
-        """
-        SELECT
-            month, measure, product, branch, risk_grade,
-            CAST(account_ratio AS DOUBLE) AS account_ratio,
-            greatest(delinquent_accounts - live_accounts, 0) AS delinquent_over_live
-        FROM mart.delinquency_ratios
-        ORDER BY ALL
-        """,
         ("month", "measure", "product", "branch", "risk_grade"),
         (
             _mart_rule(
@@ -157,12 +103,6 @@ MART_SUITES: tuple[MartSuite, ...] = (
     ),
     MartSuite(
         "invalid_contact_points",
-        """
-        SELECT contact_number_masked, account_id
-        FROM mart.invalid_contact_points
-        WHERE contact_number_masked IS NOT NULL
-        ORDER BY ALL
-        """,
         ("account_id", "contact_number_masked"),
         (
             _mart_rule(

@@ -9,7 +9,6 @@ the whole load.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from checks.rules.expectation import (
@@ -21,27 +20,34 @@ from checks.rules.expectation import (
     none_above,
     number,
 )
-from warehouse.contract import EXTRACTS
 
 
 @dataclass(frozen=True)
 class FileMeasure:
-    """A warehouse-wide rule counted per landed file: SQL returning, for every file with
-    offending rows, `file_name, load_id, offending, lines, sample` (lines: up to 20 line
-    numbers; sample: up to 5 short texts naming the rows, masked values only).
+    """A warehouse-wide rule counted per landed file, by a query of `checks/sql/warehouse/`
+    returning, for every file with offending rows, `file_name, load_id, offending, lines,
+    sample` (lines: up to 20 line numbers; sample: up to 5 short texts naming the rows, masked
+    values only).
 
-    `sql(thresholds, scope)` gets a SQL condition on `r._load_id` that limits the rows looked
-    at (this load's rows during a load, every row during `collections check`).
+    The query takes `$load_id` (this load's rows during a load, NULL for every row during
+    `collections check`) and one named parameter per name in `thresholds`, from the rule's row
+    of settings.dq_rules; `shows` are the columns besides the key that name an offending row.
     """
 
     extract: str
     name: str
     description: str
-    sql: Callable[[Thresholds, str], str]
+    shows: tuple[str, ...] = ()
+    thresholds: tuple[str, ...] = ()
 
     @property
     def suite(self) -> str:
         return f"raw.{self.extract}"
+
+    @property
+    def query(self) -> str:
+        """Its file in `checks/sql/`: named after the measure (one file serves every extract)."""
+        return f"warehouse/{self.name}"
 
     def rule(self) -> Rule:
         return Rule(
@@ -53,154 +59,52 @@ class FileMeasure:
             counts_rows=True,
         )
 
-
-def _key_text(extract: str, *extra: str) -> str:
-    """SQL text naming a raw row by its key (and a few more columns): `account_id=A1, ...`."""
-    schema = EXTRACTS[extract]
-    columns = list(dict.fromkeys([*schema.key, *extra]))
-    parts = [f"'{c}=' || coalesce(CAST(r.{c} AS VARCHAR), 'NULL')" for c in columns]
-    return " || ', ' || ".join(parts)
-
-
-def row_measure(
-    extract: str, name: str, description: str, predicate: Callable[[Thresholds], str], *shows: str
-) -> FileMeasure:
-    """A FileMeasure over single rows of raw.<extract>, from a SQL predicate over `r`."""
-
-    def sql(thresholds: Thresholds, scope: str) -> str:
-        return f"""
-            SELECT
-                r._file_name AS file_name,
-                r._load_id AS load_id,
-                count(*) AS offending,
-                list(r._line_number ORDER BY r._line_number)[1:20] AS lines,
-                list('line ' || r._line_number || ': ' || {_key_text(extract, *shows)}
-                     ORDER BY r._line_number)[1:5] AS sample
-            FROM raw.{extract} AS r
-            WHERE ({scope}) AND ({predicate(thresholds)})
-            GROUP BY ALL
-        """
-
-    return FileMeasure(extract, name, description, sql)
-
-
-def _account_known(extract: str) -> FileMeasure:
-    return row_measure(
-        extract,
-        "account_known",
-        "the account is in an accounts file",
-        lambda _t: (
-            "r.account_id IS NOT NULL AND NOT EXISTS "
-            "(SELECT 1 FROM raw.accounts AS a WHERE a.account_id = r.account_id)"
-        ),
-        "account_id",
-    )
-
-
-def _agent_known(extract: str) -> FileMeasure:
-    return row_measure(
-        extract,
-        "agent_known",
-        "the agent is in an agents file",
-        lambda _t: (
-            "r.agent_id IS NOT NULL AND NOT EXISTS "
-            "(SELECT 1 FROM raw.agents AS g WHERE g.agent_id = r.agent_id)"
-        ),
-        "agent_id",
-    )
-
-
-def _month_end_complete_sql(_thresholds: Thresholds, scope: str) -> str:
-    # Month-end files in scope; the accounts open (not in a state bucket such as written off or
-    # closed, settings.buckets) at the month end before, missing from this one.
-    return f"""
-        WITH month_end_files AS (
-            SELECT DISTINCT r._file_name, r._load_id, r.as_of_date
-            FROM raw.snapshots AS r
-            WHERE ({scope}) AND r.as_of_date = last_day(r.as_of_date)
-        ),
-
-        missing AS (
-            SELECT f._file_name, f._load_id, p.account_id
-            FROM month_end_files AS f
-            INNER JOIN raw.snapshots AS p
-                ON p.as_of_date = last_day(CAST(f.as_of_date - INTERVAL 1 MONTH AS DATE))
-            WHERE p.status NOT IN (SELECT status FROM settings.buckets WHERE status IS NOT NULL)
-                AND NOT EXISTS (
-                    SELECT 1 FROM raw.snapshots AS s
-                    WHERE s.as_of_date = f.as_of_date AND s.account_id = p.account_id
-                )
-        )
-
-        SELECT
-            _file_name AS file_name,
-            _load_id AS load_id,
-            count(*) AS offending,
-            CAST([] AS BIGINT[]) AS lines,
-            list('missing account_id=' || account_id ORDER BY account_id)[1:5] AS sample
-        FROM missing
-        GROUP BY ALL
-    """
+    def parameters(self, thresholds: Thresholds) -> dict[str, float]:
+        """Its thresholds, each checked to be a number (in the order the query names them)."""
+        return {name: number(thresholds, name) for name in self.thresholds}
 
 
 FILE_MEASURES: tuple[FileMeasure, ...] = (
-    row_measure(
+    FileMeasure(
         "snapshots",
         "cycles_agree_with_days_past_due",
         "cycles delinquent agree with days past due",
-        lambda t: (
-            "r.cycles_delinquent IS NOT NULL AND ("
-            "(r.days_past_due = 0) <> (r.cycles_delinquent = 0) OR "
-            f"abs(r.cycles_delinquent - ceil(r.days_past_due / {number(t, 'days_per_cycle')})) "
-            f"> {number(t, 'tolerance_cycles')})"
-        ),
-        "days_past_due",
-        "cycles_delinquent",
+        shows=("days_past_due", "cycles_delinquent"),
+        thresholds=("days_per_cycle", "tolerance_cycles"),
     ),
-    row_measure(
+    FileMeasure(
         "snapshots",
         "overdue_within_balance",
         "overdue principal + interest + fees <= balance when the balance is positive",
-        lambda t: (
-            "r.balance > 0 AND coalesce(r.overdue_principal, 0) + coalesce(r.overdue_interest, 0)"
-            f" + coalesce(r.overdue_fees, 0) > r.balance + {number(t, 'tolerance')}"
-        ),
-        "balance",
-        "overdue_principal",
-        "overdue_interest",
-        "overdue_fees",
+        shows=("balance", "overdue_principal", "overdue_interest", "overdue_fees"),
+        thresholds=("tolerance",),
     ),
     FileMeasure(
         "snapshots",
         "month_end_complete",
         "every account open at the previous month end appears at this month end",
-        _month_end_complete_sql,
     ),
     *(
-        _account_known(extract)
+        FileMeasure(
+            extract, "account_known", "the account is in an accounts file", shows=("account_id",)
+        )
         for extract in ("snapshots", "payments", "contacts", "promises", "plans")
     ),
-    *(_agent_known(extract) for extract in ("contacts", "promises")),
-    row_measure(
+    *(
+        FileMeasure(extract, "agent_known", "the agent is in an agents file", shows=("agent_id",))
+        for extract in ("contacts", "promises")
+    ),
+    FileMeasure(
         "promises",
         "attempt_known",
         "the promise's contact attempt is in a contacts file",
-        lambda _t: (
-            "r.attempt_id IS NOT NULL AND NOT EXISTS "
-            "(SELECT 1 FROM raw.contacts AS c WHERE c.attempt_id = r.attempt_id)"
-        ),
-        "attempt_id",
+        shows=("attempt_id",),
     ),
-    row_measure(
+    FileMeasure(
         "promises",
         "attempt_same_account",
         "the promise's contact attempt is on the same account",
-        lambda _t: (
-            "EXISTS (SELECT 1 FROM raw.contacts AS c "
-            "WHERE c.attempt_id = r.attempt_id AND c.account_id <> r.account_id)"
-        ),
-        "account_id",
-        "attempt_id",
+        shows=("account_id", "attempt_id"),
     ),
 )
 
