@@ -8,6 +8,7 @@ against the clock plus {"tolerance_minutes"}.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from checks.rules.expectation import BATCH, Check, Rule, Thresholds
@@ -58,7 +59,7 @@ def policy_batch_rules(
                     name,
                     f"{column.name} within the plausible range",
                     BATCH,
-                    lambda t, c=column.name: _plausible(t, c),
+                    partial(_plausible, column=column.name),
                     None,
                     column.name,
                 )
@@ -76,7 +77,7 @@ def policy_batch_rules(
                     name,
                     f"{column.name} is not in the future",
                     BATCH,
-                    lambda t, c=column.name: _not_in_future(t, c, now),
+                    partial(_not_in_future, column=column.name, now=now),
                     None,
                     column.name,
                 )
