@@ -31,38 +31,92 @@ accounts), so the compliance views have something to find.
 
 from __future__ import annotations
 
-import calendar
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 from warehouse.demo import people
+from warehouse.demo.codes import (
+    AGENCY_CH,
+    APP,
+    AUTOPAY,
+    CALL,
+    CALLBACK,
+    CHARGED_OFF,
+    CLOSED,
+    CONTACT_CHANNELS,
+    DEBTOR,
+    DISPUTE,
+    EMPLOYMENT,
+    EXTENSION,
+    FROZEN,
+    INSTALMENT,
+    IVR,
+    LETTER,
+    LETTER_SENT,
+    NO_ANSWER,
+    NONE,
+    NOT_OPEN,
+    OPEN,
+    OUTCOMES,
+    P_ACTIVE,
+    P_BROKEN,
+    P_CANCELLED,
+    P_COMPLETED,
+    P_PROPOSED,
+    PARTIES,
+    PAY_CHANNELS,
+    PLAN_STATUS,
+    PLAN_TYPES,
+    PTP,
+    REDUCTION,
+    REFUSED,
+    RELATIONS,
+    RETIRED,
+    RIGHT_PARTY,
+    ROLES,
+    SMS,
+    SMS_DELIVERED,
+    SMS_FAILED,
+    STATUS,
+    THIRD,
+    THIRD_PARTY,
+    TRANSFER,
+    UNEMPLOYED,
+    UNKNOWN,
+    VISIT,
+    VISIT_DONE,
+    VOICEMAIL,
+    WRONG_NUMBER,
+)
+from warehouse.demo.columns import (
+    epoch_date,
+    identifier,
+    label,
+    labels_of,
+    number_text,
+    unless_negative,
+    wall_time,
+    yuan,
+)
+from warehouse.demo.days import DAY, add_months, day_date, day_number, month_end
+from warehouse.demo.draws import choice, uniform_int
 from warehouse.demo.files import ISO_OFFSET_FORMAT, TIMESTAMP_FORMAT, ExtractWriter
 from warehouse.demo.holidays_cn import CHINA_CALENDAR, covered_years, is_working_day
-from warehouse.contract.contacts import CHANNELS as CONTACT_CHANNELS
-from warehouse.contract.contacts import OUTCOMES, PARTIES, RELATIONS
-
-EPOCH = date(1970, 1, 1)
-DAY = 86_400
+from warehouse.demo.rates import Rates
 
 PRODUCTS = ("Classic", "Gold", "Platinum", "Youth")
 PRODUCT_P = np.array([0.45, 0.30, 0.10, 0.15])
 LIMIT_YUAN = np.array([[5_000, 20_000], [20_000, 50_000], [50_000, 150_000], [2_000, 10_000]])
-EMPLOYMENT = ("salaried", "self_employed", "unemployed", "retired", "student", "other")
 EMP_P = np.array([0.66, 0.18, 0.04, 0.06, 0.01, 0.05])
 EMP_P_YOUTH = np.array([0.40, 0.08, 0.04, 0.0, 0.45, 0.03])
-UNEMPLOYED, STUDENT = 2, 4
 TIMEZONES = ("", "America/Los_Angeles", "Europe/London")
-STATUS = ("open", "frozen", "closed", "charged_off")
-OPEN, FROZEN, CLOSED, CHARGED_OFF, NOT_OPEN = 0, 1, 2, 3, 4
 
-PAY_CHANNELS = ("app", "bank_transfer", "branch", "autopay", "agency", "other")
-APP, TRANSFER, BRANCH, AUTOPAY, AGENCY_CH, OTHER_CH = range(6)
 # Hours (start, end seconds) within which each channel's payments arrive.
 PAY_WINDOW = np.array(
     [
@@ -75,27 +129,7 @@ PAY_WINDOW = np.array(
     ]
 )
 
-# The code sets are the contract's, from the loaders; the index constants follow their order.
-CALL, SMS, EMAIL, LETTER, VISIT, IVR = range(len(CONTACT_CHANNELS))
-DEBTOR, THIRD, UNKNOWN, NONE = range(len(PARTIES))
 RELATION_P = np.array([0.32, 0.30, 0.16, 0.12, 0.06, 0.04])
-(
-    NO_ANSWER,
-    BUSY,
-    WRONG_NUMBER,
-    VOICEMAIL,
-    RIGHT_PARTY,
-    THIRD_PARTY,
-    PTP,
-    REFUSED,
-    DISPUTE,
-    CALLBACK,
-    SMS_DELIVERED,
-    SMS_FAILED,
-    LETTER_SENT,
-    VISIT_DONE,
-) = range(len(OUTCOMES))
-
 NOTES: dict[int, list[str]] = {
     PTP: [
         "will pay by the promised date",
@@ -129,12 +163,7 @@ NOTE_WITH_NUMBER = "customer gave a new number 139"
 TEAMS = ("M1 Early A", "M1 Early B", "M2-M3 Mid", "M4+ Late", "Supervisors")
 M1A, M1B, MID, LATE, SUPERVISORS = range(5)
 AGENCY_NAMES = ("Huaxin Recovery", "Jinan Credit Services", "Pearl River Collections")
-ROLES = ("collector", "supervisor")
 
-PLAN_TYPES = ("extension", "instalment", "min_payment_reduction")
-EXTENSION, INSTALMENT, REDUCTION = range(3)
-PLAN_STATUS = ("proposed", "active", "completed", "broken", "cancelled")
-P_PROPOSED, P_ACTIVE, P_COMPLETED, P_BROKEN, P_CANCELLED = range(5)
 
 FORGETFUL, UNABLE, WILFUL = range(3)
 LOW, MEDIUM, HIGH = range(3)
@@ -183,52 +212,6 @@ CONNECT_BY_HOUR = np.array(
 )
 
 
-@dataclass(frozen=True)
-class Rates:
-    """Behaviour of the synthetic book; defaults give the roll and cure rates of a typical bank."""
-
-    new_accounts_per_month: float = 0.011  # of the opening book
-    close_per_month: float = 0.005
-    # Chance of missing a statement's minimum, by risk grade; multipliers for circumstances.
-    miss: tuple[float, float, float] = (0.028, 0.08, 0.20)
-    miss_unemployed: float = 1.6
-    miss_recently_cured: float = 3.0
-    underpay_share: float = 0.12
-    overpay: float = 0.003
-    reversal: float = 0.006
-    # Daily chance of a payment of its own accord, by cause and bucket (index 1..6).
-    self_cure: tuple[tuple[float, ...], ...] = (
-        (0.0, 0.100, 0.045, 0.026, 0.008, 0.006, 0.005),
-        (0.0, 0.050, 0.024, 0.012, 0.0035, 0.003, 0.0025),
-        (0.0, 0.025, 0.011, 0.005, 0.002, 0.0015, 0.0012),
-    )
-    early_boost_forgetful: float = 0.20  # daily in the first week overdue
-    early_boost_other: float = 1.5
-    # How a self-payment of a 2+ cycle account splits: full cure, one cycle, less than a cycle.
-    m2_payment_split: tuple[float, float, float] = (0.45, 0.40, 0.15)
-    # Promises: (kept, partial, broken) by cause.
-    promise_outcome: tuple[tuple[float, float, float], ...] = (
-        (0.82, 0.05, 0.13),
-        (0.60, 0.14, 0.26),
-        (0.42, 0.08, 0.50),
-    )
-    # Chance a right-party contact ends in a promise, by cause.
-    promise_given: tuple[float, float, float] = (0.50, 0.32, 0.15)
-    call_p: tuple[float, ...] = (0.0, 0.40, 0.80, 0.80, 0.55, 0.55, 0.55)
-    call_p_first_days: float = 0.10
-    ivr_p: float = 0.08
-    visit_p: float = 0.004
-    # Rule breaches (shares of sessions / account-days).
-    off_day_calls: float = 0.012  # calls on holidays and ordinary weekends
-    over_cap: float = 0.0015  # sessions of 7-8 attempts to one number
-    tp_unauthorised: float = 0.012  # M2+ sessions to an emergency contact without authorisation
-    dnc_leak: float = 0.15  # account-days a do-not-contact account is still worked
-    plan_propose: float = 0.008  # daily, M2-M3 accounts unable to pay, working days
-    plan_approve: float = 0.75
-    plan_pay: tuple[float, float, float] = (0.95, 0.90, 0.70)
-    charge_off_recovery: float = 0.0015  # daily
-
-
 @dataclass
 class GenerateSummary:
     """What `generate_bank` wrote."""
@@ -274,82 +257,6 @@ def generate_bank(
     )
 
 
-def _t(d: date) -> int:
-    return (d - EPOCH).days
-
-
-def _d(t: int) -> date:
-    return EPOCH + timedelta(days=int(t))
-
-
-def _month_end(d: date) -> date:
-    return date(d.year, d.month, calendar.monthrange(d.year, d.month)[1])
-
-
-def _add_months(d: date, n: int) -> date:
-    y, m = divmod(d.month - 1 + n, 12)
-    return date(d.year + y, m + 1, 1)
-
-
-def _choice(rng: np.random.Generator, p: np.ndarray, n: int) -> np.ndarray:
-    """n draws from the categorical distribution p (rows of p may differ when p is 2-D)."""
-    u = rng.random(n)
-    if p.ndim == 1:
-        cum = np.cumsum(p / p.sum())
-        return np.minimum(np.searchsorted(cum, u, side="right"), len(p) - 1)
-    cum = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
-    return np.minimum((u[:, None] >= cum).sum(axis=1), p.shape[1] - 1)
-
-
-def _uniform_int(rng: np.random.Generator, low: np.ndarray, high: np.ndarray) -> np.ndarray:
-    """One integer in [low, high] for each pair (inclusive)."""
-    span = np.maximum(np.asarray(high) - np.asarray(low), 0) + 1
-    return np.asarray(low) + (rng.random(len(span)) * span).astype(np.int64)
-
-
-def _strings(values: tuple[str, ...] | list[str], codes: np.ndarray) -> pl.Series:
-    """Labels for small integer codes; negative codes become nulls (for small monthly frames)."""
-    codes = np.asarray(codes, dtype=np.int64)
-    return pl.DataFrame({"c": codes}).select(_label("c", values)).to_series()
-
-
-# Expressions that turn the raw numpy columns of a day's rows into contract columns in one pass
-# (one polars query per file keeps the per-day overhead small).
-def _label(column: str, labels: tuple[str, ...] | list[str]) -> pl.Expr:
-    """Small integer codes -> labels; negative codes -> null."""
-    codes = pl.col(column)
-    return pl.lit(pl.Series(list(labels), dtype=pl.Utf8)).gather(pl.when(codes >= 0).then(codes))
-
-
-def _id(column: str, prefix: str, width: int) -> pl.Expr:
-    """Serial numbers -> prefixed fixed-width identifiers; negative -> null."""
-    text = pl.lit(prefix) + pl.col(column).cast(pl.Utf8).str.zfill(width)
-    return pl.when(pl.col(column) >= 0).then(text)
-
-
-def _date(column: str) -> pl.Expr:
-    """Epoch days -> Date; negative -> null."""
-    return pl.when(pl.col(column) >= 0).then(pl.col(column).cast(pl.Int32).cast(pl.Date))
-
-
-def _ts(column: str) -> pl.Expr:
-    """Epoch seconds of bank-local wall time -> naive Datetime; negative -> null."""
-    return pl.when(pl.col(column) >= 0).then(pl.from_epoch(pl.col(column), time_unit="s"))
-
-
-def _money(column: str) -> pl.Expr:
-    """Integer cents -> yuan (written with 2 decimals)."""
-    return pl.col(column) / 100
-
-
-def _nonneg(column: str) -> pl.Expr:
-    return pl.when(pl.col(column) >= 0).then(pl.col(column))
-
-
-def _text_number(column: str) -> pl.Expr:
-    return pl.when(pl.col(column) >= 0).then(pl.col(column).cast(pl.Utf8))
-
-
 def _select_exprs(file_format: str, note_texts: list[str]) -> dict[str, list[pl.Expr]]:
     """The one query per extract that turns a day's raw columns into contract columns (built once,
     reused every day)."""
@@ -363,65 +270,65 @@ def _select_exprs(file_format: str, note_texts: list[str]) -> dict[str, list[pl.
         )
     return {
         "payments": [
-            _id("serial", "PY", 12).alias("payment_id"),
-            _id("acct", "A", 9).alias("account_id"),
-            _ts("secs").alias("paid_at"),
-            _money("amount").alias("amount"),
-            _label("chan", PAY_CHANNELS).alias("channel"),
+            identifier("serial", "PY", 12).alias("payment_id"),
+            identifier("acct", "A", 9).alias("account_id"),
+            wall_time("secs").alias("paid_at"),
+            yuan("amount").alias("amount"),
+            label("chan", PAY_CHANNELS).alias("channel"),
             (pl.col("reverses") >= 0).alias("is_reversal"),
-            _id("reverses", "PY", 12).alias("reverses_payment_id"),
+            identifier("reverses", "PY", 12).alias("reverses_payment_id"),
         ],
         "contacts": [
-            _id("serial", "CT", 12).alias("attempt_id"),
-            _id("acct", "A", 9).alias("account_id"),
-            _id("agent", "AG", 5).alias("agent_id"),
-            _label("chan", CONTACT_CHANNELS).alias("channel"),
+            identifier("serial", "CT", 12).alias("attempt_id"),
+            identifier("acct", "A", 9).alias("account_id"),
+            identifier("agent", "AG", 5).alias("agent_id"),
+            label("chan", CONTACT_CHANNELS).alias("channel"),
             started.alias("started_at"),
-            _nonneg("dur").alias("duration_s"),
-            _text_number("number").alias("contact_number"),
-            _label("party", PARTIES).alias("party"),
-            _label("rel", RELATIONS).alias("third_party_relation"),
-            _label("outcome", OUTCOMES).alias("outcome"),
+            unless_negative("dur").alias("duration_s"),
+            number_text("number").alias("contact_number"),
+            label("party", PARTIES).alias("party"),
+            label("rel", RELATIONS).alias("third_party_relation"),
+            label("outcome", OUTCOMES).alias("outcome"),
             pl.when(pl.col("note_number") >= 0)
             .then(pl.lit(NOTE_WITH_NUMBER) + pl.col("note_number").cast(pl.Utf8).str.zfill(8))
-            .otherwise(_label("note", note_texts))
+            .otherwise(label("note", note_texts))
             .alias("notes"),
         ],
         "promises": [
-            _id("serial", "PR", 10).alias("promise_id"),
-            _id("acct", "A", 9).alias("account_id"),
-            _id("attempt", "CT", 12).alias("attempt_id"),
-            _id("agent", "AG", 5).alias("agent_id"),
-            _ts("created").alias("created_at"),
-            _date("promised").alias("promised_date"),
-            _money("amount").alias("promised_amount"),
+            identifier("serial", "PR", 10).alias("promise_id"),
+            identifier("acct", "A", 9).alias("account_id"),
+            identifier("attempt", "CT", 12).alias("attempt_id"),
+            identifier("agent", "AG", 5).alias("agent_id"),
+            wall_time("created").alias("created_at"),
+            epoch_date("promised").alias("promised_date"),
+            yuan("amount").alias("promised_amount"),
         ],
         "plans": [
-            _id("serial", "PL", 8).alias("plan_id"),
-            _id("acct", "A", 9).alias("account_id"),
-            _label("type", PLAN_TYPES).alias("plan_type"),
-            _ts("req").alias("requested_at"),
-            _id("approver", "AG", 5).alias("approved_by"),
-            _ts("appr").alias("approved_at"),
-            _date("start").alias("start_date"),
-            _nonneg("n").alias("instalments"),
-            pl.when(pl.col("amt") >= 0).then(_money("amt")).alias("instalment_amount"),
-            pl.when(pl.col("fee") >= 0).then(_money("fee")).alias("fee"),
-            _label("status", PLAN_STATUS).alias("status"),
+            identifier("serial", "PL", 8).alias("plan_id"),
+            identifier("acct", "A", 9).alias("account_id"),
+            label("type", PLAN_TYPES).alias("plan_type"),
+            wall_time("req").alias("requested_at"),
+            identifier("approver", "AG", 5).alias("approved_by"),
+            wall_time("appr").alias("approved_at"),
+            epoch_date("start").alias("start_date"),
+            unless_negative("n").alias("instalments"),
+            pl.when(pl.col("amt") >= 0).then(yuan("amt")).alias("instalment_amount"),
+            pl.when(pl.col("fee") >= 0).then(yuan("fee")).alias("fee"),
+            label("status", PLAN_STATUS).alias("status"),
         ],
         "snapshots": [
-            _date("as_of").alias("as_of_date"),
-            _id("acct", "A", 9).alias("account_id"),
+            epoch_date("as_of").alias("as_of_date"),
+            identifier("acct", "A", 9).alias("account_id"),
             pl.col("stmt").alias("statement_day"),
-            _date("due").alias("due_date"),
-            _money("balance").alias("balance"),
-            _money("min_due").alias("min_due"),
-            _money("ov_p").alias("overdue_principal"),
-            _money("ov_i").alias("overdue_interest"),
-            _money("ov_f").alias("overdue_fees"),
+            epoch_date("due").alias("due_date"),
+            yuan("balance").alias("balance"),
+            yuan("min_due").alias("min_due"),
+            yuan("ov_p").alias("overdue_principal"),
+            yuan("ov_i").alias("overdue_interest"),
+            yuan("ov_f").alias("overdue_fees"),
             pl.col("dpd").alias("days_past_due"),
             ((pl.col("dpd") + 29) // 30).alias("cycles_delinquent"),
-            _label("status", STATUS).alias("status"),
+            label("status", STATUS).alias("status"),
         ],
     }
 
@@ -492,8 +399,8 @@ class _Bank:
         self.R = Rates()
         self.writer = writer
         self.first = start
-        self.last = _month_end(_add_months(date(start.year, start.month, 1), months - 1))
-        self.t0, self.t_end = _t(self.first), _t(self.last)
+        self.last = month_end(add_months(date(start.year, start.month, 1), months - 1))
+        self.t0, self.t_end = day_number(self.first), day_number(self.last)
         streams = np.random.SeedSequence(seed).spawn(6)
         (
             self.rng_init,
@@ -558,7 +465,7 @@ class _Bank:
             warnings.warn(message, stacklevel=3)
             self.notes.append(message)
         n = self.t_end - self.t0 + 1
-        days = [_d(self.t0 + i) for i in range(n)]
+        days = [day_date(self.t0 + i) for i in range(n)]
         self.working = np.array([is_working_day(d) for d in days])
 
     # ------------------------------------------------------------------ accounts
@@ -567,12 +474,12 @@ class _Bank:
         n0 = self.n0
         # Openings: the opening book plus about 1.1% of it every month, spread over the month.
         month_firsts = [
-            _add_months(date(self.first.year, self.first.month, 1), m) for m in range(self.months)
+            add_months(date(self.first.year, self.first.month, 1), m) for m in range(self.months)
         ]
         new_days = []
         for first in month_firsts:
-            lo = max(_t(first), self.t0 + 1)
-            hi = _t(_month_end(first))
+            lo = max(day_number(first), self.t0 + 1)
+            hi = day_number(month_end(first))
             if hi < lo:
                 continue
             k = int(rng.poisson(n0 * R.new_accounts_per_month))
@@ -584,13 +491,13 @@ class _Bank:
         n = self.n = len(self.open_day)
         index = np.arange(n)
 
-        self.product = _choice(rng, PRODUCT_P, n).astype(np.int8)
+        self.product = choice(rng, PRODUCT_P, n).astype(np.int8)
         youth = self.product == 3
-        emp = _choice(rng, EMP_P, n)
-        emp[youth] = _choice(rng, EMP_P_YOUTH, int(youth.sum()))
+        emp = choice(rng, EMP_P, n)
+        emp[youth] = choice(rng, EMP_P_YOUTH, int(youth.sum()))
         self.emp = emp.astype(np.int8)
         age_years = np.where(youth, rng.uniform(20, 29, n), rng.uniform(22, 66, n))
-        age_years = np.where(self.emp == 3, rng.uniform(55, 66, n), age_years)
+        age_years = np.where(self.emp == RETIRED, rng.uniform(55, 66, n), age_years)
         # Age 20-65 on the day the account opened (or at the start for the opening book).
         ref_day = np.where(index < n0, self.t0, self.open_day)
         # Nobody opened a card before turning 20.
@@ -605,37 +512,37 @@ class _Bank:
         self.limit = np.maximum(self.limit, 100_000)
         self.dnc = rng.random(n) < 0.005
         self.tpa = rng.random(n) < 0.30
-        self.tz = _choice(rng, np.array([0.99, 0.006, 0.004]), n).astype(np.int8)
+        self.tz = choice(rng, np.array([0.99, 0.006, 0.004]), n).astype(np.int8)
         self.stmt_day = rng.integers(1, 29, n).astype(np.int64)
         self.spend = np.clip(rng.lognormal(np.log(0.16), 0.6, n), 0.01, 0.8)
-        self.style = _choice(rng, np.array([0.45, 0.35, 0.20]), n).astype(np.int8)
+        self.style = choice(rng, np.array([0.45, 0.35, 0.20]), n).astype(np.int8)
         self.autopay = rng.random(n) < 0.35
         self.hash = rng.integers(0, 2**31 - 1, n).astype(np.int64)
         self._regrade()
         cause_p = np.array([[0.62, 0.25, 0.13], [0.45, 0.35, 0.20], [0.25, 0.40, 0.35]])
-        self.cause = _choice(rng, cause_p[self.risk], n).astype(np.int8)
+        self.cause = choice(rng, cause_p[self.risk], n).astype(np.int8)
 
-        region = _choice(rng, people.REGION_WEIGHTS, n)
-        birth_region = np.where(rng.random(n) < 0.8, region, _choice(rng, people.REGION_WEIGHTS, n))
+        region = choice(rng, people.REGION_WEIGHTS, n)
+        birth_region = np.where(rng.random(n) < 0.8, region, choice(rng, people.REGION_WEIGHTS, n))
         male = rng.random(n) < 0.52
         codes = np.array([r[0] for r in people.REGIONS], dtype=np.int64)
         names, surname = people.names(rng, n)
         self.mobile = people.mobiles(rng, index)
         self.ec_num = np.stack([people.random_mobiles(rng, n), people.random_mobiles(rng, n)], 1)
-        self.ec_rel = np.stack([_choice(rng, RELATION_P, n), _choice(rng, RELATION_P, n)], 1)
+        self.ec_rel = np.stack([choice(rng, RELATION_P, n), choice(rng, RELATION_P, n)], 1)
         serials = pl.DataFrame({"i": index + 1})
         self.people = pl.DataFrame(
             {
-                "account_id": serials.select(_id("i", "A", 9)).to_series(),
-                "customer_id": serials.select(_id("i", "C", 9)).to_series(),
+                "account_id": serials.select(identifier("i", "A", 9)).to_series(),
+                "customer_id": serials.select(identifier("i", "C", 9)).to_series(),
                 "national_id": people.national_ids(rng, codes[birth_region], birth, male),
                 "customer_name": names,
                 "card_no": people.card_numbers(rng, index),
                 "email": people.emails(rng, surname),
-                "city": _strings([r[1] for r in people.REGIONS], region),
-                "province": _strings([r[2] for r in people.REGIONS], region),
-                "product": _strings(PRODUCTS, self.product),
-                "branch": _strings([r[3] for r in people.REGIONS], region),
+                "city": labels_of([r[1] for r in people.REGIONS], region),
+                "province": labels_of([r[2] for r in people.REGIONS], region),
+                "product": labels_of(PRODUCTS, self.product),
+                "branch": labels_of([r[3] for r in people.REGIONS], region),
             }
         )
         # A few mailboxes are missing, as in any real extract.
@@ -702,7 +609,7 @@ class _Bank:
         self.due_paid[settled] = True
         self.pay_day[settled] = -1
         d_idx = idx[delq]
-        bucket = _choice(rng, np.array([0.52, 0.17, 0.10, 0.08, 0.07, 0.06]), len(d_idx)) + 1
+        bucket = choice(rng, np.array([0.52, 0.17, 0.10, 0.08, 0.07, 0.06]), len(d_idx)) + 1
         dpd = (bucket - 1) * 30 + rng.integers(1, 31, len(d_idx))
         dpd = np.minimum(dpd, 179)
         self.dpd[d_idx] = dpd
@@ -727,7 +634,7 @@ class _Bank:
 
     def _last_statement_before(self, idx: np.ndarray, t: int) -> np.ndarray:
         """The latest statement date strictly before day t, per account."""
-        d = np.datetime64(_d(t), "D")
+        d = np.datetime64(day_date(t), "D")
         month = d.astype("datetime64[M]")
         this = (month.astype("datetime64[D]") + (self.stmt_day[idx] - 1)).astype(np.int64)
         prev = ((month - 1).astype("datetime64[D]") + (self.stmt_day[idx] - 1)).astype(np.int64)
@@ -736,7 +643,7 @@ class _Bank:
     def _first_statement_after(self, idx: np.ndarray, t: int, gap: int) -> np.ndarray:
         """The first statement date in a later month than day t and at least `gap` days after it
         (so nothing happens on a new account before the month-end file that introduces it)."""
-        month = np.datetime64(_d(t), "M")
+        month = np.datetime64(day_date(t), "M")
         best = np.full(len(idx), 10**9, dtype=np.int64)
         for k in (2, 1):
             cand = ((month + k).astype("datetime64[D]") + (self.stmt_day[idx] - 1)).astype(np.int64)
@@ -834,9 +741,9 @@ class _Bank:
             {
                 "agent_id": pl.Series([f"AG{r + 1:05d}" for r in rows], dtype=pl.Utf8),
                 "agent_name": pl.Series([self.ag_names[r] for r in rows], dtype=pl.Utf8),
-                "team": _strings(TEAMS, team),
-                "agency": _strings(("in_house",) + AGENCY_NAMES, agency),
-                "role": _strings(ROLES, (team == SUPERVISORS).astype(np.int64)),
+                "team": labels_of(TEAMS, team),
+                "agency": labels_of(("in_house",) + AGENCY_NAMES, agency),
+                "role": labels_of(ROLES, (team == SUPERVISORS).astype(np.int64)),
                 "active": pl.Series([self.ag_active[r] for r in rows], dtype=pl.Boolean),
             }
         )
@@ -889,16 +796,16 @@ class _Bank:
         day = np.where(auto | under, due, due - rng.integers(0, 13, k))
         first_ok = self.t0 if initial else t_stmt + 1
         day = np.maximum(day, first_ok)
-        chan = np.where(auto, AUTOPAY, _choice(rng, np.array([0.55, 0.25, 0.08, 0, 0, 0.12]), k))
+        chan = np.where(auto, AUTOPAY, choice(rng, np.array([0.55, 0.25, 0.08, 0, 0, 0.12]), k))
         payer = pays | under
         self.pay_day[idx] = np.where(payer & (day <= due), day, -1)
         self.pay_amt[idx] = amount
         self.pay_chan[idx] = chan
         rev = payer & ~under & (day < due) & (rng.random(k) < R.reversal) & (not initial)
-        self.rev_day[idx] = np.where(rev, _uniform_int(rng, day + 1, due), -1)
+        self.rev_day[idx] = np.where(rev, uniform_int(rng, day + 1, due), -1)
 
     def _statements(self, t: int) -> None:
-        dom = _d(t).day
+        dom = day_date(t).day
         if dom > 28:
             return
         idx = np.flatnonzero(
@@ -1070,7 +977,7 @@ class _Bank:
             return
         rng = self.rng_pay
         amt = self.sched_amt[idx]
-        chan = _choice(rng, np.array([0.55, 0.30, 0.05, 0, 0.0, 0.10]), len(idx))
+        chan = choice(rng, np.array([0.55, 0.30, 0.05, 0, 0.0, 0.10]), len(idx))
         chan = np.where((self.dpd[idx] > 90) & (rng.random(len(idx)) < 0.4), AGENCY_CH, chan)
         secs = np.where(
             self.sched_sec[idx] > 0, t * DAY + self.sched_sec[idx], self._pay_time(rng, t, chan)
@@ -1104,7 +1011,7 @@ class _Bank:
         kind = np.where(
             bucket == 1,
             np.where(rng.random(k) < 0.9, 0, 2),
-            _choice(rng, np.array(R.m2_payment_split), k),
+            choice(rng, np.array(R.m2_payment_split), k),
         )
         extra = np.where(
             rng.random(k) < 0.2,
@@ -1117,7 +1024,7 @@ class _Bank:
             np.where(kind == 1, np.ceil(per_cycle * 1.02), per_cycle * rng.uniform(0.2, 0.8, k)),
         ).astype(np.int64)
         amount = np.maximum(amount, 100)
-        chan = _choice(rng, np.array([0.55, 0.30, 0.05, 0, 0, 0.10]), k)
+        chan = choice(rng, np.array([0.55, 0.30, 0.05, 0, 0, 0.10]), k)
         chan = np.where((bucket >= 4) & (rng.random(k) < 0.4), AGENCY_CH, chan)
         self._add_payments(idx, self._pay_time(rng, t, chan), amount, chan)
         self._apply_delinquent_payment(idx, amount, t)
@@ -1133,7 +1040,7 @@ class _Bank:
         if idx.size == 0:
             return
         owed = idx[self.balance[idx] > 0]
-        chan = _choice(rng, np.array([0.5, 0.4, 0.1, 0, 0, 0]), len(owed))
+        chan = choice(rng, np.array([0.5, 0.4, 0.1, 0, 0, 0]), len(owed))
         self._add_payments(owed, self._pay_time(rng, t, chan), self.balance[owed], chan)
         self.balance[idx] = 0
         self.min_due[idx] = 0
@@ -1252,7 +1159,7 @@ class _Bank:
             agent = self._agents_for(c_idx, c_b)
             is_agency = np.array(self.ag_agency)[agent] > 0
             weights = np.where(is_agency[:, None], CALL_SLOTS[None, :, 3], CALL_SLOTS[None, :, 2])
-            slot = _choice(rng, weights, ns)
+            slot = choice(rng, weights, ns)
             lo, hi = CALL_SLOTS[slot, 0], CALL_SLOTS[slot, 1]
             gap = rng.integers(900, 2700, ns)
             # A session's redials stay inside the slot it started in.
@@ -1270,7 +1177,7 @@ class _Bank:
             last = j == sessions[rep] - 1
             secs = np.minimum(start[rep] + j * gap[rep], DAY - 1)
             m = len(rep)
-            outcome = _choice(rng, np.array([0.65, 0.15, 0.0, 0.20]), m)  # no answer/busy/voicemail
+            outcome = choice(rng, np.array([0.65, 0.15, 0.0, 0.20]), m)  # no answer/busy/voicemail
             party = np.full(m, NONE)
             a_rel = np.full(m, -1)
             hour = secs // 3600
@@ -1491,10 +1398,10 @@ class _Bank:
         # Draw what will happen; an account already holding a promise keeps its first schedule.
         fresh = self.prom_until[acct] < t
         cause = self.cause[acct]
-        fate = _choice(rng, np.array(R.promise_outcome)[cause], k)  # 0 kept, 1 partial, 2 broken
+        fate = choice(rng, np.array(R.promise_outcome)[cause], k)  # 0 kept, 1 partial, 2 broken
         same_day = rng.random(k) < 0.2
-        pay_day = np.where(same_day, t, _uniform_int(rng, np.full(k, t + 1), promised))
-        pay_day = np.where(fate == 1, _uniform_int(rng, np.full(k, t + 1), promised + 3), pay_day)
+        pay_day = np.where(same_day, t, uniform_int(rng, np.full(k, t + 1), promised))
+        pay_day = np.where(fate == 1, uniform_int(rng, np.full(k, t + 1), promised + 3), pay_day)
         sec_of_day = created - t * DAY
         pay_sec = np.where(
             (fate == 0) & (pay_day == t),
@@ -1565,7 +1472,7 @@ class _Bank:
             if k:
                 rows = P.append(k)
                 P["acct"][rows] = new
-                P["type"][rows] = _choice(rng, np.array([0.3, 0.5, 0.2]), k)
+                P["type"][rows] = choice(rng, np.array([0.3, 0.5, 0.2]), k)
                 P["status"][rows] = P_PROPOSED
                 P["req"][rows] = t * DAY + rng.integers(9 * 3600, 18 * 3600, k)
                 P["decide"][rows] = t + rng.integers(3, 16, k)
@@ -1744,7 +1651,7 @@ class _Bank:
         mob = alive[rng.random(n) < 0.002]
         self.mobile[mob] = people.random_mobiles(rng, len(mob))
         emp = alive[rng.random(n) < 0.0015]
-        self.emp[emp] = _choice(rng, EMP_P, len(emp))
+        self.emp[emp] = choice(rng, EMP_P, len(emp))
         tpa = alive[rng.random(n) < 0.002]
         self.tpa[tpa] = ~self.tpa[tpa]
         changed[mob] = changed[emp] = changed[tpa] = True
@@ -1782,10 +1689,10 @@ class _Bank:
                 "open_date": pl.Series(self.open_day[idx].astype(np.int32)).cast(pl.Date),
                 "credit_limit": pl.Series(self.limit[idx] / 100, dtype=pl.Float64),
                 "credit_score": pl.Series(self.score[idx], dtype=pl.Int64),
-                "employment_type": _strings(EMPLOYMENT, self.emp[idx]),
+                "employment_type": labels_of(EMPLOYMENT, self.emp[idx]),
                 "do_not_contact": pl.Series(self.dnc[idx], dtype=pl.Boolean),
                 "third_party_authorized": pl.Series(self.tpa[idx], dtype=pl.Boolean),
-                "timezone": _strings(TIMEZONES, np.where(self.tz[idx] == 0, -1, self.tz[idx])),
+                "timezone": labels_of(TIMEZONES, np.where(self.tz[idx] == 0, -1, self.tz[idx])),
             }
         )
 
@@ -1846,7 +1753,7 @@ class _Bank:
         month_first = self.t0
         deactivated = 0
         for t in range(self.t0, self.t_end + 1):
-            day = _d(t)
+            day = day_date(t)
             if day.day == 1:
                 month_first = t
             self._activate(t)
@@ -1861,11 +1768,11 @@ class _Bank:
             self._closures(t)
             self._recoveries(t)
             payments = self._flush_payments(t)
-            month_end = day == _month_end(day)
+            is_month_end = day == month_end(day)
             batch.add("payments", day, payments)
             batch.add("contacts", day, contacts)
             batch.add("promises", day, promises)
-            if month_end:
+            if is_month_end:
                 changed = self._month_end_changes()
                 opened = (
                     (self.open_day >= month_first)
