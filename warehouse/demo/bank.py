@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from warehouse.demo import people
+from warehouse.demo.book import FORGETFUL, HIGH, TIMEZONES, UNABLE, Book
 from warehouse.demo.codes import (
     AGENCY_CH,
     APP,
@@ -77,7 +77,6 @@ from warehouse.demo.codes import (
     REDUCTION,
     REFUSED,
     RELATIONS,
-    RETIRED,
     RIGHT_PARTY,
     ROLES,
     SMS,
@@ -109,13 +108,7 @@ from warehouse.demo.draws import choice, uniform_int
 from warehouse.demo.files import ISO_OFFSET_FORMAT, TIMESTAMP_FORMAT, ExtractWriter
 from warehouse.demo.holidays_cn import CHINA_CALENDAR, covered_years, is_working_day
 from warehouse.demo.rates import Rates
-
-PRODUCTS = ("Classic", "Gold", "Platinum", "Youth")
-PRODUCT_P = np.array([0.45, 0.30, 0.10, 0.15])
-LIMIT_YUAN = np.array([[5_000, 20_000], [20_000, 50_000], [50_000, 150_000], [2_000, 10_000]])
-EMP_P = np.array([0.66, 0.18, 0.04, 0.06, 0.01, 0.05])
-EMP_P_YOUTH = np.array([0.40, 0.08, 0.04, 0.0, 0.45, 0.03])
-TIMEZONES = ("", "America/Los_Angeles", "Europe/London")
+from warehouse.demo.staff import AGENCY_NAMES, IN_HOUSE, LATE, MID, SUPERVISORS, TEAMS, Staff
 
 # Hours (start, end seconds) within which each channel's payments arrive.
 PAY_WINDOW = np.array(
@@ -129,7 +122,6 @@ PAY_WINDOW = np.array(
     ]
 )
 
-RELATION_P = np.array([0.32, 0.30, 0.16, 0.12, 0.06, 0.04])
 NOTES: dict[int, list[str]] = {
     PTP: [
         "will pay by the promised date",
@@ -160,13 +152,6 @@ NOTES: dict[int, list[str]] = {
 }
 NOTE_WITH_NUMBER = "customer gave a new number 139"
 
-TEAMS = ("M1 Early A", "M1 Early B", "M2-M3 Mid", "M4+ Late", "Supervisors")
-M1A, M1B, MID, LATE, SUPERVISORS = range(5)
-AGENCY_NAMES = ("Huaxin Recovery", "Jinan Credit Services", "Pearl River Collections")
-
-
-FORGETFUL, UNABLE, WILFUL = range(3)
-LOW, MEDIUM, HIGH = range(3)
 
 # Call-session start slots: (start, end) seconds of day, weight for in-house and agency staff.
 CALL_SLOTS = np.array(
@@ -419,9 +404,9 @@ class _Bank:
         self._pay_parts: list[dict[str, np.ndarray]] = []
         self.notes: list[str] = []
         self._check_calendar()
-        self._init_accounts()
+        self.book = Book(n0, months, start, self.R, self.rng_init)
         self._init_state()
-        self._init_agents()
+        self.staff = Staff(self.book, self.rng_init, self.rng_month)
         self.note_texts: list[str] = []
         self.note_offset = np.full(len(OUTCOMES), -1, dtype=np.int64)
         self.note_count = np.zeros(len(OUTCOMES), dtype=np.int64)
@@ -469,282 +454,60 @@ class _Bank:
         self.working = np.array([is_working_day(d) for d in days])
 
     # ------------------------------------------------------------------ accounts
-    def _init_accounts(self) -> None:
-        rng, R = self.rng_init, self.R
-        n0 = self.n0
-        # Openings: the opening book plus about 1.1% of it every month, spread over the month.
-        month_firsts = [
-            add_months(date(self.first.year, self.first.month, 1), m) for m in range(self.months)
-        ]
-        new_days = []
-        for first in month_firsts:
-            lo = max(day_number(first), self.t0 + 1)
-            hi = day_number(month_end(first))
-            if hi < lo:
-                continue
-            k = int(rng.poisson(n0 * R.new_accounts_per_month))
-            new_days.append(np.sort(rng.integers(lo, hi + 1, k)))
-        new_days_arr = np.concatenate(new_days) if new_days else np.zeros(0, dtype=np.int64)
-        age_days = 30 + (rng.exponential(3.0 * 365, n0) % (10 * 365)).astype(np.int64)
-        open0 = np.sort(self.t0 - age_days)
-        self.open_day = np.concatenate([open0, new_days_arr]).astype(np.int64)
-        n = self.n = len(self.open_day)
-        index = np.arange(n)
-
-        self.product = choice(rng, PRODUCT_P, n).astype(np.int8)
-        youth = self.product == 3
-        emp = choice(rng, EMP_P, n)
-        emp[youth] = choice(rng, EMP_P_YOUTH, int(youth.sum()))
-        self.emp = emp.astype(np.int8)
-        age_years = np.where(youth, rng.uniform(20, 29, n), rng.uniform(22, 66, n))
-        age_years = np.where(self.emp == RETIRED, rng.uniform(55, 66, n), age_years)
-        # Age 20-65 on the day the account opened (or at the start for the opening book).
-        ref_day = np.where(index < n0, self.t0, self.open_day)
-        # Nobody opened a card before turning 20.
-        tenure = (ref_day - self.open_day) / 365.25
-        age_years = np.minimum(np.maximum(age_years, 20.2 + tenure + rng.uniform(0, 3, n)), 65.0)
-        birth = ref_day - (age_years * 365.25).astype(np.int64)
-        score = rng.normal(690, 70, n) - 40 * (self.emp == UNEMPLOYED) - 15 * youth
-        self.score = np.clip(np.round(score), 300, 850).astype(np.int64)
-        lo, hi = LIMIT_YUAN[self.product, 0], LIMIT_YUAN[self.product, 1]
-        limit = lo + rng.random(n) * (hi - lo) * np.clip((self.score - 450) / 350, 0.1, 1.0)
-        self.limit = (np.round(limit / 1000) * 1000 * 100).astype(np.int64)
-        self.limit = np.maximum(self.limit, 100_000)
-        self.dnc = rng.random(n) < 0.005
-        self.tpa = rng.random(n) < 0.30
-        self.tz = choice(rng, np.array([0.99, 0.006, 0.004]), n).astype(np.int8)
-        self.stmt_day = rng.integers(1, 29, n).astype(np.int64)
-        self.spend = np.clip(rng.lognormal(np.log(0.16), 0.6, n), 0.01, 0.8)
-        self.style = choice(rng, np.array([0.45, 0.35, 0.20]), n).astype(np.int8)
-        self.autopay = rng.random(n) < 0.35
-        self.hash = rng.integers(0, 2**31 - 1, n).astype(np.int64)
-        self._regrade()
-        cause_p = np.array([[0.62, 0.25, 0.13], [0.45, 0.35, 0.20], [0.25, 0.40, 0.35]])
-        self.cause = choice(rng, cause_p[self.risk], n).astype(np.int8)
-
-        region = choice(rng, people.REGION_WEIGHTS, n)
-        birth_region = np.where(rng.random(n) < 0.8, region, choice(rng, people.REGION_WEIGHTS, n))
-        male = rng.random(n) < 0.52
-        codes = np.array([r[0] for r in people.REGIONS], dtype=np.int64)
-        names, surname = people.names(rng, n)
-        self.mobile = people.mobiles(rng, index)
-        self.ec_num = np.stack([people.random_mobiles(rng, n), people.random_mobiles(rng, n)], 1)
-        self.ec_rel = np.stack([choice(rng, RELATION_P, n), choice(rng, RELATION_P, n)], 1)
-        serials = pl.DataFrame({"i": index + 1})
-        self.people = pl.DataFrame(
-            {
-                "account_id": serials.select(identifier("i", "A", 9)).to_series(),
-                "customer_id": serials.select(identifier("i", "C", 9)).to_series(),
-                "national_id": people.national_ids(rng, codes[birth_region], birth, male),
-                "customer_name": names,
-                "card_no": people.card_numbers(rng, index),
-                "email": people.emails(rng, surname),
-                "city": labels_of([r[1] for r in people.REGIONS], region),
-                "province": labels_of([r[2] for r in people.REGIONS], region),
-                "product": labels_of(PRODUCTS, self.product),
-                "branch": labels_of([r[3] for r in people.REGIONS], region),
-            }
-        )
-        # A few mailboxes are missing, as in any real extract.
-        no_mail = rng.random(n) < 0.04
-        self.people = self.people.with_columns(
-            pl.when(pl.Series(no_mail)).then(None).otherwise(pl.col("email")).alias("email")
-        )
-
-    def _regrade(self, idx: np.ndarray | None = None) -> None:
-        if idx is None:
-            risk = np.where(self.score < 600, HIGH, np.where(self.score < 700, MEDIUM, LOW))
-            risk = np.where(self.emp == UNEMPLOYED, np.maximum(risk, HIGH), risk)
-            self.risk = risk.astype(np.int8)
-            return
-        s = self.score[idx]
-        risk = np.where(s < 600, HIGH, np.where(s < 700, MEDIUM, LOW))
-        self.risk[idx] = np.where(self.emp[idx] == UNEMPLOYED, HIGH, risk)
-
     # ------------------------------------------------------------------ state
     def _init_state(self) -> None:
-        rng, n, n0, t0 = self.rng_init, self.n, self.n0, self.t0
-        self.status = np.full(n, NOT_OPEN, dtype=np.int8)
-        self.status[:n0] = OPEN
-        self.end_day = np.full(n, 10**9, dtype=np.int64)
-        self.balance = np.zeros(n, dtype=np.int64)
-        self.min_due = np.zeros(n, dtype=np.int64)
-        self.due_day = np.full(n, -1, dtype=np.int64)
-        self.due_paid = np.ones(n, dtype=bool)
-        self.cycle_paid = np.zeros(n, dtype=np.int64)
-        self.pay_day = np.full(n, -1, dtype=np.int64)
-        self.pay_amt = np.zeros(n, dtype=np.int64)
-        self.pay_chan = np.zeros(n, dtype=np.int8)
-        self.rev_day = np.full(n, -1, dtype=np.int64)
-        self.rev_pid = np.full(n, -1, dtype=np.int64)
-        self.rev_amt = np.zeros(n, dtype=np.int64)
-        self.rev_chan = np.zeros(n, dtype=np.int8)
-        self.dpd = np.zeros(n, dtype=np.int64)
-        self.ov_p = np.zeros(n, dtype=np.int64)
-        self.ov_i = np.zeros(n, dtype=np.int64)
-        self.ov_f = np.zeros(n, dtype=np.int64)
-        self.cured_day = np.full(n, -(10**6), dtype=np.int64)
-        self.first_stmt = np.full(n, 10**9, dtype=np.int64)
-        self.prom_until = np.full(n, -1, dtype=np.int64)
-        self.sched_day = np.full(n, -1, dtype=np.int64)
-        self.sched_sec = np.zeros(n, dtype=np.int64)
-        self.sched_amt = np.zeros(n, dtype=np.int64)
-        self.last_letter = np.full(n, -(10**6), dtype=np.int64)
-        self.plan_row = np.full(n, -1, dtype=np.int64)
-        self.plan_active = np.zeros(n, dtype=bool)
-        self.changed = np.zeros(n, dtype=bool)
-
+        rng, n0, t0 = self.rng_init, self.n0, self.t0
         idx = np.arange(n0)
         # The opening book: balances, the last statement before the start, some already overdue.
-        util = np.where(self.style[idx] == 0, rng.beta(1.5, 6, n0), rng.beta(2.5, 3, n0))
-        self.balance[idx] = (util * self.limit[idx]).astype(np.int64)
-        last_stmt = self._last_statement_before(idx, t0)
-        self.first_stmt[idx] = last_stmt
-        p_delq = np.array([0.024, 0.08, 0.22])[self.risk[idx]]
+        util = np.where(self.book.style[idx] == 0, rng.beta(1.5, 6, n0), rng.beta(2.5, 3, n0))
+        self.book.balance[idx] = (util * self.book.limit[idx]).astype(np.int64)
+        last_stmt = self.book.last_statement_before(idx, t0)
+        self.book.first_stmt[idx] = last_stmt
+        p_delq = np.array([0.024, 0.08, 0.22])[self.book.risk[idx]]
         delq = rng.random(n0) < p_delq
         current = idx[~delq]
         self._cut_statement(current, last_stmt[~delq], initial=True)
         # Statements that fell due before the start were settled before it.
-        settled = current[self.due_day[current] < t0]
-        self.due_paid[settled] = True
-        self.pay_day[settled] = -1
+        settled = current[self.book.due_day[current] < t0]
+        self.book.due_paid[settled] = True
+        self.book.pay_day[settled] = -1
         d_idx = idx[delq]
         bucket = choice(rng, np.array([0.52, 0.17, 0.10, 0.08, 0.07, 0.06]), len(d_idx)) + 1
         dpd = (bucket - 1) * 30 + rng.integers(1, 31, len(d_idx))
         dpd = np.minimum(dpd, 179)
-        self.dpd[d_idx] = dpd
+        self.book.dpd[d_idx] = dpd
         cycles = (dpd + 29) // 30
         base = np.maximum(
-            (rng.beta(5, 2, len(d_idx)) * self.limit[d_idx]).astype(np.int64), 200_000
+            (rng.beta(5, 2, len(d_idx)) * self.book.limit[d_idx]).astype(np.int64), 200_000
         )
         cyc_min = np.maximum(10_000, base // 10)
         ov_i = (cycles * base * 0.015).astype(np.int64)
         ov_f = (cycles * cyc_min * 0.05).astype(np.int64)
-        self.balance[d_idx] = base + ov_i + ov_f
-        self.ov_i[d_idx] = ov_i
-        self.ov_f[d_idx] = ov_f
-        self.ov_p[d_idx] = np.minimum(cycles * cyc_min, base)
-        self.status[d_idx[dpd > 60]] = FROZEN
-        self.due_day[d_idx] = last_stmt[delq] + 20
-        self.min_due[d_idx] = cyc_min
-        self.due_paid[d_idx] = True
+        self.book.balance[d_idx] = base + ov_i + ov_f
+        self.book.ov_i[d_idx] = ov_i
+        self.book.ov_f[d_idx] = ov_f
+        self.book.ov_p[d_idx] = np.minimum(cycles * cyc_min, base)
+        self.book.status[d_idx[dpd > 60]] = FROZEN
+        self.book.due_day[d_idx] = last_stmt[delq] + 20
+        self.book.min_due[d_idx] = cyc_min
+        self.book.due_paid[d_idx] = True
         # A few current accounts are still frozen after an old delinquency.
         frozen = current[rng.random(len(current)) < 0.003]
-        self.status[frozen] = FROZEN
-
-    def _last_statement_before(self, idx: np.ndarray, t: int) -> np.ndarray:
-        """The latest statement date strictly before day t, per account."""
-        d = np.datetime64(day_date(t), "D")
-        month = d.astype("datetime64[M]")
-        this = (month.astype("datetime64[D]") + (self.stmt_day[idx] - 1)).astype(np.int64)
-        prev = ((month - 1).astype("datetime64[D]") + (self.stmt_day[idx] - 1)).astype(np.int64)
-        return np.where(this < t, this, prev)
-
-    def _first_statement_after(self, idx: np.ndarray, t: int, gap: int) -> np.ndarray:
-        """The first statement date in a later month than day t and at least `gap` days after it
-        (so nothing happens on a new account before the month-end file that introduces it)."""
-        month = np.datetime64(day_date(t), "M")
-        best = np.full(len(idx), 10**9, dtype=np.int64)
-        for k in (2, 1):
-            cand = ((month + k).astype("datetime64[D]") + (self.stmt_day[idx] - 1)).astype(np.int64)
-            best = np.where(cand >= t + gap, cand, best)
-        return best
+        self.book.status[frozen] = FROZEN
 
     # ------------------------------------------------------------------ agents
-    def _init_agents(self) -> None:
-        rng = self.rng_init
-        delinquent = int((self.dpd[: self.n0] > 0).sum())
-        total = max(12, int(round(delinquent / 150)))
-        n_agencies = 2 if total < 60 else 3
-        sup = max(2, round(0.05 * total))
-        late = max(1, round(0.07 * total))
-        per_agency = max(2, round(0.18 * total / n_agencies))
-        mid = max(2, round(0.20 * total))
-        rest = max(4, total - sup - late - per_agency * n_agencies - mid)
-        teams = (
-            [M1A] * (rest - rest // 2)
-            + [M1B] * (rest // 2)
-            + [MID] * mid
-            + [LATE] * late
-            + [LATE] * (per_agency * n_agencies)
-            + [SUPERVISORS] * sup
-        )
-        agency = (
-            [0] * (rest + mid + late)
-            + [a + 1 for a in range(n_agencies) for _ in range(per_agency)]
-            + [0] * sup
-        )
-        self.n_agencies = n_agencies
-        self.ag_team = list(teams)
-        self.ag_agency = list(agency)
-        self.ag_active = [True] * len(teams)
-        self.ag_names = list(people.names(rng, len(teams))[0].to_list())
-        self.ag_changed: list[int] = []
-        self._pools()
-
-    def _hire(self, team: int, agency: int) -> None:
-        self.ag_team.append(team)
-        self.ag_agency.append(agency)
-        self.ag_active.append(True)
-        self.ag_names.append(people.names(self.rng_month, 1)[0][0])
-        self.ag_changed.append(len(self.ag_team) - 1)
-
-    def _pools(self) -> None:
-        team = np.array(self.ag_team)
-        agency = np.array(self.ag_agency)
-        active = np.array(self.ag_active)
-
-        def pool(mask: np.ndarray) -> np.ndarray:
-            found = np.flatnonzero(mask & active)
-            return found if found.size else np.flatnonzero(mask)
-
-        self.pool = {
-            M1A: pool(team == M1A),
-            M1B: pool(team == M1B),
-            MID: pool(team == MID),
-            LATE: pool((team == LATE) & (agency == 0)),
-            SUPERVISORS: pool(team == SUPERVISORS),
-        }
-        self.agency_pool = [
-            pool((team == LATE) & (agency == a + 1)) for a in range(self.n_agencies)
-        ]
-
-    def _agents_for(self, idx: np.ndarray, bucket: np.ndarray) -> np.ndarray:
-        """The collector who works each account at its bucket (stable within a bucket)."""
-        h = self.hash[idx]
-        out = np.full(len(idx), -1, dtype=np.int64)
-        m1 = bucket == 1
-        side = h % 2 == 0
-        for team, mask in ((M1A, m1 & side), (M1B, m1 & ~side)):
-            p = self.pool[team]
-            out[mask] = p[(h[mask] // 2) % len(p)]
-        mid = (bucket == 2) | (bucket == 3)
-        p = self.pool[MID]
-        out[mid] = p[(h[mid] // 7) % len(p)]
-        late = bucket >= 4
-        in_house = late & (h % 5 == 0)
-        p = self.pool[LATE]
-        out[in_house] = p[(h[in_house] // 11) % len(p)]
-        placed = late & ~in_house
-        which = (h // 5) % self.n_agencies
-        for a in range(self.n_agencies):
-            mask = placed & (which == a)
-            p = self.agency_pool[a]
-            out[mask] = p[(h[mask] // 11) % len(p)]
-        return out
-
     def _agents_frame(self, rows: list[int]) -> pl.DataFrame:
         rows = sorted(set(rows))
-        team = np.array(self.ag_team)[rows] if rows else np.zeros(0, dtype=np.int64)
-        agency = np.array(self.ag_agency)[rows] if rows else np.zeros(0, dtype=np.int64)
+        team = np.array(self.staff.team)[rows] if rows else np.zeros(0, dtype=np.int64)
+        agency = np.array(self.staff.agency)[rows] if rows else np.zeros(0, dtype=np.int64)
         return pl.DataFrame(
             {
                 "agent_id": pl.Series([f"AG{r + 1:05d}" for r in rows], dtype=pl.Utf8),
-                "agent_name": pl.Series([self.ag_names[r] for r in rows], dtype=pl.Utf8),
+                "agent_name": pl.Series([self.staff.names[r] for r in rows], dtype=pl.Utf8),
                 "team": labels_of(TEAMS, team),
-                "agency": labels_of(("in_house",) + AGENCY_NAMES, agency),
+                "agency": labels_of((IN_HOUSE, *AGENCY_NAMES), agency),
                 "role": labels_of(ROLES, (team == SUPERVISORS).astype(np.int64)),
-                "active": pl.Series([self.ag_active[r] for r in rows], dtype=pl.Boolean),
+                "active": pl.Series([self.staff.active[r] for r in rows], dtype=pl.Boolean),
             }
         )
 
@@ -758,31 +521,33 @@ class _Bank:
         rng, R = (self.rng_init if initial else self.rng_day), self.R
         k = len(idx)
         t_stmt = np.broadcast_to(np.asarray(t_stmt, dtype=np.int64), (k,))
-        bal = self.balance[idx]
+        bal = self.book.balance[idx]
         if not initial:
             interest = (np.maximum(bal, 0) * 0.015).astype(np.int64)
-            spend = (self.limit[idx] * self.spend[idx] * rng.lognormal(0, 0.5, k)).astype(np.int64)
-            spend[self.status[idx] == FROZEN] = 0
-            cap = np.maximum(bal + interest, (self.limit[idx] * 1.05).astype(np.int64))
+            spend = (self.book.limit[idx] * self.book.spend[idx] * rng.lognormal(0, 0.5, k)).astype(
+                np.int64
+            )
+            spend[self.book.status[idx] == FROZEN] = 0
+            cap = np.maximum(bal + interest, (self.book.limit[idx] * 1.05).astype(np.int64))
             bal = np.minimum(bal + interest + spend, cap)
-            self.balance[idx] = bal
+            self.book.balance[idx] = bal
         min_due = np.where(bal <= 0, 0, np.where(bal < 10_000, bal, np.maximum(10_000, bal // 10)))
-        self.min_due[idx] = min_due
+        self.book.min_due[idx] = min_due
         due = t_stmt + 20
-        self.due_day[idx] = due
-        self.cycle_paid[idx] = 0
-        self.due_paid[idx] = min_due < 1_000
-        self.rev_day[idx] = -1
+        self.book.due_day[idx] = due
+        self.book.cycle_paid[idx] = 0
+        self.book.due_paid[idx] = min_due < 1_000
+        self.book.rev_day[idx] = -1
         # Response.
-        p_miss = np.array(R.miss)[self.risk[idx]]
-        p_miss = p_miss * np.where(self.emp[idx] == UNEMPLOYED, R.miss_unemployed, 1.0)
-        recent = (t_stmt - self.cured_day[idx]) < 95
+        p_miss = np.array(R.miss)[self.book.risk[idx]]
+        p_miss = p_miss * np.where(self.book.emp[idx] == UNEMPLOYED, R.miss_unemployed, 1.0)
+        recent = (t_stmt - self.book.cured_day[idx]) < 95
         p_miss = np.minimum(p_miss * np.where(recent, R.miss_recently_cured, 1.0), 0.6)
         owes = min_due >= 1_000
         miss = owes & (rng.random(k) < p_miss)
         under = miss & (rng.random(k) < R.underpay_share)
         pays = owes & ~miss
-        style = self.style[idx]
+        style = self.book.style[idx]
         amount = np.where(
             style == 0,
             bal,
@@ -792,85 +557,90 @@ class _Bank:
         amount = np.where(over, bal + rng.integers(5_000, 200_000, k), amount)
         amount = np.where(under, (min_due * rng.uniform(0.2, 0.8, k)).astype(np.int64), amount)
         amount = np.maximum(amount, 1)
-        auto = self.autopay[idx]
+        auto = self.book.autopay[idx]
         day = np.where(auto | under, due, due - rng.integers(0, 13, k))
         first_ok = self.t0 if initial else t_stmt + 1
         day = np.maximum(day, first_ok)
         chan = np.where(auto, AUTOPAY, choice(rng, np.array([0.55, 0.25, 0.08, 0, 0, 0.12]), k))
         payer = pays | under
-        self.pay_day[idx] = np.where(payer & (day <= due), day, -1)
-        self.pay_amt[idx] = amount
-        self.pay_chan[idx] = chan
+        self.book.pay_day[idx] = np.where(payer & (day <= due), day, -1)
+        self.book.pay_amt[idx] = amount
+        self.book.pay_chan[idx] = chan
         rev = payer & ~under & (day < due) & (rng.random(k) < R.reversal) & (not initial)
-        self.rev_day[idx] = np.where(rev, uniform_int(rng, day + 1, due), -1)
+        self.book.rev_day[idx] = np.where(rev, uniform_int(rng, day + 1, due), -1)
 
     def _statements(self, t: int) -> None:
         dom = day_date(t).day
         if dom > 28:
             return
         idx = np.flatnonzero(
-            (self.stmt_day == dom) & (self.status <= FROZEN) & (self.first_stmt <= t)
+            (self.book.stmt_day == dom) & (self.book.status <= FROZEN) & (self.book.first_stmt <= t)
         )
         if idx.size == 0:
             return
-        delq = self.dpd[idx] > 0
-        planned = self.plan_active[idx]
+        delq = self.book.dpd[idx] > 0
+        planned = self.book.plan_active[idx]
         # Delinquent and planned accounts still get a statement: a new due date, no new spend.
         others = idx[delq | planned]
-        self.due_day[others] = t + 20
-        rows = self.plan_row[idx[planned]]
-        self.min_due[idx[planned]] = self.plans["amt"][rows]
+        self.book.due_day[others] = t + 20
+        rows = self.book.plan_row[idx[planned]]
+        self.book.min_due[idx[planned]] = self.plans["amt"][rows]
         self._cut_statement(idx[~delq & ~planned], t)
 
     # ------------------------------------------------------------------ delinquency
     def _age(self, t: int) -> None:
         """Delinquent accounts grow one day older; cycles, freezing, charge-off."""
-        idx = np.flatnonzero((self.dpd > 0) & (self.status <= FROZEN))
+        idx = np.flatnonzero((self.book.dpd > 0) & (self.book.status <= FROZEN))
         if idx.size == 0:
             return
-        dpd = self.dpd[idx] + 1
-        self.dpd[idx] = dpd
+        dpd = self.book.dpd[idx] + 1
+        self.book.dpd[idx] = dpd
         cycle = idx[(dpd % 30 == 1) & (dpd > 1)]
         if cycle.size:
-            bal = self.balance[cycle]
-            ov = self.ov_p[cycle] + self.ov_i[cycle] + self.ov_f[cycle]
+            bal = self.book.balance[cycle]
+            ov = self.book.ov_p[cycle] + self.book.ov_i[cycle] + self.book.ov_f[cycle]
             not_due = np.maximum(bal - ov, 0)
             cyc_min = np.minimum(not_due, np.maximum(10_000, not_due // 10))
             interest = (np.maximum(bal, 0) * 0.015).astype(np.int64)
             fee = (cyc_min * 0.05).astype(np.int64)
-            self.ov_p[cycle] += cyc_min
-            self.ov_i[cycle] += interest
-            self.ov_f[cycle] += fee
-            self.balance[cycle] = bal + interest + fee
-        self.status[idx[dpd == 61]] = FROZEN
+            self.book.ov_p[cycle] += cyc_min
+            self.book.ov_i[cycle] += interest
+            self.book.ov_f[cycle] += fee
+            self.book.balance[cycle] = bal + interest + fee
+        self.book.status[idx[dpd == 61]] = FROZEN
         gone = idx[dpd >= 180]
         if gone.size:
-            self.status[gone] = CHARGED_OFF
-            self.end_day[gone] = t
-            self.prom_until[gone] = -1
-            self.sched_day[gone] = -1
+            self.book.status[gone] = CHARGED_OFF
+            self.book.end_day[gone] = t
+            self.book.prom_until[gone] = -1
+            self.book.sched_day[gone] = -1
             self._cancel_open_plans(gone, t)
 
     def _enter(self, t: int) -> None:
         """Accounts whose statement fell due yesterday, not paid, are 1 day past due today."""
         idx = np.flatnonzero(
-            (self.due_day == t - 1) & ~self.due_paid & (self.dpd == 0) & (self.status <= FROZEN)
+            (self.book.due_day == t - 1)
+            & ~self.book.due_paid
+            & (self.book.dpd == 0)
+            & (self.book.status <= FROZEN)
         )
         if idx.size == 0:
             return
-        unpaid = np.minimum(self.min_due[idx] - self.cycle_paid[idx], self.balance[idx])
+        unpaid = np.minimum(
+            self.book.min_due[idx] - self.book.cycle_paid[idx], self.book.balance[idx]
+        )
         idx, unpaid = idx[unpaid >= 1_000], unpaid[unpaid >= 1_000]
         if idx.size == 0:
             return
         ov_i = (unpaid * 0.15).astype(np.int64)
         ov_f = (unpaid * 0.05).astype(np.int64)
-        self.ov_i[idx] = ov_i
-        self.ov_p[idx] = unpaid - ov_i
-        self.ov_f[idx] = ov_f
-        self.balance[idx] += ov_f
-        self.dpd[idx] = 1
-        self.pay_day[idx] = -1
-        self.rev_day[idx] = -1
+        self.book.ov_i[idx] = ov_i
+        self.book.ov_p[idx] = unpaid - ov_i
+        self.book.ov_f[idx] = ov_f
+        self.book.balance[idx] += ov_f
+        self.book.dpd[idx] = 1
+        self.book.pay_day[idx] = -1
+        self.book.rev_day[idx] = -1
 
     # ------------------------------------------------------------------ payments
     def _add_payments(
@@ -904,36 +674,36 @@ class _Bank:
     def _apply_delinquent_payment(self, idx: np.ndarray, amount: np.ndarray, t: int) -> None:
         """Money on overdue accounts: fees, then interest, then principal; dpd falls by 30 for
         each whole cycle paid and to 0 when all that is overdue is paid."""
-        ov_p, ov_i, ov_f = self.ov_p[idx], self.ov_i[idx], self.ov_f[idx]
+        ov_p, ov_i, ov_f = self.book.ov_p[idx], self.book.ov_i[idx], self.book.ov_f[idx]
         total = ov_p + ov_i + ov_f
-        dpd = self.dpd[idx]
+        dpd = self.book.dpd[idx]
         cycles = (dpd + 29) // 30
         per_cycle = total / np.maximum(cycles, 1)
         paid_cycles = np.floor(amount / np.maximum(per_cycle, 1)).astype(np.int64)
         full = amount >= total
         self._reduce_overdue(idx, amount)
-        self.balance[idx] -= amount
+        self.book.balance[idx] -= amount
         new_dpd = np.where(full, 0, np.where(paid_cycles >= 1, dpd - 30 * paid_cycles, dpd))
-        self.dpd[idx] = new_dpd
+        self.book.dpd[idx] = new_dpd
         cured = idx[full]
         if cured.size:
-            self.ov_p[cured] = 0
-            self.ov_i[cured] = 0
-            self.ov_f[cured] = 0
-            self.cured_day[cured] = t
-            self.due_paid[cured] = True
-            self.sched_day[cured] = -1
-            self.prom_until[cured] = -1
+            self.book.ov_p[cured] = 0
+            self.book.ov_i[cured] = 0
+            self.book.ov_f[cured] = 0
+            self.book.cured_day[cured] = t
+            self.book.due_paid[cured] = True
+            self.book.sched_day[cured] = -1
+            self.book.prom_until[cured] = -1
             unfreeze = cured[
-                (self.status[cured] == FROZEN) & (self.rng_pay.random(len(cured)) < 0.4)
+                (self.book.status[cured] == FROZEN) & (self.rng_pay.random(len(cured)) < 0.4)
             ]
-            self.status[unfreeze] = OPEN
+            self.book.status[unfreeze] = OPEN
             self._cancel_open_plans(cured, t, only_unapproved=True)
 
     def _reduce_overdue(self, idx: np.ndarray, amount: np.ndarray) -> None:
         """Allocate money to overdue fees, then interest, then principal."""
         rest = amount.astype(np.int64).copy()
-        for arr in (self.ov_f, self.ov_i, self.ov_p):
+        for arr in (self.book.ov_f, self.book.ov_i, self.book.ov_p):
             part = np.minimum(rest, arr[idx])
             arr[idx] -= part
             rest -= part
@@ -942,58 +712,71 @@ class _Bank:
         rng = self.rng_pay
         # Reversals of earlier statement payments (returned autopay, bounced transfer).
         idx = np.flatnonzero(
-            (self.rev_day == t) & (self.rev_pid >= 0) & (self.status <= FROZEN) & (self.dpd == 0)
+            (self.book.rev_day == t)
+            & (self.book.rev_pid >= 0)
+            & (self.book.status <= FROZEN)
+            & (self.book.dpd == 0)
         )
         if idx.size:
-            amt = self.rev_amt[idx]
+            amt = self.book.rev_amt[idx]
             secs = t * DAY + rng.integers(10 * 3600, 18 * 3600, len(idx))
-            self._add_payments(idx, secs, amt, self.rev_chan[idx], reverses=self.rev_pid[idx])
-            self.balance[idx] += amt
-            self.cycle_paid[idx] -= amt
-            self.due_paid[idx] = self.cycle_paid[idx] >= self.min_due[idx]
-            repay = idx[(self.due_day[idx] > t) & (rng.random(len(idx)) < 0.5)]
-            self.pay_day[repay] = self.due_day[repay]
-            self.pay_amt[repay] = self.rev_amt[repay]
-            self.pay_chan[repay] = APP
-            self.rev_day[idx] = -1
-            self.rev_pid[idx] = -1
-        idx = np.flatnonzero((self.pay_day == t) & (self.status <= FROZEN) & (self.dpd == 0))
+            self._add_payments(
+                idx, secs, amt, self.book.rev_chan[idx], reverses=self.book.rev_pid[idx]
+            )
+            self.book.balance[idx] += amt
+            self.book.cycle_paid[idx] -= amt
+            self.book.due_paid[idx] = self.book.cycle_paid[idx] >= self.book.min_due[idx]
+            repay = idx[(self.book.due_day[idx] > t) & (rng.random(len(idx)) < 0.5)]
+            self.book.pay_day[repay] = self.book.due_day[repay]
+            self.book.pay_amt[repay] = self.book.rev_amt[repay]
+            self.book.pay_chan[repay] = APP
+            self.book.rev_day[idx] = -1
+            self.book.rev_pid[idx] = -1
+        idx = np.flatnonzero(
+            (self.book.pay_day == t) & (self.book.status <= FROZEN) & (self.book.dpd == 0)
+        )
         if idx.size:
-            amt = self.pay_amt[idx]
-            chan = self.pay_chan[idx].astype(np.int64)
-            will = self.rev_day[idx] > t
+            amt = self.book.pay_amt[idx]
+            chan = self.book.pay_chan[idx].astype(np.int64)
+            will = self.book.rev_day[idx] > t
             self._add_payments(idx, self._pay_time(rng, t, chan), amt, chan, will_reverse=will)
-            self.balance[idx] -= amt
-            self.cycle_paid[idx] += amt
-            self.due_paid[idx] = self.cycle_paid[idx] >= self.min_due[idx]
-            self.pay_day[idx] = -1
+            self.book.balance[idx] -= amt
+            self.book.cycle_paid[idx] += amt
+            self.book.due_paid[idx] = self.book.cycle_paid[idx] >= self.book.min_due[idx]
+            self.book.pay_day[idx] = -1
             w = idx[will]
-            self.rev_amt[w] = amt[will]
-            self.rev_chan[w] = chan[will]
+            self.book.rev_amt[w] = amt[will]
+            self.book.rev_chan[w] = chan[will]
 
     def _promise_payments(self, t: int) -> None:
-        idx = np.flatnonzero((self.sched_day == t) & (self.dpd > 0) & (self.status <= FROZEN))
+        idx = np.flatnonzero(
+            (self.book.sched_day == t) & (self.book.dpd > 0) & (self.book.status <= FROZEN)
+        )
         if idx.size == 0:
             return
         rng = self.rng_pay
-        amt = self.sched_amt[idx]
+        amt = self.book.sched_amt[idx]
         chan = choice(rng, np.array([0.55, 0.30, 0.05, 0, 0.0, 0.10]), len(idx))
-        chan = np.where((self.dpd[idx] > 90) & (rng.random(len(idx)) < 0.4), AGENCY_CH, chan)
+        chan = np.where((self.book.dpd[idx] > 90) & (rng.random(len(idx)) < 0.4), AGENCY_CH, chan)
         secs = np.where(
-            self.sched_sec[idx] > 0, t * DAY + self.sched_sec[idx], self._pay_time(rng, t, chan)
+            self.book.sched_sec[idx] > 0,
+            t * DAY + self.book.sched_sec[idx],
+            self._pay_time(rng, t, chan),
         )
         self._add_payments(idx, secs, amt, chan)
-        self.sched_day[idx] = -1
+        self.book.sched_day[idx] = -1
         self._apply_delinquent_payment(idx, amt, t)
 
     def _self_payments(self, t: int) -> None:
         R, rng = self.R, self.rng_pay
-        idx = np.flatnonzero((self.dpd > 0) & (self.status <= FROZEN) & (self.prom_until < t))
+        idx = np.flatnonzero(
+            (self.book.dpd > 0) & (self.book.status <= FROZEN) & (self.book.prom_until < t)
+        )
         if idx.size == 0:
             return
-        dpd = self.dpd[idx]
+        dpd = self.book.dpd[idx]
         bucket = (dpd + 29) // 30
-        cause = self.cause[idx]
+        cause = self.book.cause[idx]
         h = np.array(R.self_cure)[cause, bucket]
         early = dpd <= 6
         h = np.where(
@@ -1006,7 +789,7 @@ class _Bank:
         if idx.size == 0:
             return
         k = len(idx)
-        total = self.ov_p[idx] + self.ov_i[idx] + self.ov_f[idx]
+        total = self.book.ov_p[idx] + self.book.ov_i[idx] + self.book.ov_f[idx]
         per_cycle = total / bucket
         kind = np.where(
             bucket == 1,
@@ -1015,7 +798,7 @@ class _Bank:
         )
         extra = np.where(
             rng.random(k) < 0.2,
-            (rng.random(k) * np.maximum(self.balance[idx] - total, 0)).astype(np.int64),
+            (rng.random(k) * np.maximum(self.book.balance[idx] - total, 0)).astype(np.int64),
             0,
         )
         amount = np.where(
@@ -1032,39 +815,44 @@ class _Bank:
     def _closures(self, t: int) -> None:
         rng = self.rng_day
         cand = np.flatnonzero(
-            (self.status <= FROZEN) & (self.dpd == 0) & ~self.plan_active & (self.open_day < t - 60)
+            (self.book.status <= FROZEN)
+            & (self.book.dpd == 0)
+            & ~self.book.plan_active
+            & (self.book.open_day < t - 60)
         )
         if cand.size == 0:
             return
         idx = cand[rng.random(len(cand)) < self.R.close_per_month / 30.4]
         if idx.size == 0:
             return
-        owed = idx[self.balance[idx] > 0]
+        owed = idx[self.book.balance[idx] > 0]
         chan = choice(rng, np.array([0.5, 0.4, 0.1, 0, 0, 0]), len(owed))
-        self._add_payments(owed, self._pay_time(rng, t, chan), self.balance[owed], chan)
-        self.balance[idx] = 0
-        self.min_due[idx] = 0
-        self.status[idx] = CLOSED
-        self.end_day[idx] = t
-        self.pay_day[idx] = -1
-        self.rev_day[idx] = -1
+        self._add_payments(owed, self._pay_time(rng, t, chan), self.book.balance[owed], chan)
+        self.book.balance[idx] = 0
+        self.book.min_due[idx] = 0
+        self.book.status[idx] = CLOSED
+        self.book.end_day[idx] = t
+        self.book.pay_day[idx] = -1
+        self.book.rev_day[idx] = -1
         self._cancel_open_plans(idx, t)
 
     def _recoveries(self, t: int) -> None:
         rng = self.rng_day
         cand = np.flatnonzero(
-            (self.status == CHARGED_OFF) & (self.end_day < t) & (self.balance > 10_000)
+            (self.book.status == CHARGED_OFF)
+            & (self.book.end_day < t)
+            & (self.book.balance > 10_000)
         )
         if cand.size == 0:
             return
         idx = cand[rng.random(len(cand)) < self.R.charge_off_recovery]
         if idx.size == 0:
             return
-        amt = (self.balance[idx] * rng.uniform(0.05, 0.3, len(idx))).astype(np.int64)
+        amt = (self.book.balance[idx] * rng.uniform(0.05, 0.3, len(idx))).astype(np.int64)
         chan = np.full(len(idx), AGENCY_CH)
         self._add_payments(idx, self._pay_time(rng, t, chan), amt, chan)
         self._reduce_overdue(idx, amt)
-        self.balance[idx] -= amt
+        self.book.balance[idx] -= amt
 
     def _flush_payments(self, t: int) -> pl.DataFrame:
         parts = self._pay_parts
@@ -1082,7 +870,7 @@ class _Bank:
         serial = self.pay_serial + np.arange(len(order), dtype=np.int64)
         self.pay_serial += len(order)
         will = cols["will"]
-        self.rev_pid[cols["acct"][will]] = serial[will]
+        self.book.rev_pid[cols["acct"][will]] = serial[will]
         raw = pl.DataFrame(
             {
                 "serial": serial,
@@ -1099,11 +887,11 @@ class _Bank:
     def _contacts(self, t: int) -> tuple[pl.DataFrame, pl.DataFrame]:
         R, rng = self.R, self.rng_contact
         working = bool(self.working[t - self.t0])
-        act = np.flatnonzero((self.dpd > 0) & (self.status <= FROZEN))
+        act = np.flatnonzero((self.book.dpd > 0) & (self.book.status <= FROZEN))
         n = len(act)
-        dpd = self.dpd[act]
+        dpd = self.book.dpd[act]
         bucket = (dpd + 29) // 30
-        dnc_ok = ~self.dnc[act] | (rng.random(n) < R.dnc_leak)
+        dnc_ok = ~self.book.dnc[act] | (rng.random(n) < R.dnc_leak)
         parts: list[dict[str, np.ndarray]] = []
 
         def part(acct, secs, chan, agent, dur, number, party, rel, outcome, j=None):
@@ -1136,7 +924,7 @@ class _Bank:
                 SMS,
                 np.full(k, -1),
                 np.full(k, -1),
-                self.mobile[s_idx],
+                self.book.mobile[s_idx],
                 np.full(k, NONE),
                 np.full(k, -1),
                 np.where(failed, SMS_FAILED, SMS_DELIVERED),
@@ -1145,8 +933,8 @@ class _Bank:
         # Calls.
         p = np.array(R.call_p)[bucket]
         p = np.where(dpd <= 3, R.call_p_first_days, p)
-        p = np.where(self.risk[act] == HIGH, np.minimum(p * 1.15, 0.95), p)
-        p = np.where(self.prom_until[act] >= t, p * 0.15, p)
+        p = np.where(self.book.risk[act] == HIGH, np.minimum(p * 1.15, 0.95), p)
+        p = np.where(self.book.prom_until[act] >= t, p * 0.15, p)
         if not working:
             p = p * R.off_day_calls
         called = (rng.random(n) < p) & dnc_ok
@@ -1156,8 +944,8 @@ class _Bank:
             sessions = rng.choice(4, ns, p=[0.62, 0.24, 0.10, 0.04]) + 1
             over = rng.random(ns) < R.over_cap
             sessions = np.where(over, rng.integers(7, 9, ns), sessions)
-            agent = self._agents_for(c_idx, c_b)
-            is_agency = np.array(self.ag_agency)[agent] > 0
+            agent = self.staff.collector_for(c_idx, c_b)
+            is_agency = self.staff.is_agency(agent)
             weights = np.where(is_agency[:, None], CALL_SLOTS[None, :, 3], CALL_SLOTS[None, :, 2])
             slot = choice(rng, weights, ns)
             lo, hi = CALL_SLOTS[slot, 0], CALL_SLOTS[slot, 1]
@@ -1165,13 +953,13 @@ class _Bank:
             # A session's redials stay inside the slot it started in.
             room = np.maximum(hi - lo - (np.minimum(sessions, 4) - 1) * gap, 60)
             start = (lo + rng.random(ns) * room).astype(np.int64)
-            tpa = self.tpa[c_idx]
+            tpa = self.book.tpa[c_idx]
             to_tp = (c_b >= 2) & np.where(
                 tpa, rng.random(ns) < 0.15, rng.random(ns) < R.tp_unauthorised
             )
             which = rng.integers(0, 2, ns)
-            number = np.where(to_tp, self.ec_num[c_idx, which], self.mobile[c_idx])
-            rel = np.where(to_tp, self.ec_rel[c_idx, which], -1)
+            number = np.where(to_tp, self.book.ec_num[c_idx, which], self.book.mobile[c_idx])
+            rel = np.where(to_tp, self.book.ec_rel[c_idx, which], -1)
             rep = np.repeat(np.arange(ns), sessions)
             j = np.arange(len(rep)) - np.repeat(np.cumsum(sessions) - sessions, sessions)
             last = j == sessions[rep] - 1
@@ -1181,7 +969,7 @@ class _Bank:
             party = np.full(m, NONE)
             a_rel = np.full(m, -1)
             hour = secs // 3600
-            cause = self.cause[c_idx][rep]
+            cause = self.book.cause[c_idx][rep]
             pc = CONNECT_BY_HOUR[hour] * np.array([0, 1.0, 0.85, 0.85, 0.7, 0.7, 0.7])[c_b[rep]]
             pc = pc * np.array([1.0, 0.95, 0.75])[cause]
             connect = last & ~over[rep] & (rng.random(m) < pc)
@@ -1257,7 +1045,7 @@ class _Bank:
                 IVR,
                 np.full(k, -1),
                 np.where(conn, rng.integers(25, 90, k), 0),
-                self.mobile[i_idx],
+                self.book.mobile[i_idx],
                 np.where(conn, DEBTOR, NONE),
                 np.full(k, -1),
                 out,
@@ -1267,15 +1055,15 @@ class _Bank:
         letter_due = ((bucket == 2) & (dpd >= 35) & (dpd <= 41)) | (
             (dpd >= 95) & ((dpd - 95) % 30 <= 6)
         )
-        letter = working & letter_due & dnc_ok & (self.last_letter[act] < t - 20)
+        letter = working & letter_due & dnc_ok & (self.book.last_letter[act] < t - 20)
         l_idx = act[letter]
         k = len(l_idx)
         if k:
-            self.last_letter[l_idx] = t
+            self.book.last_letter[l_idx] = t
             lb = bucket[letter]
             team = np.where(lb >= 4, LATE, MID)
-            pool_late, pool_mid = self.pool[LATE], self.pool[MID]
-            h = self.hash[l_idx]
+            pool_late, pool_mid = self.staff.pool[LATE], self.staff.pool[MID]
+            h = self.book.hash[l_idx]
             agent = np.where(
                 team == LATE, pool_late[h % len(pool_late)], pool_mid[h % len(pool_mid)]
             )
@@ -1296,11 +1084,11 @@ class _Bank:
         v_idx = act[visit]
         k = len(v_idx)
         if k:
-            agent = self._agents_for(v_idx, bucket[visit])
+            agent = self.staff.collector_for(v_idx, bucket[visit])
             u = rng.random(k)
-            tpa = self.tpa[v_idx]
+            tpa = self.book.tpa[v_idx]
             vparty = np.where(u < 0.5, DEBTOR, np.where((u < 0.7) & tpa, THIRD, NONE))
-            vrel = np.where(vparty == THIRD, self.ec_rel[v_idx, 0], -1)
+            vrel = np.where(vparty == THIRD, self.book.ec_rel[v_idx, 0], -1)
             part(
                 v_idx,
                 t * DAY + rng.integers(10 * 3600, 17 * 3600, k),
@@ -1378,11 +1166,11 @@ class _Bank:
         acct = cols["acct"][rows]
         k = len(rows)
         created = cols["secs"][rows] + np.maximum(cols["dur"][rows], 0)
-        dpd = self.dpd[acct]
+        dpd = self.book.dpd[acct]
         bucket = (dpd + 29) // 30
         days = np.where(bucket == 1, rng.integers(1, 8, k), rng.integers(1, 11, k))
         promised = t + days
-        total = self.ov_p[acct] + self.ov_i[acct] + self.ov_f[acct]
+        total = self.book.ov_p[acct] + self.book.ov_i[acct] + self.book.ov_f[acct]
         per_cycle = np.ceil(total / np.maximum(bucket, 1)).astype(np.int64)
         u = rng.random(k)
         amount = np.where(
@@ -1396,8 +1184,8 @@ class _Bank:
         ).astype(np.int64)
         amount = np.maximum(amount, 100)
         # Draw what will happen; an account already holding a promise keeps its first schedule.
-        fresh = self.prom_until[acct] < t
-        cause = self.cause[acct]
+        fresh = self.book.prom_until[acct] < t
+        cause = self.book.cause[acct]
         fate = choice(rng, np.array(R.promise_outcome)[cause], k)  # 0 kept, 1 partial, 2 broken
         same_day = rng.random(k) < 0.2
         pay_day = np.where(same_day, t, uniform_int(rng, np.full(k, t + 1), promised))
@@ -1415,11 +1203,11 @@ class _Bank:
         )
         sched = fresh & (fate < 2)
         a = acct[fresh]
-        self.prom_until[a] = promised[fresh] + 3
+        self.book.prom_until[a] = promised[fresh] + 3
         a = acct[sched]
-        self.sched_day[a] = pay_day[sched]
-        self.sched_amt[a] = pay_amt[sched]
-        self.sched_sec[a] = pay_sec[sched]
+        self.book.sched_day[a] = pay_day[sched]
+        self.book.sched_amt[a] = pay_amt[sched]
+        self.book.sched_sec[a] = pay_sec[sched]
         pserial = self.promise_serial + np.arange(k, dtype=np.int64)
         self.promise_serial += k
         raw = pl.DataFrame(
@@ -1437,7 +1225,7 @@ class _Bank:
 
     # ------------------------------------------------------------------ plans
     def _cancel_open_plans(self, idx: np.ndarray, t: int, only_unapproved: bool = False) -> None:
-        rows = self.plan_row[idx]
+        rows = self.book.plan_row[idx]
         rows = rows[rows >= 0]
         if rows.size == 0:
             return
@@ -1452,8 +1240,8 @@ class _Bank:
         P["status"][cancel] = P_CANCELLED
         P["changed"][cancel] = t
         accts = P["acct"][cancel]
-        self.plan_row[accts] = -1
-        self.plan_active[accts] = False
+        self.book.plan_row[accts] = -1
+        self.book.plan_active[accts] = False
 
     def _plans(self, t: int) -> None:
         R, rng, P = self.R, self.rng_plan, self.plans
@@ -1461,11 +1249,11 @@ class _Bank:
         # Proposals from customers who are willing but unable to pay.
         if working:
             cand = np.flatnonzero(
-                (self.dpd > 30)
-                & (self.dpd <= 90)
-                & (self.status <= FROZEN)
-                & (self.cause == UNABLE)
-                & (self.plan_row < 0)
+                (self.book.dpd > 30)
+                & (self.book.dpd <= 90)
+                & (self.book.status <= FROZEN)
+                & (self.book.cause == UNABLE)
+                & (self.book.plan_row < 0)
             )
             new = cand[rng.random(len(cand)) < R.plan_propose]
             k = len(new)
@@ -1479,7 +1267,7 @@ class _Bank:
                 P["changed"][rows] = t
                 P["serial"][rows] = self.plan_serial + np.arange(k)
                 self.plan_serial += k
-                self.plan_row[new] = rows
+                self.book.plan_row[new] = rows
         if P.n == 0:
             return
         live = np.arange(P.n)
@@ -1488,22 +1276,22 @@ class _Bank:
         rows = live[(status == P_PROPOSED) & (P["decide"][: P.n] == t)]
         if rows.size:
             acct = P["acct"][rows]
-            ok = (self.dpd[acct] > 0) & (self.status[acct] <= FROZEN)
+            ok = (self.book.dpd[acct] > 0) & (self.book.status[acct] <= FROZEN)
             approve = ok & (rng.random(len(rows)) < R.plan_approve)
             cancel = rows[~approve]
             P["status"][cancel] = P_CANCELLED
             P["changed"][cancel] = t
-            self.plan_row[P["acct"][cancel]] = -1
+            self.book.plan_row[P["acct"][cancel]] = -1
             rows, acct = rows[approve], acct[approve]
             k = len(rows)
             if k:
-                sup = self.pool[SUPERVISORS]
+                sup = self.staff.pool[SUPERVISORS]
                 P["status"][rows] = P_ACTIVE
                 P["changed"][rows] = t
                 P["approver"][rows] = sup[rng.integers(0, len(sup), k)]
                 P["appr"][rows] = t * DAY + rng.integers(10 * 3600, 17 * 3600, k)
-                total = self.ov_p[acct] + self.ov_i[acct] + self.ov_f[acct]
-                cycles = (self.dpd[acct] + 29) // 30
+                total = self.book.ov_p[acct] + self.book.ov_i[acct] + self.book.ov_f[acct]
+                cycles = (self.book.dpd[acct] + 29) // 30
                 ptype = P["type"][rows]
                 n_inst = np.where(
                     ptype == INSTALMENT,
@@ -1518,7 +1306,9 @@ class _Bank:
                 inst = np.where(
                     ptype == INSTALMENT,
                     np.ceil((total + fee) / n_inst),
-                    np.where(ptype == REDUCTION, np.ceil(total / cycles * 0.5), self.ov_p[acct]),
+                    np.where(
+                        ptype == REDUCTION, np.ceil(total / cycles * 0.5), self.book.ov_p[acct]
+                    ),
                 ).astype(np.int64)
                 inst = np.maximum(inst, 100)
                 soon = t + rng.integers(1, 8, k)
@@ -1531,7 +1321,7 @@ class _Bank:
                 # Extension: a good-faith payment of interest, fees and the plan fee re-ages the
                 # account and the principal falls due on the start date. Otherwise the first
                 # instalment re-ages it.
-                good_faith = np.maximum(self.ov_i[acct] + self.ov_f[acct] + fee, 100)
+                good_faith = np.maximum(self.book.ov_i[acct] + self.book.ov_f[acct] + fee, 100)
                 P["reage_amt"][rows] = np.where(ptype == EXTENSION, good_faith, inst)
                 P["left"][rows] = np.where(ptype == EXTENSION, 1, n_inst - 1)
                 P["next_day"][rows] = np.where(ptype == EXTENSION, start, start + 30)
@@ -1540,27 +1330,27 @@ class _Bank:
         rows = live[(status == P_ACTIVE) & ~P["reaged"][: P.n] & (P["reage_day"][: P.n] == t)]
         if rows.size:
             acct = P["acct"][rows]
-            ok = (self.dpd[acct] > 0) & (self.status[acct] <= FROZEN)
+            ok = (self.book.dpd[acct] > 0) & (self.book.status[acct] <= FROZEN)
             bad = rows[~ok]
             P["status"][bad] = P_CANCELLED
             P["changed"][bad] = t
-            self.plan_row[P["acct"][bad]] = -1
+            self.book.plan_row[P["acct"][bad]] = -1
             rows, acct = rows[ok], acct[ok]
             if rows.size:
                 amt = P["reage_amt"][rows]
                 chan = np.full(len(rows), TRANSFER)
                 self._add_payments(acct, self._pay_time(rng, t, chan), amt, chan)
-                self.balance[acct] -= amt
-                self.dpd[acct] = 0
-                self.ov_p[acct] = 0
-                self.ov_i[acct] = 0
-                self.ov_f[acct] = 0
-                self.cured_day[acct] = t
-                self.due_paid[acct] = True
-                self.sched_day[acct] = -1
-                self.prom_until[acct] = -1
-                self.plan_active[acct] = True
-                self.min_due[acct] = P["amt"][rows]
+                self.book.balance[acct] -= amt
+                self.book.dpd[acct] = 0
+                self.book.ov_p[acct] = 0
+                self.book.ov_i[acct] = 0
+                self.book.ov_f[acct] = 0
+                self.book.cured_day[acct] = t
+                self.book.due_paid[acct] = True
+                self.book.sched_day[acct] = -1
+                self.book.prom_until[acct] = -1
+                self.book.plan_active[acct] = True
+                self.book.min_due[acct] = P["amt"][rows]
                 P["reaged"][rows] = True
                 # A plan whose re-ageing payment was its only instalment is done at once.
                 done = rows[P["left"][rows] <= 0]
@@ -1570,14 +1360,14 @@ class _Bank:
         rows = live[(status == P_ACTIVE) & P["reaged"][: P.n] & (P["next_day"][: P.n] == t)]
         if rows.size:
             acct = P["acct"][rows]
-            ok = self.status[acct] <= FROZEN
-            pays = ok & (rng.random(len(rows)) < np.array(R.plan_pay)[self.cause[acct]])
+            ok = self.book.status[acct] <= FROZEN
+            pays = ok & (rng.random(len(rows)) < np.array(R.plan_pay)[self.book.cause[acct]])
             paid, p_acct = rows[pays], acct[pays]
             if paid.size:
                 amt = P["amt"][paid]
-                chan = np.where(self.autopay[p_acct], AUTOPAY, APP)
+                chan = np.where(self.book.autopay[p_acct], AUTOPAY, APP)
                 self._add_payments(p_acct, self._pay_time(rng, t, chan), amt, chan)
-                self.balance[p_acct] -= amt
+                self.book.balance[p_acct] -= amt
                 P["left"][paid] -= 1
                 P["next_day"][paid] += 30
                 self._finish_plans(paid[P["left"][paid] <= 0], t, P_COMPLETED)
@@ -1586,10 +1376,10 @@ class _Bank:
                 b_acct = P["acct"][broke]
                 self._finish_plans(broke, t, P_BROKEN)
                 # The missed instalment is a missed payment: overdue from tomorrow.
-                self.due_day[b_acct] = t
-                self.due_paid[b_acct] = False
-                self.cycle_paid[b_acct] = 0
-                self.min_due[b_acct] = np.maximum(P["amt"][broke], 1_000)
+                self.book.due_day[b_acct] = t
+                self.book.due_paid[b_acct] = False
+                self.book.cycle_paid[b_acct] = 0
+                self.book.min_due[b_acct] = np.maximum(P["amt"][broke], 1_000)
 
     def _finish_plans(self, rows: np.ndarray, t: int, status: int) -> None:
         if rows.size == 0:
@@ -1598,8 +1388,8 @@ class _Bank:
         P["status"][rows] = status
         P["changed"][rows] = t
         acct = P["acct"][rows]
-        self.plan_active[acct] = False
-        self.plan_row[acct] = -1
+        self.book.plan_active[acct] = False
+        self.book.plan_row[acct] = -1
 
     def _plans_frame(self, since: int) -> pl.DataFrame:
         P = self.plans
@@ -1623,56 +1413,8 @@ class _Bank:
         return raw.select(self.exprs["plans"])
 
     # ------------------------------------------------------------------ month end
-    def _month_end_changes(self) -> np.ndarray:
-        """Attribute changes the card system reports at a month end; returns changed accounts."""
-        rng = self.rng_month
-        alive = np.flatnonzero(self.status <= FROZEN)
-        n = len(alive)
-        changed = np.zeros(self.n, dtype=bool)
-        if n == 0:
-            return changed
-        # Bureau score refresh.
-        s = alive[rng.random(n) < 0.04]
-        delta = rng.normal(0, 20, len(s)) - 35 * (self.dpd[s] > 30)
-        self.score[s] = np.clip(self.score[s] + delta.astype(np.int64), 300, 850)
-        changed[s] = True
-        # Limit increases for good customers, cuts for delinquent ones.
-        up = alive[(self.dpd[alive] == 0) & (self.risk[alive] == LOW) & (rng.random(n) < 0.008)]
-        self.limit[up] = (
-            np.round(self.limit[up] * rng.uniform(1.1, 1.5, len(up)) / 100_000) * 100_000
-        ).astype(np.int64)
-        down = alive[(self.dpd[alive] > 30) & (rng.random(n) < 0.03)]
-        self.limit[down] = np.maximum(
-            (self.limit[down] * rng.uniform(0.5, 0.8, len(down)) // 100_000) * 100_000, 100_000
-        ).astype(np.int64)
-        changed[up] = True
-        changed[down] = True
-        # New phone numbers, jobs, authorisations.
-        mob = alive[rng.random(n) < 0.002]
-        self.mobile[mob] = people.random_mobiles(rng, len(mob))
-        emp = alive[rng.random(n) < 0.0015]
-        self.emp[emp] = choice(rng, EMP_P, len(emp))
-        tpa = alive[rng.random(n) < 0.002]
-        self.tpa[tpa] = ~self.tpa[tpa]
-        changed[mob] = changed[emp] = changed[tpa] = True
-        # Do-not-contact requests, mostly from customers already in collections.
-        cand = alive[(self.dpd[alive] > 30) & ~self.dnc[alive]]
-        want = max(1, int(round(n * 0.0003)))
-        if cand.size:
-            flip = cand[rng.permutation(len(cand))[: min(want, len(cand))]]
-            flip = np.sort(flip)
-            self.dnc[flip] = True
-            changed[flip] = True
-        # Frozen cards of customers current for a while are released.
-        thaw = alive[
-            (self.status[alive] == FROZEN) & (self.dpd[alive] == 0) & (rng.random(n) < 0.3)
-        ]
-        self.status[thaw] = OPEN
-        self._regrade(np.flatnonzero(changed))
-        return changed
-
     def _accounts_frame(self, idx: np.ndarray) -> pl.DataFrame:
-        base = self.people[idx]
+        base = self.book.people[idx]
         return pl.DataFrame(
             {
                 "account_id": base["account_id"],
@@ -1680,37 +1422,39 @@ class _Bank:
                 "national_id": base["national_id"],
                 "customer_name": base["customer_name"],
                 "card_no": base["card_no"],
-                "mobile": pl.Series(self.mobile[idx]).cast(pl.Utf8),
+                "mobile": pl.Series(self.book.mobile[idx]).cast(pl.Utf8),
                 "email": base["email"],
                 "city": base["city"],
                 "province": base["province"],
                 "product": base["product"],
                 "branch": base["branch"],
-                "open_date": pl.Series(self.open_day[idx].astype(np.int32)).cast(pl.Date),
-                "credit_limit": pl.Series(self.limit[idx] / 100, dtype=pl.Float64),
-                "credit_score": pl.Series(self.score[idx], dtype=pl.Int64),
-                "employment_type": labels_of(EMPLOYMENT, self.emp[idx]),
-                "do_not_contact": pl.Series(self.dnc[idx], dtype=pl.Boolean),
-                "third_party_authorized": pl.Series(self.tpa[idx], dtype=pl.Boolean),
-                "timezone": labels_of(TIMEZONES, np.where(self.tz[idx] == 0, -1, self.tz[idx])),
+                "open_date": pl.Series(self.book.open_day[idx].astype(np.int32)).cast(pl.Date),
+                "credit_limit": pl.Series(self.book.limit[idx] / 100, dtype=pl.Float64),
+                "credit_score": pl.Series(self.book.score[idx], dtype=pl.Int64),
+                "employment_type": labels_of(EMPLOYMENT, self.book.emp[idx]),
+                "do_not_contact": pl.Series(self.book.dnc[idx], dtype=pl.Boolean),
+                "third_party_authorized": pl.Series(self.book.tpa[idx], dtype=pl.Boolean),
+                "timezone": labels_of(
+                    TIMEZONES, np.where(self.book.tz[idx] == 0, -1, self.book.tz[idx])
+                ),
             }
         )
 
     def _snapshot_frame(self, t: int, idx: np.ndarray) -> pl.DataFrame:
-        dpd = self.dpd[idx]
-        ov_p, ov_i, ov_f = self.ov_p[idx], self.ov_i[idx], self.ov_f[idx]
+        dpd = self.book.dpd[idx]
+        ov_p, ov_i, ov_f = self.book.ov_p[idx], self.book.ov_i[idx], self.book.ov_f[idx]
         total = ov_p + ov_i + ov_f
-        min_due = np.where(dpd > 0, total, self.min_due[idx])
-        status = self.status[idx]
+        min_due = np.where(dpd > 0, total, self.book.min_due[idx])
+        status = self.book.status[idx]
         closed = status == CLOSED
         min_due = np.where(closed, 0, min_due)
         raw = pl.DataFrame(
             {
                 "as_of": np.full(len(idx), t, dtype=np.int64),
                 "acct": idx + 1,
-                "stmt": self.stmt_day[idx],
-                "due": np.where(closed, -1, self.due_day[idx]),
-                "balance": self.balance[idx],
+                "stmt": self.book.stmt_day[idx],
+                "due": np.where(closed, -1, self.book.due_day[idx]),
+                "balance": self.book.balance[idx],
                 "min_due": np.maximum(min_due, 0),
                 "ov_p": ov_p,
                 "ov_i": ov_i,
@@ -1720,14 +1464,6 @@ class _Bank:
             }
         )
         return raw
-
-    def _activate(self, t: int) -> None:
-        idx = np.flatnonzero(self.open_day == t)
-        idx = idx[self.status[idx] == NOT_OPEN]
-        if idx.size == 0:
-            return
-        self.status[idx] = OPEN
-        self.first_stmt[idx] = self._first_statement_after(idx, t, 25)
 
     # ------------------------------------------------------------------ the run
     def run(self, progress: Callable[[str, int, int], None] | None) -> list[str]:
@@ -1744,19 +1480,18 @@ class _Bank:
                 }
             ),
         )
-        w.write("agents", first, self._agents_frame(list(range(len(self.ag_team)))))
+        w.write("agents", first, self._agents_frame(list(range(len(self.staff.team)))))
         w.write("accounts", first, self._accounts_frame(np.arange(self.n0)))
         if progress:
             progress("opening book", 0, self.months)
         batch = _Batches(w, self.exprs)
         month_index = 0
         month_first = self.t0
-        deactivated = 0
         for t in range(self.t0, self.t_end + 1):
             day = day_date(t)
             if day.day == 1:
                 month_first = t
-            self._activate(t)
+            self.book.activate(t)
             self._age(t)
             self._enter(t)
             self._plans(t)
@@ -1773,52 +1508,36 @@ class _Bank:
             batch.add("contacts", day, contacts)
             batch.add("promises", day, promises)
             if is_month_end:
-                changed = self._month_end_changes()
+                changed = self.book.month_end_changes(self.rng_month)
                 opened = (
-                    (self.open_day >= month_first)
-                    & (self.open_day <= t)
-                    & (self.open_day > self.t0)
+                    (self.book.open_day >= month_first)
+                    & (self.book.open_day <= t)
+                    & (self.book.open_day > self.t0)
                 )
-                rows = np.flatnonzero((changed | opened) & (self.status != NOT_OPEN))
+                rows = np.flatnonzero((changed | opened) & (self.book.status != NOT_OPEN))
                 if t != self.t0:
                     w.write("accounts", day, self._accounts_frame(rows))
                 snap = np.flatnonzero(
-                    (self.status <= FROZEN)
+                    (self.book.status <= FROZEN)
                     | (
-                        ((self.status == CLOSED) | (self.status == CHARGED_OFF))
-                        & (self.end_day >= month_first)
+                        ((self.book.status == CLOSED) | (self.book.status == CHARGED_OFF))
+                        & (self.book.end_day >= month_first)
                     )
                 )
                 batch.add("snapshots", day, self._snapshot_frame(t, snap))
                 w.write("plans", day, self._plans_frame(month_first))
-                deactivated += self._agent_churn(month_index, deactivated)
-                if self.ag_changed:
-                    self._pools()
-                    w.write("agents", day, self._agents_frame(self.ag_changed))
-                    self.ag_changed = []
+                staff_changed = self.staff.month_end(month_index)
+                if staff_changed:
+                    w.write("agents", day, self._agents_frame(staff_changed))
                 month_index += 1
                 batch.flush()
                 if progress:
                     progress(f"{day:%Y-%m}", month_index, self.months)
             else:
                 snap = np.flatnonzero(
-                    ((self.dpd > 0) & (self.status <= FROZEN))
-                    | ((self.status == CHARGED_OFF) & (self.end_day == t))
+                    ((self.book.dpd > 0) & (self.book.status <= FROZEN))
+                    | ((self.book.status == CHARGED_OFF) & (self.book.end_day == t))
                 )
                 batch.add("snapshots", day, self._snapshot_frame(t, snap))
         batch.flush()
         return self.notes
-
-    def _agent_churn(self, month_index: int, so_far: int) -> int:
-        rng = self.rng_month
-        collectors = [
-            i for i, team in enumerate(self.ag_team) if team != SUPERVISORS and self.ag_active[i]
-        ]
-        leave = [i for i in collectors if rng.random() < 0.02]
-        if not leave and so_far == 0 and month_index == 2 and collectors:
-            leave = [collectors[int(rng.integers(0, len(collectors)))]]
-        for i in leave:
-            self.ag_active[i] = False
-            self.ag_changed.append(i)
-            self._hire(self.ag_team[i], self.ag_agency[i])
-        return len(leave)

@@ -1,0 +1,258 @@
+"""The account book: who opens an account, how each is graded, and the state every account carries.
+
+The book is a set of numpy arrays with one slot per account (account_id = slot + 1). Accounts that
+open later have their slot from the start and are switched on on their open date. The other parts
+of the bank (statements, payments, plans, the collections procedure) read and move this state;
+the book itself opens accounts, grades them, and applies the attribute changes a card system
+reports at a month end.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import polars as pl
+
+from warehouse.demo import people
+from warehouse.demo.codes import FROZEN, NOT_OPEN, OPEN, RETIRED, UNEMPLOYED
+from warehouse.demo.columns import identifier, labels_of
+from warehouse.demo.days import add_months, day_date, day_number, month_end
+from warehouse.demo.draws import choice
+from warehouse.demo.rates import Rates
+
+PRODUCTS = ("Classic", "Gold", "Platinum", "Youth")
+PRODUCT_P = np.array([0.45, 0.30, 0.10, 0.15])
+YOUTH = 3
+LIMIT_YUAN = np.array([[5_000, 20_000], [20_000, 50_000], [50_000, 150_000], [2_000, 10_000]])
+EMP_P = np.array([0.66, 0.18, 0.04, 0.06, 0.01, 0.05])
+EMP_P_YOUTH = np.array([0.40, 0.08, 0.04, 0.0, 0.45, 0.03])
+TIMEZONES = ("", "America/Los_Angeles", "Europe/London")
+# Emergency contacts' relation to the customer (contacts.third_party_relation).
+RELATION_P = np.array([0.32, 0.30, 0.16, 0.12, 0.06, 0.04])
+
+# Why an account falls behind: it drives self-cure, promise and plan behaviour.
+FORGETFUL, UNABLE, WILFUL = range(3)
+# Risk grade from the bureau score and employment.
+LOW, MEDIUM, HIGH = range(3)
+
+
+class Book:
+    """Every account's attributes and state, one array slot per account."""
+
+    def __init__(
+        self, n0: int, months: int, start: date, rates: Rates, rng: np.random.Generator
+    ) -> None:
+        self.R = rates
+        self.n0 = n0
+        self.first = start
+        self.t0 = day_number(start)
+        self._open_accounts(months, rng)
+        self._allocate_state()
+
+    # ------------------------------------------------------------------ opening and grading
+    def _open_accounts(self, months: int, rng: np.random.Generator) -> None:
+        R, n0 = self.R, self.n0
+        # Openings: the opening book plus about 1.1% of it every month, spread over the month.
+        month_firsts = [
+            add_months(date(self.first.year, self.first.month, 1), m) for m in range(months)
+        ]
+        new_days = []
+        for first in month_firsts:
+            lo = max(day_number(first), self.t0 + 1)
+            hi = day_number(month_end(first))
+            if hi < lo:
+                continue
+            k = int(rng.poisson(n0 * R.new_accounts_per_month))
+            new_days.append(np.sort(rng.integers(lo, hi + 1, k)))
+        new_days_arr = np.concatenate(new_days) if new_days else np.zeros(0, dtype=np.int64)
+        age_days = 30 + (rng.exponential(3.0 * 365, n0) % (10 * 365)).astype(np.int64)
+        open0 = np.sort(self.t0 - age_days)
+        self.open_day = np.concatenate([open0, new_days_arr]).astype(np.int64)
+        n = self.n = len(self.open_day)
+        index = np.arange(n)
+
+        self.product = choice(rng, PRODUCT_P, n).astype(np.int8)
+        youth = self.product == YOUTH
+        emp = choice(rng, EMP_P, n)
+        emp[youth] = choice(rng, EMP_P_YOUTH, int(youth.sum()))
+        self.emp = emp.astype(np.int8)
+        age_years = np.where(youth, rng.uniform(20, 29, n), rng.uniform(22, 66, n))
+        age_years = np.where(self.emp == RETIRED, rng.uniform(55, 66, n), age_years)
+        # Age 20-65 on the day the account opened (or at the start for the opening book).
+        ref_day = np.where(index < n0, self.t0, self.open_day)
+        # Nobody opened a card before turning 20.
+        tenure = (ref_day - self.open_day) / 365.25
+        age_years = np.minimum(np.maximum(age_years, 20.2 + tenure + rng.uniform(0, 3, n)), 65.0)
+        birth = ref_day - (age_years * 365.25).astype(np.int64)
+        score = rng.normal(690, 70, n) - 40 * (self.emp == UNEMPLOYED) - 15 * youth
+        self.score = np.clip(np.round(score), 300, 850).astype(np.int64)
+        lo, hi = LIMIT_YUAN[self.product, 0], LIMIT_YUAN[self.product, 1]
+        limit = lo + rng.random(n) * (hi - lo) * np.clip((self.score - 450) / 350, 0.1, 1.0)
+        self.limit = (np.round(limit / 1000) * 1000 * 100).astype(np.int64)
+        self.limit = np.maximum(self.limit, 100_000)
+        self.dnc = rng.random(n) < 0.005
+        self.tpa = rng.random(n) < 0.30
+        self.tz = choice(rng, np.array([0.99, 0.006, 0.004]), n).astype(np.int8)
+        self.stmt_day = rng.integers(1, 29, n).astype(np.int64)
+        self.spend = np.clip(rng.lognormal(np.log(0.16), 0.6, n), 0.01, 0.8)
+        self.style = choice(rng, np.array([0.45, 0.35, 0.20]), n).astype(np.int8)
+        self.autopay = rng.random(n) < 0.35
+        self.hash = rng.integers(0, 2**31 - 1, n).astype(np.int64)
+        self.regrade()
+        cause_p = np.array([[0.62, 0.25, 0.13], [0.45, 0.35, 0.20], [0.25, 0.40, 0.35]])
+        self.cause = choice(rng, cause_p[self.risk], n).astype(np.int8)
+
+        region = choice(rng, people.REGION_WEIGHTS, n)
+        birth_region = np.where(rng.random(n) < 0.8, region, choice(rng, people.REGION_WEIGHTS, n))
+        male = rng.random(n) < 0.52
+        codes = np.array([r[0] for r in people.REGIONS], dtype=np.int64)
+        names, surname = people.names(rng, n)
+        self.mobile = people.mobiles(rng, index)
+        self.ec_num = np.stack([people.random_mobiles(rng, n), people.random_mobiles(rng, n)], 1)
+        self.ec_rel = np.stack([choice(rng, RELATION_P, n), choice(rng, RELATION_P, n)], 1)
+        serials = pl.DataFrame({"i": index + 1})
+        self.people = pl.DataFrame(
+            {
+                "account_id": serials.select(identifier("i", "A", 9)).to_series(),
+                "customer_id": serials.select(identifier("i", "C", 9)).to_series(),
+                "national_id": people.national_ids(rng, codes[birth_region], birth, male),
+                "customer_name": names,
+                "card_no": people.card_numbers(rng, index),
+                "email": people.emails(rng, surname),
+                "city": labels_of([r[1] for r in people.REGIONS], region),
+                "province": labels_of([r[2] for r in people.REGIONS], region),
+                "product": labels_of(PRODUCTS, self.product),
+                "branch": labels_of([r[3] for r in people.REGIONS], region),
+            }
+        )
+        # A few mailboxes are missing, as in any real extract.
+        no_mail = rng.random(n) < 0.04
+        self.people = self.people.with_columns(
+            pl.when(pl.Series(no_mail)).then(None).otherwise(pl.col("email")).alias("email")
+        )
+
+    def regrade(self, idx: np.ndarray | None = None) -> None:
+        """Risk grade from the score (below 600 high, below 700 medium); the unemployed are high."""
+        if idx is None:
+            risk = np.where(self.score < 600, HIGH, np.where(self.score < 700, MEDIUM, LOW))
+            risk = np.where(self.emp == UNEMPLOYED, np.maximum(risk, HIGH), risk)
+            self.risk = risk.astype(np.int8)
+            return
+        s = self.score[idx]
+        risk = np.where(s < 600, HIGH, np.where(s < 700, MEDIUM, LOW))
+        self.risk[idx] = np.where(self.emp[idx] == UNEMPLOYED, HIGH, risk)
+
+    # ------------------------------------------------------------------ state
+    def _allocate_state(self) -> None:
+        """Every account's running state; accounts of the opening book are open, later ones not
+        yet (the statements module gives the opening book its balances and arrears)."""
+        n, n0 = self.n, self.n0
+        self.status = np.full(n, NOT_OPEN, dtype=np.int8)
+        self.status[:n0] = OPEN
+        self.end_day = np.full(n, 10**9, dtype=np.int64)  # closed or charged off on
+        self.balance = np.zeros(n, dtype=np.int64)  # cents, as every amount
+        self.min_due = np.zeros(n, dtype=np.int64)
+        self.due_day = np.full(n, -1, dtype=np.int64)
+        self.due_paid = np.ones(n, dtype=bool)
+        self.cycle_paid = np.zeros(n, dtype=np.int64)
+        # The response drawn at the statement: when and how much the customer will pay.
+        self.pay_day = np.full(n, -1, dtype=np.int64)
+        self.pay_amt = np.zeros(n, dtype=np.int64)
+        self.pay_chan = np.zeros(n, dtype=np.int8)
+        # A statement payment that will be reversed (and the payment it reverses, once made).
+        self.rev_day = np.full(n, -1, dtype=np.int64)
+        self.rev_pid = np.full(n, -1, dtype=np.int64)
+        self.rev_amt = np.zeros(n, dtype=np.int64)
+        self.rev_chan = np.zeros(n, dtype=np.int8)
+        # Arrears.
+        self.dpd = np.zeros(n, dtype=np.int64)
+        self.ov_p = np.zeros(n, dtype=np.int64)
+        self.ov_i = np.zeros(n, dtype=np.int64)
+        self.ov_f = np.zeros(n, dtype=np.int64)
+        self.cured_day = np.full(n, -(10**6), dtype=np.int64)
+        self.first_stmt = np.full(n, 10**9, dtype=np.int64)
+        # Promises: the promise window, and the payment a kept or partly kept promise brings.
+        self.prom_until = np.full(n, -1, dtype=np.int64)
+        self.sched_day = np.full(n, -1, dtype=np.int64)
+        self.sched_sec = np.zeros(n, dtype=np.int64)
+        self.sched_amt = np.zeros(n, dtype=np.int64)
+        self.last_letter = np.full(n, -(10**6), dtype=np.int64)
+        # The account's open repayment plan (a row of the plans table) and whether it is running.
+        self.plan_row = np.full(n, -1, dtype=np.int64)
+        self.plan_active = np.zeros(n, dtype=bool)
+
+    def last_statement_before(self, idx: np.ndarray, t: int) -> np.ndarray:
+        """The latest statement date strictly before day t, per account."""
+        d = np.datetime64(day_date(t), "D")
+        month = d.astype("datetime64[M]")
+        this = (month.astype("datetime64[D]") + (self.stmt_day[idx] - 1)).astype(np.int64)
+        prev = ((month - 1).astype("datetime64[D]") + (self.stmt_day[idx] - 1)).astype(np.int64)
+        return np.where(this < t, this, prev)
+
+    def first_statement_after(self, idx: np.ndarray, t: int, gap: int) -> np.ndarray:
+        """The first statement date in a later month than day t and at least `gap` days after it
+        (so nothing happens on a new account before the month-end file that introduces it)."""
+        month = np.datetime64(day_date(t), "M")
+        best = np.full(len(idx), 10**9, dtype=np.int64)
+        for k in (2, 1):
+            cand = ((month + k).astype("datetime64[D]") + (self.stmt_day[idx] - 1)).astype(np.int64)
+            best = np.where(cand >= t + gap, cand, best)
+        return best
+
+    def activate(self, t: int) -> None:
+        """Accounts opened today go live; their first statement comes at least 25 days later."""
+        idx = np.flatnonzero(self.open_day == t)
+        idx = idx[self.status[idx] == NOT_OPEN]
+        if idx.size == 0:
+            return
+        self.status[idx] = OPEN
+        self.first_stmt[idx] = self.first_statement_after(idx, t, 25)
+
+    # ------------------------------------------------------------------ month end
+    def month_end_changes(self, rng: np.random.Generator) -> np.ndarray:
+        """Attribute changes the card system reports at a month end; returns changed accounts."""
+        alive = np.flatnonzero(self.status <= FROZEN)
+        n = len(alive)
+        changed = np.zeros(self.n, dtype=bool)
+        if n == 0:
+            return changed
+        # Bureau score refresh.
+        s = alive[rng.random(n) < 0.04]
+        delta = rng.normal(0, 20, len(s)) - 35 * (self.dpd[s] > 30)
+        self.score[s] = np.clip(self.score[s] + delta.astype(np.int64), 300, 850)
+        changed[s] = True
+        # Limit increases for good customers, cuts for delinquent ones.
+        up = alive[(self.dpd[alive] == 0) & (self.risk[alive] == LOW) & (rng.random(n) < 0.008)]
+        self.limit[up] = (
+            np.round(self.limit[up] * rng.uniform(1.1, 1.5, len(up)) / 100_000) * 100_000
+        ).astype(np.int64)
+        down = alive[(self.dpd[alive] > 30) & (rng.random(n) < 0.03)]
+        self.limit[down] = np.maximum(
+            (self.limit[down] * rng.uniform(0.5, 0.8, len(down)) // 100_000) * 100_000, 100_000
+        ).astype(np.int64)
+        changed[up] = True
+        changed[down] = True
+        # New phone numbers, jobs, authorisations.
+        mob = alive[rng.random(n) < 0.002]
+        self.mobile[mob] = people.random_mobiles(rng, len(mob))
+        emp = alive[rng.random(n) < 0.0015]
+        self.emp[emp] = choice(rng, EMP_P, len(emp))
+        tpa = alive[rng.random(n) < 0.002]
+        self.tpa[tpa] = ~self.tpa[tpa]
+        changed[mob] = changed[emp] = changed[tpa] = True
+        # Do-not-contact requests, mostly from customers already in collections.
+        cand = alive[(self.dpd[alive] > 30) & ~self.dnc[alive]]
+        want = max(1, int(round(n * 0.0003)))
+        if cand.size:
+            flip = cand[rng.permutation(len(cand))[: min(want, len(cand))]]
+            flip = np.sort(flip)
+            self.dnc[flip] = True
+            changed[flip] = True
+        # Frozen cards of customers current for a while are released.
+        thaw = alive[
+            (self.status[alive] == FROZEN) & (self.dpd[alive] == 0) & (rng.random(n) < 0.3)
+        ]
+        self.status[thaw] = OPEN
+        self.regrade(np.flatnonzero(changed))
+        return changed
