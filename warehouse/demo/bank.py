@@ -40,11 +40,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from warehouse.demo.book import FORGETFUL, HIGH, TIMEZONES, UNABLE, Book
+from warehouse.demo.book import HIGH, TIMEZONES, Book
 from warehouse.demo.codes import (
-    AGENCY_CH,
-    APP,
-    AUTOPAY,
     CALL,
     CALLBACK,
     CHARGED_OFF,
@@ -53,28 +50,19 @@ from warehouse.demo.codes import (
     DEBTOR,
     DISPUTE,
     EMPLOYMENT,
-    EXTENSION,
     FROZEN,
-    INSTALMENT,
     IVR,
     LETTER,
     LETTER_SENT,
     NO_ANSWER,
     NONE,
     NOT_OPEN,
-    OPEN,
     OUTCOMES,
-    P_ACTIVE,
-    P_BROKEN,
-    P_CANCELLED,
-    P_COMPLETED,
-    P_PROPOSED,
     PARTIES,
     PAY_CHANNELS,
     PLAN_STATUS,
     PLAN_TYPES,
     PTP,
-    REDUCTION,
     REFUSED,
     RELATIONS,
     RIGHT_PARTY,
@@ -85,8 +73,6 @@ from warehouse.demo.codes import (
     STATUS,
     THIRD,
     THIRD_PARTY,
-    TRANSFER,
-    UNEMPLOYED,
     UNKNOWN,
     VISIT,
     VISIT_DONE,
@@ -107,20 +93,12 @@ from warehouse.demo.days import DAY, add_months, day_date, day_number, month_end
 from warehouse.demo.draws import choice, uniform_int
 from warehouse.demo.files import ISO_OFFSET_FORMAT, TIMESTAMP_FORMAT, ExtractWriter
 from warehouse.demo.holidays_cn import CHINA_CALENDAR, covered_years, is_working_day
+from warehouse.demo.ledger import PaymentLedger
+from warehouse.demo.payments import Payments
+from warehouse.demo.plans import Plans
 from warehouse.demo.rates import Rates
 from warehouse.demo.staff import AGENCY_NAMES, IN_HOUSE, LATE, MID, SUPERVISORS, TEAMS, Staff
-
-# Hours (start, end seconds) within which each channel's payments arrive.
-PAY_WINDOW = np.array(
-    [
-        [7 * 3600, 86_399],
-        [9 * 3600, 18 * 3600],
-        [9 * 3600 + 1800, 17 * 3600],
-        [2 * 3600, 6 * 3600],
-        [9 * 3600, 18 * 3600],
-        [8 * 3600, 20 * 3600],
-    ]
-)
+from warehouse.demo.statements import Statements, open_positions
 
 NOTES: dict[int, list[str]] = {
     PTP: [
@@ -355,30 +333,6 @@ class _Batches:
         self.rows = 0
 
 
-class _Growing:
-    """Columns of small tables (plans) that grow row by row in batches."""
-
-    def __init__(self, spec: dict[str, tuple[type, object]]) -> None:
-        self.spec = spec
-        self.n = 0
-        self.cap = 64
-        self.cols = {k: np.full(self.cap, fill, dtype=dt) for k, (dt, fill) in spec.items()}
-
-    def append(self, k: int) -> np.ndarray:
-        while self.n + k > self.cap:
-            self.cap *= 2
-            for name, (dt, fill) in self.spec.items():
-                grown = np.full(self.cap, fill, dtype=dt)
-                grown[: self.n] = self.cols[name][: self.n]
-                self.cols[name] = grown
-        rows = np.arange(self.n, self.n + k)
-        self.n += k
-        return rows
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        return self.cols[name]
-
-
 class _Bank:
     def __init__(self, n0: int, months: int, seed: int, start: date, writer: ExtractWriter) -> None:
         self.R = Rates()
@@ -397,16 +351,19 @@ class _Bank:
         ) = (np.random.default_rng(s) for s in streams)
         self.n0 = n0
         self.months = months
-        self.pay_serial = 1
         self.attempt_serial = 1
         self.promise_serial = 1
-        self.plan_serial = 1
-        self._pay_parts: list[dict[str, np.ndarray]] = []
         self.notes: list[str] = []
         self._check_calendar()
         self.book = Book(n0, months, start, self.R, self.rng_init)
-        self._init_state()
+        open_positions(self.book, self.R, self.rng_init)
         self.staff = Staff(self.book, self.rng_init, self.rng_month)
+        self.ledger = PaymentLedger(self.book)
+        self.plans = Plans(self.book, self.R, self.ledger, self.staff, self.rng_plan)
+        self.statements = Statements(self.book, self.R, self.plans, self.rng_day)
+        self.payments = Payments(
+            self.book, self.R, self.ledger, self.plans, pay=self.rng_pay, day=self.rng_day
+        )
         self.note_texts: list[str] = []
         self.note_offset = np.full(len(OUTCOMES), -1, dtype=np.int64)
         self.note_count = np.zeros(len(OUTCOMES), dtype=np.int64)
@@ -415,28 +372,6 @@ class _Bank:
             self.note_count[code] = len(NOTES[code])
             self.note_texts.extend(NOTES[code])
         self.exprs = _select_exprs(writer.file_format, self.note_texts)
-        self.plans = _Growing(
-            {
-                "acct": (np.int64, -1),
-                "type": (np.int8, 0),
-                "status": (np.int8, 0),
-                "req": (np.int64, -1),
-                "decide": (np.int64, -1),
-                "approver": (np.int64, -1),
-                "appr": (np.int64, -1),
-                "start": (np.int64, -1),
-                "n": (np.int64, 0),
-                "amt": (np.int64, 0),
-                "fee": (np.int64, 0),
-                "reage_day": (np.int64, -1),
-                "reage_amt": (np.int64, 0),
-                "reaged": (np.bool_, False),
-                "next_day": (np.int64, -1),
-                "left": (np.int64, 0),
-                "changed": (np.int64, -1),
-                "serial": (np.int64, 0),
-            }
-        )
 
     # ------------------------------------------------------------------ calendar
     def _check_calendar(self) -> None:
@@ -455,46 +390,6 @@ class _Bank:
 
     # ------------------------------------------------------------------ accounts
     # ------------------------------------------------------------------ state
-    def _init_state(self) -> None:
-        rng, n0, t0 = self.rng_init, self.n0, self.t0
-        idx = np.arange(n0)
-        # The opening book: balances, the last statement before the start, some already overdue.
-        util = np.where(self.book.style[idx] == 0, rng.beta(1.5, 6, n0), rng.beta(2.5, 3, n0))
-        self.book.balance[idx] = (util * self.book.limit[idx]).astype(np.int64)
-        last_stmt = self.book.last_statement_before(idx, t0)
-        self.book.first_stmt[idx] = last_stmt
-        p_delq = np.array([0.024, 0.08, 0.22])[self.book.risk[idx]]
-        delq = rng.random(n0) < p_delq
-        current = idx[~delq]
-        self._cut_statement(current, last_stmt[~delq], initial=True)
-        # Statements that fell due before the start were settled before it.
-        settled = current[self.book.due_day[current] < t0]
-        self.book.due_paid[settled] = True
-        self.book.pay_day[settled] = -1
-        d_idx = idx[delq]
-        bucket = choice(rng, np.array([0.52, 0.17, 0.10, 0.08, 0.07, 0.06]), len(d_idx)) + 1
-        dpd = (bucket - 1) * 30 + rng.integers(1, 31, len(d_idx))
-        dpd = np.minimum(dpd, 179)
-        self.book.dpd[d_idx] = dpd
-        cycles = (dpd + 29) // 30
-        base = np.maximum(
-            (rng.beta(5, 2, len(d_idx)) * self.book.limit[d_idx]).astype(np.int64), 200_000
-        )
-        cyc_min = np.maximum(10_000, base // 10)
-        ov_i = (cycles * base * 0.015).astype(np.int64)
-        ov_f = (cycles * cyc_min * 0.05).astype(np.int64)
-        self.book.balance[d_idx] = base + ov_i + ov_f
-        self.book.ov_i[d_idx] = ov_i
-        self.book.ov_f[d_idx] = ov_f
-        self.book.ov_p[d_idx] = np.minimum(cycles * cyc_min, base)
-        self.book.status[d_idx[dpd > 60]] = FROZEN
-        self.book.due_day[d_idx] = last_stmt[delq] + 20
-        self.book.min_due[d_idx] = cyc_min
-        self.book.due_paid[d_idx] = True
-        # A few current accounts are still frozen after an old delinquency.
-        frozen = current[rng.random(len(current)) < 0.003]
-        self.book.status[frozen] = FROZEN
-
     # ------------------------------------------------------------------ agents
     def _agents_frame(self, rows: list[int]) -> pl.DataFrame:
         rows = sorted(set(rows))
@@ -512,377 +407,8 @@ class _Bank:
         )
 
     # ------------------------------------------------------------------ statements
-    def _cut_statement(
-        self, idx: np.ndarray, t_stmt: np.ndarray | int, initial: bool = False
-    ) -> None:
-        """Cut a statement for current accounts and draw how each will respond to it."""
-        if idx.size == 0:
-            return
-        rng, R = (self.rng_init if initial else self.rng_day), self.R
-        k = len(idx)
-        t_stmt = np.broadcast_to(np.asarray(t_stmt, dtype=np.int64), (k,))
-        bal = self.book.balance[idx]
-        if not initial:
-            interest = (np.maximum(bal, 0) * 0.015).astype(np.int64)
-            spend = (self.book.limit[idx] * self.book.spend[idx] * rng.lognormal(0, 0.5, k)).astype(
-                np.int64
-            )
-            spend[self.book.status[idx] == FROZEN] = 0
-            cap = np.maximum(bal + interest, (self.book.limit[idx] * 1.05).astype(np.int64))
-            bal = np.minimum(bal + interest + spend, cap)
-            self.book.balance[idx] = bal
-        min_due = np.where(bal <= 0, 0, np.where(bal < 10_000, bal, np.maximum(10_000, bal // 10)))
-        self.book.min_due[idx] = min_due
-        due = t_stmt + 20
-        self.book.due_day[idx] = due
-        self.book.cycle_paid[idx] = 0
-        self.book.due_paid[idx] = min_due < 1_000
-        self.book.rev_day[idx] = -1
-        # Response.
-        p_miss = np.array(R.miss)[self.book.risk[idx]]
-        p_miss = p_miss * np.where(self.book.emp[idx] == UNEMPLOYED, R.miss_unemployed, 1.0)
-        recent = (t_stmt - self.book.cured_day[idx]) < 95
-        p_miss = np.minimum(p_miss * np.where(recent, R.miss_recently_cured, 1.0), 0.6)
-        owes = min_due >= 1_000
-        miss = owes & (rng.random(k) < p_miss)
-        under = miss & (rng.random(k) < R.underpay_share)
-        pays = owes & ~miss
-        style = self.book.style[idx]
-        amount = np.where(
-            style == 0,
-            bal,
-            np.where(style == 1, min_due + (rng.random(k) * (bal - min_due)), min_due),
-        ).astype(np.int64)
-        over = pays & (rng.random(k) < R.overpay)
-        amount = np.where(over, bal + rng.integers(5_000, 200_000, k), amount)
-        amount = np.where(under, (min_due * rng.uniform(0.2, 0.8, k)).astype(np.int64), amount)
-        amount = np.maximum(amount, 1)
-        auto = self.book.autopay[idx]
-        day = np.where(auto | under, due, due - rng.integers(0, 13, k))
-        first_ok = self.t0 if initial else t_stmt + 1
-        day = np.maximum(day, first_ok)
-        chan = np.where(auto, AUTOPAY, choice(rng, np.array([0.55, 0.25, 0.08, 0, 0, 0.12]), k))
-        payer = pays | under
-        self.book.pay_day[idx] = np.where(payer & (day <= due), day, -1)
-        self.book.pay_amt[idx] = amount
-        self.book.pay_chan[idx] = chan
-        rev = payer & ~under & (day < due) & (rng.random(k) < R.reversal) & (not initial)
-        self.book.rev_day[idx] = np.where(rev, uniform_int(rng, day + 1, due), -1)
-
-    def _statements(self, t: int) -> None:
-        dom = day_date(t).day
-        if dom > 28:
-            return
-        idx = np.flatnonzero(
-            (self.book.stmt_day == dom) & (self.book.status <= FROZEN) & (self.book.first_stmt <= t)
-        )
-        if idx.size == 0:
-            return
-        delq = self.book.dpd[idx] > 0
-        planned = self.book.plan_active[idx]
-        # Delinquent and planned accounts still get a statement: a new due date, no new spend.
-        others = idx[delq | planned]
-        self.book.due_day[others] = t + 20
-        rows = self.book.plan_row[idx[planned]]
-        self.book.min_due[idx[planned]] = self.plans["amt"][rows]
-        self._cut_statement(idx[~delq & ~planned], t)
-
     # ------------------------------------------------------------------ delinquency
-    def _age(self, t: int) -> None:
-        """Delinquent accounts grow one day older; cycles, freezing, charge-off."""
-        idx = np.flatnonzero((self.book.dpd > 0) & (self.book.status <= FROZEN))
-        if idx.size == 0:
-            return
-        dpd = self.book.dpd[idx] + 1
-        self.book.dpd[idx] = dpd
-        cycle = idx[(dpd % 30 == 1) & (dpd > 1)]
-        if cycle.size:
-            bal = self.book.balance[cycle]
-            ov = self.book.ov_p[cycle] + self.book.ov_i[cycle] + self.book.ov_f[cycle]
-            not_due = np.maximum(bal - ov, 0)
-            cyc_min = np.minimum(not_due, np.maximum(10_000, not_due // 10))
-            interest = (np.maximum(bal, 0) * 0.015).astype(np.int64)
-            fee = (cyc_min * 0.05).astype(np.int64)
-            self.book.ov_p[cycle] += cyc_min
-            self.book.ov_i[cycle] += interest
-            self.book.ov_f[cycle] += fee
-            self.book.balance[cycle] = bal + interest + fee
-        self.book.status[idx[dpd == 61]] = FROZEN
-        gone = idx[dpd >= 180]
-        if gone.size:
-            self.book.status[gone] = CHARGED_OFF
-            self.book.end_day[gone] = t
-            self.book.prom_until[gone] = -1
-            self.book.sched_day[gone] = -1
-            self._cancel_open_plans(gone, t)
-
-    def _enter(self, t: int) -> None:
-        """Accounts whose statement fell due yesterday, not paid, are 1 day past due today."""
-        idx = np.flatnonzero(
-            (self.book.due_day == t - 1)
-            & ~self.book.due_paid
-            & (self.book.dpd == 0)
-            & (self.book.status <= FROZEN)
-        )
-        if idx.size == 0:
-            return
-        unpaid = np.minimum(
-            self.book.min_due[idx] - self.book.cycle_paid[idx], self.book.balance[idx]
-        )
-        idx, unpaid = idx[unpaid >= 1_000], unpaid[unpaid >= 1_000]
-        if idx.size == 0:
-            return
-        ov_i = (unpaid * 0.15).astype(np.int64)
-        ov_f = (unpaid * 0.05).astype(np.int64)
-        self.book.ov_i[idx] = ov_i
-        self.book.ov_p[idx] = unpaid - ov_i
-        self.book.ov_f[idx] = ov_f
-        self.book.balance[idx] += ov_f
-        self.book.dpd[idx] = 1
-        self.book.pay_day[idx] = -1
-        self.book.rev_day[idx] = -1
-
     # ------------------------------------------------------------------ payments
-    def _add_payments(
-        self,
-        acct: np.ndarray,
-        secs: np.ndarray,
-        amount: np.ndarray,
-        chan: np.ndarray,
-        *,
-        reverses: np.ndarray | None = None,
-        will_reverse: np.ndarray | None = None,
-    ) -> None:
-        k = len(acct)
-        if k == 0:
-            return
-        self._pay_parts.append(
-            {
-                "acct": acct.astype(np.int64),
-                "secs": secs.astype(np.int64),
-                "amount": amount.astype(np.int64),
-                "chan": np.asarray(chan, dtype=np.int64),
-                "reverses": (reverses if reverses is not None else np.full(k, -1)).astype(np.int64),
-                "will": (will_reverse if will_reverse is not None else np.zeros(k, bool)),
-            }
-        )
-
-    def _pay_time(self, rng: np.random.Generator, t: int, chan: np.ndarray) -> np.ndarray:
-        lo, hi = PAY_WINDOW[chan, 0], PAY_WINDOW[chan, 1]
-        return t * DAY + lo + (rng.random(len(chan)) * (hi - lo)).astype(np.int64)
-
-    def _apply_delinquent_payment(self, idx: np.ndarray, amount: np.ndarray, t: int) -> None:
-        """Money on overdue accounts: fees, then interest, then principal; dpd falls by 30 for
-        each whole cycle paid and to 0 when all that is overdue is paid."""
-        ov_p, ov_i, ov_f = self.book.ov_p[idx], self.book.ov_i[idx], self.book.ov_f[idx]
-        total = ov_p + ov_i + ov_f
-        dpd = self.book.dpd[idx]
-        cycles = (dpd + 29) // 30
-        per_cycle = total / np.maximum(cycles, 1)
-        paid_cycles = np.floor(amount / np.maximum(per_cycle, 1)).astype(np.int64)
-        full = amount >= total
-        self._reduce_overdue(idx, amount)
-        self.book.balance[idx] -= amount
-        new_dpd = np.where(full, 0, np.where(paid_cycles >= 1, dpd - 30 * paid_cycles, dpd))
-        self.book.dpd[idx] = new_dpd
-        cured = idx[full]
-        if cured.size:
-            self.book.ov_p[cured] = 0
-            self.book.ov_i[cured] = 0
-            self.book.ov_f[cured] = 0
-            self.book.cured_day[cured] = t
-            self.book.due_paid[cured] = True
-            self.book.sched_day[cured] = -1
-            self.book.prom_until[cured] = -1
-            unfreeze = cured[
-                (self.book.status[cured] == FROZEN) & (self.rng_pay.random(len(cured)) < 0.4)
-            ]
-            self.book.status[unfreeze] = OPEN
-            self._cancel_open_plans(cured, t, only_unapproved=True)
-
-    def _reduce_overdue(self, idx: np.ndarray, amount: np.ndarray) -> None:
-        """Allocate money to overdue fees, then interest, then principal."""
-        rest = amount.astype(np.int64).copy()
-        for arr in (self.book.ov_f, self.book.ov_i, self.book.ov_p):
-            part = np.minimum(rest, arr[idx])
-            arr[idx] -= part
-            rest -= part
-
-    def _scheduled_payments(self, t: int) -> None:
-        rng = self.rng_pay
-        # Reversals of earlier statement payments (returned autopay, bounced transfer).
-        idx = np.flatnonzero(
-            (self.book.rev_day == t)
-            & (self.book.rev_pid >= 0)
-            & (self.book.status <= FROZEN)
-            & (self.book.dpd == 0)
-        )
-        if idx.size:
-            amt = self.book.rev_amt[idx]
-            secs = t * DAY + rng.integers(10 * 3600, 18 * 3600, len(idx))
-            self._add_payments(
-                idx, secs, amt, self.book.rev_chan[idx], reverses=self.book.rev_pid[idx]
-            )
-            self.book.balance[idx] += amt
-            self.book.cycle_paid[idx] -= amt
-            self.book.due_paid[idx] = self.book.cycle_paid[idx] >= self.book.min_due[idx]
-            repay = idx[(self.book.due_day[idx] > t) & (rng.random(len(idx)) < 0.5)]
-            self.book.pay_day[repay] = self.book.due_day[repay]
-            self.book.pay_amt[repay] = self.book.rev_amt[repay]
-            self.book.pay_chan[repay] = APP
-            self.book.rev_day[idx] = -1
-            self.book.rev_pid[idx] = -1
-        idx = np.flatnonzero(
-            (self.book.pay_day == t) & (self.book.status <= FROZEN) & (self.book.dpd == 0)
-        )
-        if idx.size:
-            amt = self.book.pay_amt[idx]
-            chan = self.book.pay_chan[idx].astype(np.int64)
-            will = self.book.rev_day[idx] > t
-            self._add_payments(idx, self._pay_time(rng, t, chan), amt, chan, will_reverse=will)
-            self.book.balance[idx] -= amt
-            self.book.cycle_paid[idx] += amt
-            self.book.due_paid[idx] = self.book.cycle_paid[idx] >= self.book.min_due[idx]
-            self.book.pay_day[idx] = -1
-            w = idx[will]
-            self.book.rev_amt[w] = amt[will]
-            self.book.rev_chan[w] = chan[will]
-
-    def _promise_payments(self, t: int) -> None:
-        idx = np.flatnonzero(
-            (self.book.sched_day == t) & (self.book.dpd > 0) & (self.book.status <= FROZEN)
-        )
-        if idx.size == 0:
-            return
-        rng = self.rng_pay
-        amt = self.book.sched_amt[idx]
-        chan = choice(rng, np.array([0.55, 0.30, 0.05, 0, 0.0, 0.10]), len(idx))
-        chan = np.where((self.book.dpd[idx] > 90) & (rng.random(len(idx)) < 0.4), AGENCY_CH, chan)
-        secs = np.where(
-            self.book.sched_sec[idx] > 0,
-            t * DAY + self.book.sched_sec[idx],
-            self._pay_time(rng, t, chan),
-        )
-        self._add_payments(idx, secs, amt, chan)
-        self.book.sched_day[idx] = -1
-        self._apply_delinquent_payment(idx, amt, t)
-
-    def _self_payments(self, t: int) -> None:
-        R, rng = self.R, self.rng_pay
-        idx = np.flatnonzero(
-            (self.book.dpd > 0) & (self.book.status <= FROZEN) & (self.book.prom_until < t)
-        )
-        if idx.size == 0:
-            return
-        dpd = self.book.dpd[idx]
-        bucket = (dpd + 29) // 30
-        cause = self.book.cause[idx]
-        h = np.array(R.self_cure)[cause, bucket]
-        early = dpd <= 6
-        h = np.where(
-            early & (cause == FORGETFUL),
-            R.early_boost_forgetful,
-            np.where(early, h * R.early_boost_other, h),
-        )
-        pay = rng.random(len(idx)) < h
-        idx, bucket = idx[pay], bucket[pay]
-        if idx.size == 0:
-            return
-        k = len(idx)
-        total = self.book.ov_p[idx] + self.book.ov_i[idx] + self.book.ov_f[idx]
-        per_cycle = total / bucket
-        kind = np.where(
-            bucket == 1,
-            np.where(rng.random(k) < 0.9, 0, 2),
-            choice(rng, np.array(R.m2_payment_split), k),
-        )
-        extra = np.where(
-            rng.random(k) < 0.2,
-            (rng.random(k) * np.maximum(self.book.balance[idx] - total, 0)).astype(np.int64),
-            0,
-        )
-        amount = np.where(
-            kind == 0,
-            total + extra,
-            np.where(kind == 1, np.ceil(per_cycle * 1.02), per_cycle * rng.uniform(0.2, 0.8, k)),
-        ).astype(np.int64)
-        amount = np.maximum(amount, 100)
-        chan = choice(rng, np.array([0.55, 0.30, 0.05, 0, 0, 0.10]), k)
-        chan = np.where((bucket >= 4) & (rng.random(k) < 0.4), AGENCY_CH, chan)
-        self._add_payments(idx, self._pay_time(rng, t, chan), amount, chan)
-        self._apply_delinquent_payment(idx, amount, t)
-
-    def _closures(self, t: int) -> None:
-        rng = self.rng_day
-        cand = np.flatnonzero(
-            (self.book.status <= FROZEN)
-            & (self.book.dpd == 0)
-            & ~self.book.plan_active
-            & (self.book.open_day < t - 60)
-        )
-        if cand.size == 0:
-            return
-        idx = cand[rng.random(len(cand)) < self.R.close_per_month / 30.4]
-        if idx.size == 0:
-            return
-        owed = idx[self.book.balance[idx] > 0]
-        chan = choice(rng, np.array([0.5, 0.4, 0.1, 0, 0, 0]), len(owed))
-        self._add_payments(owed, self._pay_time(rng, t, chan), self.book.balance[owed], chan)
-        self.book.balance[idx] = 0
-        self.book.min_due[idx] = 0
-        self.book.status[idx] = CLOSED
-        self.book.end_day[idx] = t
-        self.book.pay_day[idx] = -1
-        self.book.rev_day[idx] = -1
-        self._cancel_open_plans(idx, t)
-
-    def _recoveries(self, t: int) -> None:
-        rng = self.rng_day
-        cand = np.flatnonzero(
-            (self.book.status == CHARGED_OFF)
-            & (self.book.end_day < t)
-            & (self.book.balance > 10_000)
-        )
-        if cand.size == 0:
-            return
-        idx = cand[rng.random(len(cand)) < self.R.charge_off_recovery]
-        if idx.size == 0:
-            return
-        amt = (self.book.balance[idx] * rng.uniform(0.05, 0.3, len(idx))).astype(np.int64)
-        chan = np.full(len(idx), AGENCY_CH)
-        self._add_payments(idx, self._pay_time(rng, t, chan), amt, chan)
-        self._reduce_overdue(idx, amt)
-        self.book.balance[idx] -= amt
-
-    def _flush_payments(self, t: int) -> pl.DataFrame:
-        parts = self._pay_parts
-        self._pay_parts = []
-        if parts:
-            cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-        else:
-            cols = {
-                k: np.zeros(0, dtype=np.int64)
-                for k in ("acct", "secs", "amount", "chan", "reverses")
-            }
-            cols["will"] = np.zeros(0, dtype=bool)
-        order = np.lexsort((cols["acct"], cols["secs"]))
-        cols = {k: v[order] for k, v in cols.items()}
-        serial = self.pay_serial + np.arange(len(order), dtype=np.int64)
-        self.pay_serial += len(order)
-        will = cols["will"]
-        self.book.rev_pid[cols["acct"][will]] = serial[will]
-        raw = pl.DataFrame(
-            {
-                "serial": serial,
-                "acct": cols["acct"] + 1,
-                "secs": cols["secs"],
-                "amount": cols["amount"],
-                "chan": cols["chan"],
-                "reverses": cols["reverses"],
-            }
-        )
-        return raw
-
     # ------------------------------------------------------------------ contacts
     def _contacts(self, t: int) -> tuple[pl.DataFrame, pl.DataFrame]:
         R, rng = self.R, self.rng_contact
@@ -1224,175 +750,8 @@ class _Bank:
         return raw
 
     # ------------------------------------------------------------------ plans
-    def _cancel_open_plans(self, idx: np.ndarray, t: int, only_unapproved: bool = False) -> None:
-        rows = self.book.plan_row[idx]
-        rows = rows[rows >= 0]
-        if rows.size == 0:
-            return
-        P = self.plans
-        status = P["status"][rows]
-        if only_unapproved:
-            cancel = rows[(status == P_PROPOSED) | ((status == P_ACTIVE) & ~P["reaged"][rows])]
-        else:
-            cancel = rows[(status == P_PROPOSED) | (status == P_ACTIVE)]
-        if cancel.size == 0:
-            return
-        P["status"][cancel] = P_CANCELLED
-        P["changed"][cancel] = t
-        accts = P["acct"][cancel]
-        self.book.plan_row[accts] = -1
-        self.book.plan_active[accts] = False
-
-    def _plans(self, t: int) -> None:
-        R, rng, P = self.R, self.rng_plan, self.plans
-        working = bool(self.working[t - self.t0])
-        # Proposals from customers who are willing but unable to pay.
-        if working:
-            cand = np.flatnonzero(
-                (self.book.dpd > 30)
-                & (self.book.dpd <= 90)
-                & (self.book.status <= FROZEN)
-                & (self.book.cause == UNABLE)
-                & (self.book.plan_row < 0)
-            )
-            new = cand[rng.random(len(cand)) < R.plan_propose]
-            k = len(new)
-            if k:
-                rows = P.append(k)
-                P["acct"][rows] = new
-                P["type"][rows] = choice(rng, np.array([0.3, 0.5, 0.2]), k)
-                P["status"][rows] = P_PROPOSED
-                P["req"][rows] = t * DAY + rng.integers(9 * 3600, 18 * 3600, k)
-                P["decide"][rows] = t + rng.integers(3, 16, k)
-                P["changed"][rows] = t
-                P["serial"][rows] = self.plan_serial + np.arange(k)
-                self.plan_serial += k
-                self.book.plan_row[new] = rows
-        if P.n == 0:
-            return
-        live = np.arange(P.n)
-        status = P["status"][: P.n]
-        # Decisions.
-        rows = live[(status == P_PROPOSED) & (P["decide"][: P.n] == t)]
-        if rows.size:
-            acct = P["acct"][rows]
-            ok = (self.book.dpd[acct] > 0) & (self.book.status[acct] <= FROZEN)
-            approve = ok & (rng.random(len(rows)) < R.plan_approve)
-            cancel = rows[~approve]
-            P["status"][cancel] = P_CANCELLED
-            P["changed"][cancel] = t
-            self.book.plan_row[P["acct"][cancel]] = -1
-            rows, acct = rows[approve], acct[approve]
-            k = len(rows)
-            if k:
-                sup = self.staff.pool[SUPERVISORS]
-                P["status"][rows] = P_ACTIVE
-                P["changed"][rows] = t
-                P["approver"][rows] = sup[rng.integers(0, len(sup), k)]
-                P["appr"][rows] = t * DAY + rng.integers(10 * 3600, 17 * 3600, k)
-                total = self.book.ov_p[acct] + self.book.ov_i[acct] + self.book.ov_f[acct]
-                cycles = (self.book.dpd[acct] + 29) // 30
-                ptype = P["type"][rows]
-                n_inst = np.where(
-                    ptype == INSTALMENT,
-                    rng.choice([3, 6, 12], k),
-                    np.where(ptype == REDUCTION, rng.choice([3, 6], k), 1),
-                )
-                fee = np.where(
-                    ptype == INSTALMENT,
-                    (total * 0.006 * n_inst).astype(np.int64),
-                    np.where(ptype == EXTENSION, (total * 0.01).astype(np.int64), 0),
-                )
-                inst = np.where(
-                    ptype == INSTALMENT,
-                    np.ceil((total + fee) / n_inst),
-                    np.where(
-                        ptype == REDUCTION, np.ceil(total / cycles * 0.5), self.book.ov_p[acct]
-                    ),
-                ).astype(np.int64)
-                inst = np.maximum(inst, 100)
-                soon = t + rng.integers(1, 8, k)
-                start = np.where(ptype == EXTENSION, t + 30, soon)
-                P["n"][rows] = n_inst
-                P["fee"][rows] = fee
-                P["amt"][rows] = inst
-                P["start"][rows] = start
-                P["reage_day"][rows] = soon
-                # Extension: a good-faith payment of interest, fees and the plan fee re-ages the
-                # account and the principal falls due on the start date. Otherwise the first
-                # instalment re-ages it.
-                good_faith = np.maximum(self.book.ov_i[acct] + self.book.ov_f[acct] + fee, 100)
-                P["reage_amt"][rows] = np.where(ptype == EXTENSION, good_faith, inst)
-                P["left"][rows] = np.where(ptype == EXTENSION, 1, n_inst - 1)
-                P["next_day"][rows] = np.where(ptype == EXTENSION, start, start + 30)
-        # Re-ageing payments.
-        status = P["status"][: P.n]
-        rows = live[(status == P_ACTIVE) & ~P["reaged"][: P.n] & (P["reage_day"][: P.n] == t)]
-        if rows.size:
-            acct = P["acct"][rows]
-            ok = (self.book.dpd[acct] > 0) & (self.book.status[acct] <= FROZEN)
-            bad = rows[~ok]
-            P["status"][bad] = P_CANCELLED
-            P["changed"][bad] = t
-            self.book.plan_row[P["acct"][bad]] = -1
-            rows, acct = rows[ok], acct[ok]
-            if rows.size:
-                amt = P["reage_amt"][rows]
-                chan = np.full(len(rows), TRANSFER)
-                self._add_payments(acct, self._pay_time(rng, t, chan), amt, chan)
-                self.book.balance[acct] -= amt
-                self.book.dpd[acct] = 0
-                self.book.ov_p[acct] = 0
-                self.book.ov_i[acct] = 0
-                self.book.ov_f[acct] = 0
-                self.book.cured_day[acct] = t
-                self.book.due_paid[acct] = True
-                self.book.sched_day[acct] = -1
-                self.book.prom_until[acct] = -1
-                self.book.plan_active[acct] = True
-                self.book.min_due[acct] = P["amt"][rows]
-                P["reaged"][rows] = True
-                # A plan whose re-ageing payment was its only instalment is done at once.
-                done = rows[P["left"][rows] <= 0]
-                self._finish_plans(done, t, P_COMPLETED)
-        # Instalments.
-        status = P["status"][: P.n]
-        rows = live[(status == P_ACTIVE) & P["reaged"][: P.n] & (P["next_day"][: P.n] == t)]
-        if rows.size:
-            acct = P["acct"][rows]
-            ok = self.book.status[acct] <= FROZEN
-            pays = ok & (rng.random(len(rows)) < np.array(R.plan_pay)[self.book.cause[acct]])
-            paid, p_acct = rows[pays], acct[pays]
-            if paid.size:
-                amt = P["amt"][paid]
-                chan = np.where(self.book.autopay[p_acct], AUTOPAY, APP)
-                self._add_payments(p_acct, self._pay_time(rng, t, chan), amt, chan)
-                self.book.balance[p_acct] -= amt
-                P["left"][paid] -= 1
-                P["next_day"][paid] += 30
-                self._finish_plans(paid[P["left"][paid] <= 0], t, P_COMPLETED)
-            broke = rows[~pays & ok]
-            if broke.size:
-                b_acct = P["acct"][broke]
-                self._finish_plans(broke, t, P_BROKEN)
-                # The missed instalment is a missed payment: overdue from tomorrow.
-                self.book.due_day[b_acct] = t
-                self.book.due_paid[b_acct] = False
-                self.book.cycle_paid[b_acct] = 0
-                self.book.min_due[b_acct] = np.maximum(P["amt"][broke], 1_000)
-
-    def _finish_plans(self, rows: np.ndarray, t: int, status: int) -> None:
-        if rows.size == 0:
-            return
-        P = self.plans
-        P["status"][rows] = status
-        P["changed"][rows] = t
-        acct = P["acct"][rows]
-        self.book.plan_active[acct] = False
-        self.book.plan_row[acct] = -1
-
     def _plans_frame(self, since: int) -> pl.DataFrame:
-        P = self.plans
+        P = self.plans.table
         rows = np.flatnonzero(P["changed"][: P.n] >= since)
         approved = P["approver"][rows] >= 0
         raw = pl.DataFrame(
@@ -1492,17 +851,18 @@ class _Bank:
             if day.day == 1:
                 month_first = t
             self.book.activate(t)
-            self._age(t)
-            self._enter(t)
-            self._plans(t)
-            self._statements(t)
+            working = bool(self.working[t - self.t0])
+            self.statements.age(t)
+            self.statements.enter(t)
+            self.plans.step(t, working)
+            self.statements.cut_due(t)
             contacts, promises = self._contacts(t)
-            self._scheduled_payments(t)
-            self._promise_payments(t)
-            self._self_payments(t)
-            self._closures(t)
-            self._recoveries(t)
-            payments = self._flush_payments(t)
+            self.payments.statement_payments(t)
+            self.payments.promised_payments(t)
+            self.payments.self_cures(t)
+            self.payments.closures(t)
+            self.payments.recoveries(t)
+            payments = self.ledger.close_day(t)
             is_month_end = day == month_end(day)
             batch.add("payments", day, payments)
             batch.add("contacts", day, contacts)
