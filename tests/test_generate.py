@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from warehouse.contract import EXTRACTS
 from warehouse.demo import GenerateSummary, generate_bank
 from warehouse.demo.holidays_cn import CHINA_CALENDAR, covered_years, is_working_day
 from warehouse.demo.people import REGIONS, id_check_char, luhn_ok
@@ -235,6 +236,17 @@ def test_every_file_is_named_and_headed_as_the_contract_says(small: Bank) -> Non
     # Row counts in the summary match the files.
     for extract in HEADERS:
         assert small.summary.rows_by_extract[extract] == small[extract].height, extract
+
+
+def test_columns_and_codes_are_the_contracts(small: Bank) -> None:
+    """The generator writes the contract's columns, in its order, and only its codes."""
+    for name, extract in EXTRACTS.items():
+        frame = small[name]
+        assert tuple(frame.columns[:-1]) == tuple(c.name for c in extract.columns), name
+        for column in extract.columns:
+            if column.codes:
+                found = set(frame[column.name].drop_nulls().unique())
+                assert found <= set(column.codes), (name, column.name, found - set(column.codes))
 
 
 def test_values_are_formatted_per_contract(small: Bank) -> None:

@@ -15,7 +15,16 @@ import numpy as np
 import polars as pl
 
 from warehouse.demo import people
-from warehouse.demo.codes import FROZEN, NOT_OPEN, OPEN, RETIRED, UNEMPLOYED
+from warehouse.demo.codes import (
+    EMPLOYMENT,
+    FROZEN,
+    NOT_OPEN,
+    OPEN,
+    RELATIONS,
+    RETIRED,
+    UNEMPLOYED,
+    weights,
+)
 from warehouse.demo.columns import identifier, labels_of
 from warehouse.demo.days import add_months, day_date, day_number, month_end
 from warehouse.demo.draws import choice
@@ -25,11 +34,23 @@ PRODUCTS = ("Classic", "Gold", "Platinum", "Youth")
 PRODUCT_P = np.array([0.45, 0.30, 0.10, 0.15])
 YOUTH = 3
 LIMIT_YUAN = np.array([[5_000, 20_000], [20_000, 50_000], [50_000, 150_000], [2_000, 10_000]])
-EMP_P = np.array([0.66, 0.18, 0.04, 0.06, 0.01, 0.05])
-EMP_P_YOUTH = np.array([0.40, 0.08, 0.04, 0.0, 0.45, 0.03])
+EMP_P = weights(
+    EMPLOYMENT,
+    salaried=0.66,
+    self_employed=0.18,
+    unemployed=0.04,
+    retired=0.06,
+    student=0.01,
+    other=0.05,
+)
+EMP_P_YOUTH = weights(
+    EMPLOYMENT, salaried=0.40, self_employed=0.08, unemployed=0.04, student=0.45, other=0.03
+)
 TIMEZONES = ("", "America/Los_Angeles", "Europe/London")
 # Emergency contacts' relation to the customer (contacts.third_party_relation).
-RELATION_P = np.array([0.32, 0.30, 0.16, 0.12, 0.06, 0.04])
+RELATION_P = weights(
+    RELATIONS, spouse=0.32, parent=0.30, sibling=0.16, friend=0.12, employer=0.06, other=0.04
+)
 
 # Why an account falls behind: it drives self-cure, promise and plan behaviour.
 FORGETFUL, UNABLE, WILFUL = range(3)

@@ -10,7 +10,9 @@ day).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import TypeVar
 
 import numpy as np
 import polars as pl
@@ -19,6 +21,7 @@ from warehouse.demo.book import TIMEZONES, Book
 from warehouse.demo.codes import (
     CHARGED_OFF,
     CLOSED,
+    COLLECTOR,
     CONTACT_CHANNELS,
     EMPLOYMENT,
     FROZEN,
@@ -31,6 +34,7 @@ from warehouse.demo.codes import (
     RELATIONS,
     ROLES,
     STATUS,
+    SUPERVISOR,
 )
 from warehouse.demo.columns import (
     epoch_date,
@@ -43,15 +47,30 @@ from warehouse.demo.columns import (
     yuan,
 )
 from warehouse.demo.contacts import NOTE_TEXTS, NOTE_WITH_NUMBER
-from warehouse.demo.files import ISO_OFFSET_FORMAT, TIMESTAMP_FORMAT, ExtractWriter
+from warehouse.demo.files import COLUMNS, ISO_OFFSET_FORMAT, TIMESTAMP_FORMAT, ExtractWriter
 from warehouse.demo.holidays_cn import CHINA_CALENDAR
 from warehouse.demo.plans import Plans
 from warehouse.demo.staff import AGENCY_NAMES, IN_HOUSE, SUPERVISORS, TEAMS, Staff
 
+V = TypeVar("V")
+
+
+def in_contract_order(extract: str, values: Mapping[str, V]) -> dict[str, V]:
+    """One extract's column values in the contract's order: every column it declares, no other."""
+    expected = COLUMNS[extract]
+    if set(values) != set(expected):
+        missing = [c for c in expected if c not in values]
+        unknown = [c for c in values if c not in expected]
+        raise ValueError(
+            f"{extract}: the generator's columns differ from the contract: "
+            f"missing {missing}, not in the contract {unknown}"
+        )
+    return {column: values[column] for column in expected}
+
 
 def select_exprs(file_format: str) -> dict[str, list[pl.Expr]]:
     """The one query per extract that turns a day's raw columns into contract columns (built once,
-    reused every day)."""
+    reused every day), in the contract's column order."""
     started = pl.from_epoch(pl.col("secs"), time_unit="s")
     if file_format != "parquet":
         # Real dialers mix formats: a few rows carry an explicit offset.
@@ -60,68 +79,73 @@ def select_exprs(file_format: str) -> dict[str, list[pl.Expr]]:
             .then(started.dt.strftime(ISO_OFFSET_FORMAT))
             .otherwise(started.dt.strftime(TIMESTAMP_FORMAT))
         )
+    values: dict[str, dict[str, pl.Expr]] = {
+        "payments": {
+            "payment_id": identifier("serial", "PY", 12),
+            "account_id": identifier("acct", "A", 9),
+            "paid_at": wall_time("secs"),
+            "amount": yuan("amount"),
+            "channel": label("chan", PAY_CHANNELS),
+            "is_reversal": (pl.col("reverses") >= 0),
+            "reverses_payment_id": identifier("reverses", "PY", 12),
+        },
+        "contacts": {
+            "attempt_id": identifier("serial", "CT", 12),
+            "account_id": identifier("acct", "A", 9),
+            "agent_id": identifier("agent", "AG", 5),
+            "channel": label("chan", CONTACT_CHANNELS),
+            "started_at": started,
+            "duration_s": unless_negative("dur"),
+            "contact_number": number_text("number"),
+            "party": label("party", PARTIES),
+            "third_party_relation": label("rel", RELATIONS),
+            "outcome": label("outcome", OUTCOMES),
+            "notes": (
+                pl.when(pl.col("note_number") >= 0)
+                .then(pl.lit(NOTE_WITH_NUMBER) + pl.col("note_number").cast(pl.Utf8).str.zfill(8))
+                .otherwise(label("note", NOTE_TEXTS))
+            ),
+        },
+        "promises": {
+            "promise_id": identifier("serial", "PR", 10),
+            "account_id": identifier("acct", "A", 9),
+            "attempt_id": identifier("attempt", "CT", 12),
+            "agent_id": identifier("agent", "AG", 5),
+            "created_at": wall_time("created"),
+            "promised_date": epoch_date("promised"),
+            "promised_amount": yuan("amount"),
+        },
+        "plans": {
+            "plan_id": identifier("serial", "PL", 8),
+            "account_id": identifier("acct", "A", 9),
+            "plan_type": label("type", PLAN_TYPES),
+            "requested_at": wall_time("req"),
+            "approved_by": identifier("approver", "AG", 5),
+            "approved_at": wall_time("appr"),
+            "start_date": epoch_date("start"),
+            "instalments": unless_negative("n"),
+            "instalment_amount": pl.when(pl.col("amt") >= 0).then(yuan("amt")),
+            "fee": pl.when(pl.col("fee") >= 0).then(yuan("fee")),
+            "status": label("status", PLAN_STATUS),
+        },
+        "snapshots": {
+            "as_of_date": epoch_date("as_of"),
+            "account_id": identifier("acct", "A", 9),
+            "statement_day": pl.col("stmt"),
+            "due_date": epoch_date("due"),
+            "balance": yuan("balance"),
+            "min_due": yuan("min_due"),
+            "overdue_principal": yuan("ov_p"),
+            "overdue_interest": yuan("ov_i"),
+            "overdue_fees": yuan("ov_f"),
+            "days_past_due": pl.col("dpd"),
+            "cycles_delinquent": ((pl.col("dpd") + 29) // 30),
+            "status": label("status", STATUS),
+        },
+    }
     return {
-        "payments": [
-            identifier("serial", "PY", 12).alias("payment_id"),
-            identifier("acct", "A", 9).alias("account_id"),
-            wall_time("secs").alias("paid_at"),
-            yuan("amount").alias("amount"),
-            label("chan", PAY_CHANNELS).alias("channel"),
-            (pl.col("reverses") >= 0).alias("is_reversal"),
-            identifier("reverses", "PY", 12).alias("reverses_payment_id"),
-        ],
-        "contacts": [
-            identifier("serial", "CT", 12).alias("attempt_id"),
-            identifier("acct", "A", 9).alias("account_id"),
-            identifier("agent", "AG", 5).alias("agent_id"),
-            label("chan", CONTACT_CHANNELS).alias("channel"),
-            started.alias("started_at"),
-            unless_negative("dur").alias("duration_s"),
-            number_text("number").alias("contact_number"),
-            label("party", PARTIES).alias("party"),
-            label("rel", RELATIONS).alias("third_party_relation"),
-            label("outcome", OUTCOMES).alias("outcome"),
-            pl.when(pl.col("note_number") >= 0)
-            .then(pl.lit(NOTE_WITH_NUMBER) + pl.col("note_number").cast(pl.Utf8).str.zfill(8))
-            .otherwise(label("note", NOTE_TEXTS))
-            .alias("notes"),
-        ],
-        "promises": [
-            identifier("serial", "PR", 10).alias("promise_id"),
-            identifier("acct", "A", 9).alias("account_id"),
-            identifier("attempt", "CT", 12).alias("attempt_id"),
-            identifier("agent", "AG", 5).alias("agent_id"),
-            wall_time("created").alias("created_at"),
-            epoch_date("promised").alias("promised_date"),
-            yuan("amount").alias("promised_amount"),
-        ],
-        "plans": [
-            identifier("serial", "PL", 8).alias("plan_id"),
-            identifier("acct", "A", 9).alias("account_id"),
-            label("type", PLAN_TYPES).alias("plan_type"),
-            wall_time("req").alias("requested_at"),
-            identifier("approver", "AG", 5).alias("approved_by"),
-            wall_time("appr").alias("approved_at"),
-            epoch_date("start").alias("start_date"),
-            unless_negative("n").alias("instalments"),
-            pl.when(pl.col("amt") >= 0).then(yuan("amt")).alias("instalment_amount"),
-            pl.when(pl.col("fee") >= 0).then(yuan("fee")).alias("fee"),
-            label("status", PLAN_STATUS).alias("status"),
-        ],
-        "snapshots": [
-            epoch_date("as_of").alias("as_of_date"),
-            identifier("acct", "A", 9).alias("account_id"),
-            pl.col("stmt").alias("statement_day"),
-            epoch_date("due").alias("due_date"),
-            yuan("balance").alias("balance"),
-            yuan("min_due").alias("min_due"),
-            yuan("ov_p").alias("overdue_principal"),
-            yuan("ov_i").alias("overdue_interest"),
-            yuan("ov_f").alias("overdue_fees"),
-            pl.col("dpd").alias("days_past_due"),
-            ((pl.col("dpd") + 29) // 30).alias("cycles_delinquent"),
-            label("status", STATUS).alias("status"),
-        ],
+        extract: [value.alias(column) for column, value in in_contract_order(extract, by).items()]
+        for extract, by in values.items()
     }
 
 
@@ -165,13 +189,12 @@ class Batches:
 def holidays_frame() -> pl.DataFrame:
     """The holidays file: the whole calendar the bank knows, sent once on the first day."""
     holidays = sorted(CHINA_CALENDAR.items())
-    return pl.DataFrame(
-        {
-            "date": pl.Series([d for d, _ in holidays], dtype=pl.Date),
-            "kind": pl.Series([k for _, (k, _) in holidays], dtype=pl.Utf8),
-            "name": pl.Series([nm for _, (_, nm) in holidays], dtype=pl.Utf8),
-        }
-    )
+    values = {
+        "date": pl.Series([d for d, _ in holidays], dtype=pl.Date),
+        "kind": pl.Series([k for _, (k, _) in holidays], dtype=pl.Utf8),
+        "name": pl.Series([nm for _, (_, nm) in holidays], dtype=pl.Utf8),
+    }
+    return pl.DataFrame(in_contract_order("holidays", values))
 
 
 def agents_frame(staff: Staff, rows: list[int]) -> pl.DataFrame:
@@ -179,43 +202,41 @@ def agents_frame(staff: Staff, rows: list[int]) -> pl.DataFrame:
     rows = sorted(set(rows))
     team = np.array(staff.team)[rows] if rows else np.zeros(0, dtype=np.int64)
     agency = np.array(staff.agency)[rows] if rows else np.zeros(0, dtype=np.int64)
-    return pl.DataFrame(
-        {
-            "agent_id": pl.Series([f"AG{r + 1:05d}" for r in rows], dtype=pl.Utf8),
-            "agent_name": pl.Series([staff.names[r] for r in rows], dtype=pl.Utf8),
-            "team": labels_of(TEAMS, team),
-            "agency": labels_of((IN_HOUSE, *AGENCY_NAMES), agency),
-            "role": labels_of(ROLES, (team == SUPERVISORS).astype(np.int64)),
-            "active": pl.Series([staff.active[r] for r in rows], dtype=pl.Boolean),
-        }
-    )
+    values = {
+        "agent_id": pl.Series([f"AG{r + 1:05d}" for r in rows], dtype=pl.Utf8),
+        "agent_name": pl.Series([staff.names[r] for r in rows], dtype=pl.Utf8),
+        "team": labels_of(TEAMS, team),
+        "agency": labels_of((IN_HOUSE, *AGENCY_NAMES), agency),
+        "role": labels_of(ROLES, np.where(team == SUPERVISORS, SUPERVISOR, COLLECTOR)),
+        "active": pl.Series([staff.active[r] for r in rows], dtype=pl.Boolean),
+    }
+    return pl.DataFrame(in_contract_order("agents", values))
 
 
 def accounts_frame(book: Book, idx: np.ndarray) -> pl.DataFrame:
     """The accounts file: the given accounts' current records."""
     base = book.people[idx]
-    return pl.DataFrame(
-        {
-            "account_id": base["account_id"],
-            "customer_id": base["customer_id"],
-            "national_id": base["national_id"],
-            "customer_name": base["customer_name"],
-            "card_no": base["card_no"],
-            "mobile": pl.Series(book.mobile[idx]).cast(pl.Utf8),
-            "email": base["email"],
-            "city": base["city"],
-            "province": base["province"],
-            "product": base["product"],
-            "branch": base["branch"],
-            "open_date": pl.Series(book.open_day[idx].astype(np.int32)).cast(pl.Date),
-            "credit_limit": pl.Series(book.limit[idx] / 100, dtype=pl.Float64),
-            "credit_score": pl.Series(book.score[idx], dtype=pl.Int64),
-            "employment_type": labels_of(EMPLOYMENT, book.emp[idx]),
-            "do_not_contact": pl.Series(book.dnc[idx], dtype=pl.Boolean),
-            "third_party_authorized": pl.Series(book.tpa[idx], dtype=pl.Boolean),
-            "timezone": labels_of(TIMEZONES, np.where(book.tz[idx] == 0, -1, book.tz[idx])),
-        }
-    )
+    values = {
+        "account_id": base["account_id"],
+        "customer_id": base["customer_id"],
+        "national_id": base["national_id"],
+        "customer_name": base["customer_name"],
+        "card_no": base["card_no"],
+        "mobile": pl.Series(book.mobile[idx]).cast(pl.Utf8),
+        "email": base["email"],
+        "city": base["city"],
+        "province": base["province"],
+        "product": base["product"],
+        "branch": base["branch"],
+        "open_date": pl.Series(book.open_day[idx].astype(np.int32)).cast(pl.Date),
+        "credit_limit": pl.Series(book.limit[idx] / 100, dtype=pl.Float64),
+        "credit_score": pl.Series(book.score[idx], dtype=pl.Int64),
+        "employment_type": labels_of(EMPLOYMENT, book.emp[idx]),
+        "do_not_contact": pl.Series(book.dnc[idx], dtype=pl.Boolean),
+        "third_party_authorized": pl.Series(book.tpa[idx], dtype=pl.Boolean),
+        "timezone": labels_of(TIMEZONES, np.where(book.tz[idx] == 0, -1, book.tz[idx])),
+    }
+    return pl.DataFrame(in_contract_order("accounts", values))
 
 
 def month_end_accounts(book: Book, changed: np.ndarray, month_first: int, t: int) -> np.ndarray:

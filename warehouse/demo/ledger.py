@@ -11,19 +11,19 @@ import numpy as np
 import polars as pl
 
 from warehouse.demo.book import Book
+from warehouse.demo.codes import PAY_CHANNELS
 from warehouse.demo.days import DAY
 
 # Hours (start, end seconds) within which each channel's payments arrive.
-PAY_WINDOW = np.array(
-    [
-        [7 * 3600, 86_399],
-        [9 * 3600, 18 * 3600],
-        [9 * 3600 + 1800, 17 * 3600],
-        [2 * 3600, 6 * 3600],
-        [9 * 3600, 18 * 3600],
-        [8 * 3600, 20 * 3600],
-    ]
-)
+_HOURS = {
+    "app": (7 * 3600, 86_399),
+    "bank_transfer": (9 * 3600, 18 * 3600),
+    "branch": (9 * 3600 + 1800, 17 * 3600),
+    "autopay": (2 * 3600, 6 * 3600),
+    "agency": (9 * 3600, 18 * 3600),
+    "other": (8 * 3600, 20 * 3600),
+}
+PAY_WINDOW = np.array([_HOURS[channel] for channel in PAY_CHANNELS])
 
 
 def arrival_times(rng: np.random.Generator, t: int, chan: np.ndarray) -> np.ndarray:

@@ -10,12 +10,26 @@ from __future__ import annotations
 import numpy as np
 
 from warehouse.demo.book import FORGETFUL, Book
-from warehouse.demo.codes import AGENCY_CH, APP, CHARGED_OFF, CLOSED, FROZEN, OPEN
+from warehouse.demo.codes import (
+    AGENCY_CH,
+    APP,
+    CHARGED_OFF,
+    CLOSED,
+    FROZEN,
+    OPEN,
+    PAY_CHANNELS,
+    weights,
+)
 from warehouse.demo.days import DAY
 from warehouse.demo.draws import choice
 from warehouse.demo.ledger import PaymentLedger, arrival_times
 from warehouse.demo.plans import Plans
 from warehouse.demo.rates import Rates
+
+# How delinquent customers pay (late accounts often through the agency, drawn separately), and
+# how a closing customer pays off the balance.
+DELINQUENT_CHANNELS = weights(PAY_CHANNELS, app=0.55, bank_transfer=0.30, branch=0.05, other=0.10)
+PAYOFF_CHANNELS = weights(PAY_CHANNELS, app=0.5, bank_transfer=0.4, branch=0.1)
 
 
 class Payments:
@@ -83,7 +97,7 @@ class Payments:
             return
         rng = self.rng_pay
         amt = book.sched_amt[idx]
-        chan = choice(rng, np.array([0.55, 0.30, 0.05, 0, 0.0, 0.10]), len(idx))
+        chan = choice(rng, DELINQUENT_CHANNELS, len(idx))
         chan = np.where((book.dpd[idx] > 90) & (rng.random(len(idx)) < 0.4), AGENCY_CH, chan)
         secs = np.where(
             book.sched_sec[idx] > 0,
@@ -135,7 +149,7 @@ class Payments:
             np.where(kind == 1, np.ceil(per_cycle * 1.02), per_cycle * rng.uniform(0.2, 0.8, k)),
         ).astype(np.int64)
         amount = np.maximum(amount, 100)
-        chan = choice(rng, np.array([0.55, 0.30, 0.05, 0, 0, 0.10]), k)
+        chan = choice(rng, DELINQUENT_CHANNELS, k)
         chan = np.where((bucket >= 4) & (rng.random(k) < 0.4), AGENCY_CH, chan)
         self.ledger.add(idx, arrival_times(rng, t, chan), amount, chan)
         self.settle_arrears(idx, amount, t)
@@ -153,7 +167,7 @@ class Payments:
         if idx.size == 0:
             return
         owed = idx[book.balance[idx] > 0]
-        chan = choice(rng, np.array([0.5, 0.4, 0.1, 0, 0, 0]), len(owed))
+        chan = choice(rng, PAYOFF_CHANNELS, len(owed))
         self.ledger.add(owed, arrival_times(rng, t, chan), book.balance[owed], chan)
         book.balance[idx] = 0
         book.min_due[idx] = 0

@@ -25,14 +25,18 @@ from warehouse.demo.codes import (
     P_CANCELLED,
     P_COMPLETED,
     P_PROPOSED,
+    PLAN_TYPES,
     REDUCTION,
     TRANSFER,
+    weights,
 )
 from warehouse.demo.days import DAY
 from warehouse.demo.draws import choice
 from warehouse.demo.ledger import PaymentLedger, arrival_times
 from warehouse.demo.rates import Rates
 from warehouse.demo.staff import SUPERVISORS, Staff
+
+PLAN_TYPE_P = weights(PLAN_TYPES, extension=0.3, instalment=0.5, min_payment_reduction=0.2)
 
 
 class _Growing:
@@ -140,7 +144,7 @@ class Plans:
             if k:
                 rows = P.append(k)
                 P["acct"][rows] = new
-                P["type"][rows] = choice(rng, np.array([0.3, 0.5, 0.2]), k)
+                P["type"][rows] = choice(rng, PLAN_TYPE_P, k)
                 P["status"][rows] = P_PROPOSED
                 P["req"][rows] = t * DAY + rng.integers(9 * 3600, 18 * 3600, k)
                 P["decide"][rows] = t + rng.integers(3, 16, k)

@@ -13,11 +13,21 @@ from __future__ import annotations
 import numpy as np
 
 from warehouse.demo.book import Book
-from warehouse.demo.codes import AUTOPAY, CHARGED_OFF, FROZEN, UNEMPLOYED
+from warehouse.demo.codes import (
+    AUTOPAY,
+    CHARGED_OFF,
+    FROZEN,
+    PAY_CHANNELS,
+    UNEMPLOYED,
+    weights,
+)
 from warehouse.demo.days import day_date
 from warehouse.demo.draws import choice, uniform_int
 from warehouse.demo.plans import Plans
 from warehouse.demo.rates import Rates
+
+# How customers without autopay pay their statement.
+STATEMENT_CHANNELS = weights(PAY_CHANNELS, app=0.55, bank_transfer=0.25, branch=0.08, other=0.12)
 
 
 def open_positions(book: Book, rates: Rates, rng: np.random.Generator) -> None:
@@ -115,7 +125,7 @@ def cut_statement(
     day = np.where(auto | under, due, due - rng.integers(0, 13, k))
     first_ok = book.t0 if initial else t_stmt + 1
     day = np.maximum(day, first_ok)
-    chan = np.where(auto, AUTOPAY, choice(rng, np.array([0.55, 0.25, 0.08, 0, 0, 0.12]), k))
+    chan = np.where(auto, AUTOPAY, choice(rng, STATEMENT_CHANNELS, k))
     payer = pays | under
     book.pay_day[idx] = np.where(payer & (day <= due), day, -1)
     book.pay_amt[idx] = amount
