@@ -1,11 +1,12 @@
 """A synthetic card bank: a day-by-day simulation that drops the extracts CONTRACT.md describes.
 
-The bank is a set of numpy state arrays, one slot per account (`book.py`; accounts that open later
-have their slot from the start and are switched on on their open date). Each calendar day runs the
-same steps, all vectorised over accounts, and writes that day's files before the next day starts,
-so memory stays flat however long the run:
+The bank is a set of numpy state arrays, one slot per account (`book.py`; each month's new accounts
+get their slots when the month starts and are switched on on their open date). Each calendar day
+runs the same steps, all vectorised over accounts, and writes that day's files before the next day
+starts, so memory stays flat however long the run:
 
-1. accounts opened today go live (`book.py`);
+1. accounts opened today go live (on a month's first day, that month's openings are drawn)
+   (`book.py`);
 2. delinquent accounts age one day (a new cycle's interest and late fee every 30 days; the card is
    frozen at 61 days; charge-off at 180) (`statements.py`);
 3. accounts whose statement fell due yesterday unpaid become 1 day past due (`statements.py`);
@@ -28,6 +29,11 @@ so memory stays flat however long the run:
 A small share of contacts breaks a rule on purpose (late-night or early calls, calls on holidays and
 weekends, more than six attempts a day to one number, unauthorised third parties, do-not-contact
 accounts), so the compliance views have something to find.
+
+Nothing is drawn ahead of the day it belongs to, so a bank's first months are the same whatever
+its horizon. That is what lets a run continue day by day after its months (`then_days`): each
+following day's files land in a folder of their own, as a bank would send them, and together with
+the months' inbox they are exactly the files of one longer run.
 """
 
 from __future__ import annotations
@@ -68,8 +74,18 @@ from warehouse.demo.statements import Statements, open_positions
 
 
 @dataclass
+class DaySummary:
+    """What one following day's inbox holds (`generate_bank(..., then_days=...)`)."""
+
+    business_date: date
+    out_dir: Path
+    files: int
+    rows_by_extract: dict[str, int]
+
+
+@dataclass
 class GenerateSummary:
-    """What `generate_bank` wrote."""
+    """What `generate_bank` wrote: the months' inbox, then each following day's."""
 
     files: int
     rows_by_extract: dict[str, int]
@@ -77,6 +93,7 @@ class GenerateSummary:
     last_date: date
     out_dir: Path
     warnings: list[str] = field(default_factory=list)
+    following_days: list[DaySummary] = field(default_factory=list)
 
 
 def generate_bank(
@@ -88,61 +105,81 @@ def generate_bank(
     start: date = date(2024, 11, 1),
     file_format: str = "csv",
     progress: Callable[[str, int, int], None] | None = None,
+    then_days: int = 0,
+    days_out: Path | None = None,
 ) -> GenerateSummary:
     """Simulate a card bank for `months` calendar months from `start` and write its extracts.
 
     `accounts` is the opening book; about 1.1% of that opens again every month. Files are
     `<extract>_<YYYYMMDD>.<file_format>` in `out_dir`; the same arguments give identical bytes.
     `progress(stage, done, total)` is called once before the first month and after each month.
+
+    `then_days` simulates that many calendar days after the months and writes each day's files
+    into `days_out/<YYYYMMDD>/` (only that day's files: a month end also brings the full
+    snapshot, new and changed accounts, plans and agents); `out_dir` is the same with or without
+    them. `progress` is then called after each following day, counting days.
     """
     if accounts < 1:
         raise ValueError("accounts must be at least 1")
     if months < 1:
         raise ValueError("months must be at least 1")
+    if then_days < 0:
+        raise ValueError(f"then_days must be 0 or more, not {then_days}")
+    if then_days and days_out is None:
+        raise ValueError("then_days needs days_out: the folder for the following days' inboxes")
     writer = ExtractWriter(Path(out_dir), file_format)
-    bank = _Bank(accounts, months, seed, start, writer)
-    notes = bank.run(progress)
+    bank = _Bank(accounts, months, then_days, seed, start, writer)
+    following = bank.run(progress, Path(days_out) if days_out is not None else None)
     return GenerateSummary(
         files=writer.files,
         rows_by_extract=dict(writer.rows),
         first_date=bank.first,
         last_date=bank.last,
         out_dir=Path(out_dir),
-        warnings=notes,
+        warnings=bank.notes,
+        following_days=following,
     )
 
 
 class _Bank:
     """The parts of the bank, wired together, and the day loop that runs them in order."""
 
-    def __init__(self, n0: int, months: int, seed: int, start: date, writer: ExtractWriter) -> None:
+    def __init__(
+        self, n0: int, months: int, then_days: int, seed: int, start: date, writer: ExtractWriter
+    ) -> None:
         rates = Rates()
         self.writer = writer
         self.first = start
         self.last = month_end(add_months(date(start.year, start.month, 1), months - 1))
         self.t0, self.t_end = day_number(self.first), day_number(self.last)
         self.months = months
+        self.then_days = then_days
         self.notes: list[str] = []
-        self._check_calendar()
-        rng = Streams.from_seed(seed)
-        self.book = Book(n0, months, start, rates, rng.opening)
-        open_positions(self.book, rates, rng.opening)
-        self.staff = Staff(self.book, rng.opening, rng.month)
-        self.rng_month = rng.month
+        self._check_calendar(day_date(self.t_end + then_days))
+        self.rng = Streams.from_seed(seed)
+        self.book = Book(n0, self.t0, rates, self.rng.start)
+        open_positions(self.book, rates, self.rng.start)
+        self.staff = Staff(self.book, self.rng.start, self.rng.month)
         self.ledger = PaymentLedger(self.book)
-        self.plans = Plans(self.book, rates, self.ledger, self.staff, rng.plan)
-        self.statements = Statements(self.book, rates, self.plans, rng.day)
+        self.plans = Plans(self.book, rates, self.ledger, self.staff, self.rng.plan)
+        self.statements = Statements(self.book, rates, self.plans, self.rng.day)
         self.payments = Payments(
-            self.book, rates, self.ledger, self.plans, pay=rng.pay, day=rng.day
+            self.book, rates, self.ledger, self.plans, pay=self.rng.pay, day=self.rng.day
         )
         self.procedure = Procedure(
-            self.book, rates, self.staff, Promises(self.book, rates, rng.contact), rng.contact
+            self.book,
+            rates,
+            self.staff,
+            Promises(self.book, rates, self.rng.contact),
+            self.rng.contact,
         )
         self.exprs = select_exprs(writer.file_format)
+        self._month_first = self.t0  # the first simulated day of the current month
+        self._month_index = 0  # month ends passed
 
-    def _check_calendar(self) -> None:
+    def _check_calendar(self, last: date) -> None:
         """Warn when the run reaches years the holiday calendar does not cover."""
-        years = sorted(set(range(self.first.year, self.last.year + 1)) - set(covered_years()))
+        years = sorted(set(range(self.first.year, last.year + 1)) - set(covered_years()))
         if years:
             message = (
                 "China holiday calendar does not cover "
@@ -151,11 +188,11 @@ class _Bank:
             )
             warnings.warn(message, stacklevel=3)
             self.notes.append(message)
-        n = self.t_end - self.t0 + 1
-        days = [day_date(self.t0 + i) for i in range(n)]
-        self.working = np.array([is_working_day(d) for d in days])
 
-    def run(self, progress: Callable[[str, int, int], None] | None) -> list[str]:
+    def run(
+        self, progress: Callable[[str, int, int], None] | None, days_out: Path | None
+    ) -> list[DaySummary]:
+        """The months into the inbox, then each following day into its own."""
         w, first = self.writer, self.first
         w.write("holidays", first, holidays_frame())
         w.write("agents", first, agents_frame(self.staff, list(range(len(self.staff.team)))))
@@ -163,27 +200,42 @@ class _Bank:
         if progress:
             progress("opening book", 0, self.months)
         batch = Batches(w, self.exprs)
-        month_index = 0
-        month_first = self.t0
         for t in range(self.t0, self.t_end + 1):
-            day = day_date(t)
-            if day.day == 1:
-                month_first = t
-            self._simulate(t, bool(self.working[t - self.t0]), batch)
-            if day == month_end(day):
-                self._close_month(t, month_first, month_index, batch)
-                month_index += 1
+            if self._day(t, w, batch):
                 batch.flush()
                 if progress:
-                    progress(f"{day:%Y-%m}", month_index, self.months)
-            else:
-                batch.add(
-                    "snapshots",
-                    day,
-                    snapshot_rows(self.book, t, daily_snapshot_accounts(self.book, t)),
-                )
+                    progress(f"{day_date(t):%Y-%m}", self._month_index, self.months)
         batch.flush()
-        return self.notes
+        following: list[DaySummary] = []
+        if days_out is None:
+            return following
+        for i, t in enumerate(range(self.t_end + 1, self.t_end + self.then_days + 1)):
+            day = day_date(t)
+            day_writer = ExtractWriter(days_out / f"{day:%Y%m%d}", w.file_format)
+            day_batch = Batches(day_writer, self.exprs)
+            self._day(t, day_writer, day_batch)
+            day_batch.flush()
+            following.append(
+                DaySummary(day, day_writer.out_dir, day_writer.files, dict(day_writer.rows))
+            )
+            if progress:
+                progress(f"{day:%Y-%m-%d}", i + 1, self.then_days)
+        return following
+
+    def _day(self, t: int, w: ExtractWriter, batch: Batches) -> bool:
+        """One calendar day, its files queued in `batch` or written by `w`; True at a month end."""
+        day = day_date(t)
+        if day.day == 1 or t == self.t0:
+            self._month_first = t
+            self.book.open_month(t, self.rng.new_accounts)
+        self._simulate(t, is_working_day(day), batch)
+        if day != month_end(day):
+            delinquent = daily_snapshot_accounts(self.book, t)
+            batch.add("snapshots", day, snapshot_rows(self.book, t, delinquent))
+            return False
+        self._close_month(t, w, batch)
+        self._month_index += 1
+        return True
 
     def _simulate(self, t: int, working: bool, batch: Batches) -> None:
         """Steps 1-7 of the day, and its payments, contacts and promises queued for writing."""
@@ -203,11 +255,11 @@ class _Bank:
         batch.add("contacts", day, contacts)
         batch.add("promises", day, promises)
 
-    def _close_month(self, t: int, month_first: int, month_index: int, batch: Batches) -> None:
+    def _close_month(self, t: int, w: ExtractWriter, batch: Batches) -> None:
         """A month end's files: changed and new accounts, the full snapshot, changed plans, and
         the agents file when staff changed."""
-        w, book, day = self.writer, self.book, day_date(t)
-        changed = book.month_end_changes(self.rng_month)
+        book, day, month_first = self.book, day_date(t), self._month_first
+        changed = book.month_end_changes(self.rng.month)
         if t != self.t0:  # the first day's accounts file already carries the opening book
             w.write(
                 "accounts",
@@ -218,6 +270,6 @@ class _Bank:
             "snapshots", day, snapshot_rows(book, t, month_end_snapshot_accounts(book, month_first))
         )
         w.write("plans", day, plans_frame(self.plans, month_first, self.exprs))
-        staff_changed = self.staff.month_end(month_index)
+        staff_changed = self.staff.month_end(self._month_index)
         if staff_changed:
             w.write("agents", day, agents_frame(self.staff, staff_changed))

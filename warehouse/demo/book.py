@@ -1,15 +1,15 @@
 """The account book: who opens an account, how each is graded, and the state every account carries.
 
-The book is a set of numpy arrays with one slot per account (account_id = slot + 1). Accounts that
-open later have their slot from the start and are switched on on their open date. The other parts
-of the bank (statements, payments, plans, the collections procedure) read and move this state;
-the book itself opens accounts, grades them, and applies the attribute changes a card system
-reports at a month end.
+The book is a set of numpy arrays with one slot per account (account_id = slot + 1). The opening
+book is drawn when the bank is created; each month's new accounts are drawn when that month
+starts, from a stream of their own, and get their slots then (switched on on their open date).
+Nothing is drawn for months the run has not reached, so a bank's first months are the same however
+long it runs. The other parts of the bank (statements, payments, plans, the collections
+procedure) read and move this state; the book itself opens accounts, grades them, and applies the
+attribute changes a card system reports at a month end.
 """
 
 from __future__ import annotations
-
-from datetime import date
 
 import numpy as np
 import polars as pl
@@ -26,7 +26,7 @@ from warehouse.demo.codes import (
     weights,
 )
 from warehouse.demo.columns import identifier, labels_of
-from warehouse.demo.days import add_months, day_date, day_number, month_end
+from warehouse.demo.days import day_date, day_number, month_end
 from warehouse.demo.draws import choice
 from warehouse.demo.rates import Rates
 
@@ -56,152 +56,206 @@ RELATION_P = weights(
 FORGETFUL, UNABLE, WILFUL = range(3)
 # Risk grade from the bureau score and employment.
 LOW, MEDIUM, HIGH = range(3)
+CAUSE_P = np.array([[0.62, 0.25, 0.13], [0.45, 0.35, 0.20], [0.25, 0.40, 0.35]])  # by grade
+
+
+def grade(score: np.ndarray, emp: np.ndarray) -> np.ndarray:
+    """Risk grade: below 600 high, below 700 medium, else low; the unemployed are high."""
+    risk = np.where(score < 600, HIGH, np.where(score < 700, MEDIUM, LOW))
+    return np.where(emp == UNEMPLOYED, HIGH, risk).astype(np.int8)
+
+
+def _new_state(n: int) -> dict[str, np.ndarray]:
+    """The running state of `n` slots not yet open (amounts are cents)."""
+    return {
+        "status": np.full(n, NOT_OPEN, dtype=np.int8),
+        "end_day": np.full(n, 10**9, dtype=np.int64),  # closed or charged off on
+        "balance": np.zeros(n, dtype=np.int64),
+        "min_due": np.zeros(n, dtype=np.int64),
+        "due_day": np.full(n, -1, dtype=np.int64),
+        "due_paid": np.ones(n, dtype=bool),
+        "cycle_paid": np.zeros(n, dtype=np.int64),
+        # The response drawn at the statement: when and how much the customer will pay.
+        "pay_day": np.full(n, -1, dtype=np.int64),
+        "pay_amt": np.zeros(n, dtype=np.int64),
+        "pay_chan": np.zeros(n, dtype=np.int8),
+        # A statement payment that will be reversed (and the payment it reverses, once made).
+        "rev_day": np.full(n, -1, dtype=np.int64),
+        "rev_pid": np.full(n, -1, dtype=np.int64),
+        "rev_amt": np.zeros(n, dtype=np.int64),
+        "rev_chan": np.zeros(n, dtype=np.int8),
+        # Arrears.
+        "dpd": np.zeros(n, dtype=np.int64),
+        "ov_p": np.zeros(n, dtype=np.int64),
+        "ov_i": np.zeros(n, dtype=np.int64),
+        "ov_f": np.zeros(n, dtype=np.int64),
+        "cured_day": np.full(n, -(10**6), dtype=np.int64),
+        "first_stmt": np.full(n, 10**9, dtype=np.int64),
+        # Promises: the promise window, and the payment a kept or partly kept promise brings.
+        "prom_until": np.full(n, -1, dtype=np.int64),
+        "sched_day": np.full(n, -1, dtype=np.int64),
+        "sched_sec": np.zeros(n, dtype=np.int64),
+        "sched_amt": np.zeros(n, dtype=np.int64),
+        "last_letter": np.full(n, -(10**6), dtype=np.int64),
+        # The account's open repayment plan (a row of the plans table) and whether it is running.
+        "plan_row": np.full(n, -1, dtype=np.int64),
+        "plan_active": np.zeros(n, dtype=bool),
+    }
 
 
 class Book:
     """Every account's attributes and state, one array slot per account."""
 
-    def __init__(
-        self, n0: int, months: int, start: date, rates: Rates, rng: np.random.Generator
-    ) -> None:
+    # Who the customers are (drawn when the account opens; some change at month ends).
+    open_day: np.ndarray
+    product: np.ndarray
+    emp: np.ndarray
+    score: np.ndarray
+    risk: np.ndarray
+    cause: np.ndarray
+    limit: np.ndarray
+    dnc: np.ndarray  # do not contact
+    tpa: np.ndarray  # third parties authorised
+    tz: np.ndarray
+    stmt_day: np.ndarray
+    spend: np.ndarray
+    style: np.ndarray  # 0 pays in full, 1 revolves, 2 pays the minimum
+    autopay: np.ndarray
+    hash: np.ndarray  # spreads accounts over collectors, stably
+    mobile: np.ndarray
+    ec_num: np.ndarray  # two emergency contacts' numbers and relations
+    ec_rel: np.ndarray
+    people: pl.DataFrame  # the identity columns of the accounts file
+    # The running state (see `_new_state`).
+    status: np.ndarray
+    end_day: np.ndarray
+    balance: np.ndarray
+    min_due: np.ndarray
+    due_day: np.ndarray
+    due_paid: np.ndarray
+    cycle_paid: np.ndarray
+    pay_day: np.ndarray
+    pay_amt: np.ndarray
+    pay_chan: np.ndarray
+    rev_day: np.ndarray
+    rev_pid: np.ndarray
+    rev_amt: np.ndarray
+    rev_chan: np.ndarray
+    dpd: np.ndarray
+    ov_p: np.ndarray
+    ov_i: np.ndarray
+    ov_f: np.ndarray
+    cured_day: np.ndarray
+    first_stmt: np.ndarray
+    prom_until: np.ndarray
+    sched_day: np.ndarray
+    sched_sec: np.ndarray
+    sched_amt: np.ndarray
+    last_letter: np.ndarray
+    plan_row: np.ndarray
+    plan_active: np.ndarray
+
+    def __init__(self, n0: int, t0: int, rates: Rates, rng: np.random.Generator) -> None:
+        """The opening book: `n0` accounts open on day `t0`, opened over the ten years before."""
         self.R = rates
         self.n0 = n0
-        self.first = start
-        self.t0 = day_number(start)
-        self._open_accounts(months, rng)
-        self._allocate_state()
-
-    # ------------------------------------------------------------------ opening and grading
-    def _open_accounts(self, months: int, rng: np.random.Generator) -> None:
-        R, n0 = self.R, self.n0
-        # Openings: the opening book plus about 1.1% of it every month, spread over the month.
-        month_firsts = [
-            add_months(date(self.first.year, self.first.month, 1), m) for m in range(months)
-        ]
-        new_days = []
-        for first in month_firsts:
-            lo = max(day_number(first), self.t0 + 1)
-            hi = day_number(month_end(first))
-            if hi < lo:
-                continue
-            k = int(rng.poisson(n0 * R.new_accounts_per_month))
-            new_days.append(np.sort(rng.integers(lo, hi + 1, k)))
-        new_days_arr = np.concatenate(new_days) if new_days else np.zeros(0, dtype=np.int64)
+        self.t0 = t0
+        self.n = 0
+        self.issuer = people.Issuer(rng)
         age_days = 30 + (rng.exponential(3.0 * 365, n0) % (10 * 365)).astype(np.int64)
-        open0 = np.sort(self.t0 - age_days)
-        self.open_day = np.concatenate([open0, new_days_arr]).astype(np.int64)
-        n = self.n = len(self.open_day)
-        index = np.arange(n)
+        open_day = np.sort(t0 - age_days)
+        # Ages are drawn for the start date, not the (earlier) open date.
+        self._add(rng, open_day, np.full(n0, t0, dtype=np.int64))
+        self.status[:n0] = OPEN
 
-        self.product = choice(rng, PRODUCT_P, n).astype(np.int8)
-        youth = self.product == YOUTH
+    def open_month(self, t: int, rng: np.random.Generator) -> None:
+        """The accounts that will open this month (from day t, the month's first simulated day,
+        or the day after the start), about 1.1% of the opening book, spread over the month."""
+        lo = max(t, self.t0 + 1)
+        hi = day_number(month_end(day_date(t)))
+        if hi < lo:
+            return
+        k = int(rng.poisson(self.n0 * self.R.new_accounts_per_month))
+        open_day = np.sort(rng.integers(lo, hi + 1, k)).astype(np.int64)
+        self._add(rng, open_day, open_day)
+
+    def _add(self, rng: np.random.Generator, open_day: np.ndarray, ref_day: np.ndarray) -> None:
+        """Draw the customers of new slots (aged 20-65 on `ref_day`) and give them a state."""
+        n = len(open_day)
+        index = np.arange(self.n, self.n + n)
+        product = choice(rng, PRODUCT_P, n).astype(np.int8)
+        youth = product == YOUTH
         emp = choice(rng, EMP_P, n)
         emp[youth] = choice(rng, EMP_P_YOUTH, int(youth.sum()))
-        self.emp = emp.astype(np.int8)
+        emp = emp.astype(np.int8)
         age_years = np.where(youth, rng.uniform(20, 29, n), rng.uniform(22, 66, n))
-        age_years = np.where(self.emp == RETIRED, rng.uniform(55, 66, n), age_years)
-        # Age 20-65 on the day the account opened (or at the start for the opening book).
-        ref_day = np.where(index < n0, self.t0, self.open_day)
+        age_years = np.where(emp == RETIRED, rng.uniform(55, 66, n), age_years)
         # Nobody opened a card before turning 20.
-        tenure = (ref_day - self.open_day) / 365.25
+        tenure = (ref_day - open_day) / 365.25
         age_years = np.minimum(np.maximum(age_years, 20.2 + tenure + rng.uniform(0, 3, n)), 65.0)
         birth = ref_day - (age_years * 365.25).astype(np.int64)
-        score = rng.normal(690, 70, n) - 40 * (self.emp == UNEMPLOYED) - 15 * youth
-        self.score = np.clip(np.round(score), 300, 850).astype(np.int64)
-        lo, hi = LIMIT_YUAN[self.product, 0], LIMIT_YUAN[self.product, 1]
-        limit = lo + rng.random(n) * (hi - lo) * np.clip((self.score - 450) / 350, 0.1, 1.0)
-        self.limit = (np.round(limit / 1000) * 1000 * 100).astype(np.int64)
-        self.limit = np.maximum(self.limit, 100_000)
-        self.dnc = rng.random(n) < 0.005
-        self.tpa = rng.random(n) < 0.30
-        self.tz = choice(rng, np.array([0.99, 0.006, 0.004]), n).astype(np.int8)
-        self.stmt_day = rng.integers(1, 29, n).astype(np.int64)
-        self.spend = np.clip(rng.lognormal(np.log(0.16), 0.6, n), 0.01, 0.8)
-        self.style = choice(rng, np.array([0.45, 0.35, 0.20]), n).astype(np.int8)
-        self.autopay = rng.random(n) < 0.35
-        self.hash = rng.integers(0, 2**31 - 1, n).astype(np.int64)
-        self.regrade()
-        cause_p = np.array([[0.62, 0.25, 0.13], [0.45, 0.35, 0.20], [0.25, 0.40, 0.35]])
-        self.cause = choice(rng, cause_p[self.risk], n).astype(np.int8)
+        score = rng.normal(690, 70, n) - 40 * (emp == UNEMPLOYED) - 15 * youth
+        score = np.clip(np.round(score), 300, 850).astype(np.int64)
+        lo, hi = LIMIT_YUAN[product, 0], LIMIT_YUAN[product, 1]
+        limit = lo + rng.random(n) * (hi - lo) * np.clip((score - 450) / 350, 0.1, 1.0)
+        limit = np.maximum((np.round(limit / 1000) * 1000 * 100).astype(np.int64), 100_000)
+        drawn = {
+            "open_day": open_day,
+            "product": product,
+            "emp": emp,
+            "score": score,
+            "limit": limit,
+            "dnc": rng.random(n) < 0.005,
+            "tpa": rng.random(n) < 0.30,
+            "tz": choice(rng, np.array([0.99, 0.006, 0.004]), n).astype(np.int8),
+            "stmt_day": rng.integers(1, 29, n).astype(np.int64),
+            "spend": np.clip(rng.lognormal(np.log(0.16), 0.6, n), 0.01, 0.8),
+            "style": choice(rng, np.array([0.45, 0.35, 0.20]), n).astype(np.int8),
+            "autopay": rng.random(n) < 0.35,
+            "hash": rng.integers(0, 2**31 - 1, n).astype(np.int64),
+        }
+        drawn["risk"] = grade(score, emp)
+        drawn["cause"] = choice(rng, CAUSE_P[drawn["risk"]], n).astype(np.int8)
 
         region = choice(rng, people.REGION_WEIGHTS, n)
         birth_region = np.where(rng.random(n) < 0.8, region, choice(rng, people.REGION_WEIGHTS, n))
         male = rng.random(n) < 0.52
         codes = np.array([r[0] for r in people.REGIONS], dtype=np.int64)
         names, surname = people.names(rng, n)
-        self.mobile = people.mobiles(rng, index)
-        self.ec_num = np.stack([people.random_mobiles(rng, n), people.random_mobiles(rng, n)], 1)
-        self.ec_rel = np.stack([choice(rng, RELATION_P, n), choice(rng, RELATION_P, n)], 1)
+        drawn["mobile"] = self.issuer.mobiles(rng, index)
+        drawn["ec_num"] = np.stack(
+            [people.random_mobiles(rng, n), people.random_mobiles(rng, n)], 1
+        )
+        drawn["ec_rel"] = np.stack([choice(rng, RELATION_P, n), choice(rng, RELATION_P, n)], 1)
         serials = pl.DataFrame({"i": index + 1})
-        self.people = pl.DataFrame(
+        identities = pl.DataFrame(
             {
                 "account_id": serials.select(identifier("i", "A", 9)).to_series(),
                 "customer_id": serials.select(identifier("i", "C", 9)).to_series(),
-                "national_id": people.national_ids(rng, codes[birth_region], birth, male),
+                "national_id": self.issuer.national_ids(rng, codes[birth_region], birth, male),
                 "customer_name": names,
-                "card_no": people.card_numbers(rng, index),
+                "card_no": self.issuer.card_numbers(rng, index),
                 "email": people.emails(rng, surname),
                 "city": labels_of([r[1] for r in people.REGIONS], region),
                 "province": labels_of([r[2] for r in people.REGIONS], region),
-                "product": labels_of(PRODUCTS, self.product),
+                "product": labels_of(PRODUCTS, product),
                 "branch": labels_of([r[3] for r in people.REGIONS], region),
             }
         )
         # A few mailboxes are missing, as in any real extract.
         no_mail = rng.random(n) < 0.04
-        self.people = self.people.with_columns(
+        identities = identities.with_columns(
             pl.when(pl.Series(no_mail)).then(None).otherwise(pl.col("email")).alias("email")
         )
+        first = self.n == 0
+        for name, values in (drawn | _new_state(n)).items():
+            setattr(self, name, values if first else np.concatenate([getattr(self, name), values]))
+        self.people = identities if first else pl.concat([self.people, identities], rechunk=False)
+        self.n += n
 
-    def regrade(self, idx: np.ndarray | None = None) -> None:
-        """Risk grade from the score (below 600 high, below 700 medium); the unemployed are high."""
-        if idx is None:
-            risk = np.where(self.score < 600, HIGH, np.where(self.score < 700, MEDIUM, LOW))
-            risk = np.where(self.emp == UNEMPLOYED, np.maximum(risk, HIGH), risk)
-            self.risk = risk.astype(np.int8)
-            return
-        s = self.score[idx]
-        risk = np.where(s < 600, HIGH, np.where(s < 700, MEDIUM, LOW))
-        self.risk[idx] = np.where(self.emp[idx] == UNEMPLOYED, HIGH, risk)
-
-    # ------------------------------------------------------------------ state
-    def _allocate_state(self) -> None:
-        """Every account's running state; accounts of the opening book are open, later ones not
-        yet (the statements module gives the opening book its balances and arrears)."""
-        n, n0 = self.n, self.n0
-        self.status = np.full(n, NOT_OPEN, dtype=np.int8)
-        self.status[:n0] = OPEN
-        self.end_day = np.full(n, 10**9, dtype=np.int64)  # closed or charged off on
-        self.balance = np.zeros(n, dtype=np.int64)  # cents, as every amount
-        self.min_due = np.zeros(n, dtype=np.int64)
-        self.due_day = np.full(n, -1, dtype=np.int64)
-        self.due_paid = np.ones(n, dtype=bool)
-        self.cycle_paid = np.zeros(n, dtype=np.int64)
-        # The response drawn at the statement: when and how much the customer will pay.
-        self.pay_day = np.full(n, -1, dtype=np.int64)
-        self.pay_amt = np.zeros(n, dtype=np.int64)
-        self.pay_chan = np.zeros(n, dtype=np.int8)
-        # A statement payment that will be reversed (and the payment it reverses, once made).
-        self.rev_day = np.full(n, -1, dtype=np.int64)
-        self.rev_pid = np.full(n, -1, dtype=np.int64)
-        self.rev_amt = np.zeros(n, dtype=np.int64)
-        self.rev_chan = np.zeros(n, dtype=np.int8)
-        # Arrears.
-        self.dpd = np.zeros(n, dtype=np.int64)
-        self.ov_p = np.zeros(n, dtype=np.int64)
-        self.ov_i = np.zeros(n, dtype=np.int64)
-        self.ov_f = np.zeros(n, dtype=np.int64)
-        self.cured_day = np.full(n, -(10**6), dtype=np.int64)
-        self.first_stmt = np.full(n, 10**9, dtype=np.int64)
-        # Promises: the promise window, and the payment a kept or partly kept promise brings.
-        self.prom_until = np.full(n, -1, dtype=np.int64)
-        self.sched_day = np.full(n, -1, dtype=np.int64)
-        self.sched_sec = np.zeros(n, dtype=np.int64)
-        self.sched_amt = np.zeros(n, dtype=np.int64)
-        self.last_letter = np.full(n, -(10**6), dtype=np.int64)
-        # The account's open repayment plan (a row of the plans table) and whether it is running.
-        self.plan_row = np.full(n, -1, dtype=np.int64)
-        self.plan_active = np.zeros(n, dtype=bool)
+    def regrade(self, idx: np.ndarray) -> None:
+        """Grade the given accounts again (after their score or employment changed)."""
+        self.risk[idx] = grade(self.score[idx], self.emp[idx])
 
     def last_statement_before(self, idx: np.ndarray, t: int) -> np.ndarray:
         """The latest statement date strictly before day t, per account."""

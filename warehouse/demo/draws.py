@@ -1,7 +1,8 @@
 """The random draws every part of the simulation shares, and the bank's independent streams.
 
 Each part of the bank draws from a stream of its own, so that a change in how (say) contacts
-are drawn leaves the payments of the same seed where they were.
+are drawn leaves the payments of the same seed where they were. Every stream is consumed day by
+day in calendar order, so what a bank does up to a day never depends on how long it runs after.
 """
 
 from __future__ import annotations
@@ -13,18 +14,19 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Streams:
-    """The six random streams of one bank, spawned from its seed."""
+    """The random streams of one bank, spawned from its seed."""
 
-    opening: np.random.Generator  # the opening book, its positions and the first staff
+    start: np.random.Generator  # the opening book, its positions and the first staff
     day: np.random.Generator  # statements, closures, recoveries
     contact: np.random.Generator  # the procedure's contacts, their notes and promises
     pay: np.random.Generator  # money arriving on delinquent and scheduled accounts
     month: np.random.Generator  # month-end attribute changes, staff turnover
     plan: np.random.Generator  # repayment plans
+    new_accounts: np.random.Generator  # each month's new accounts, drawn when the month starts
 
     @classmethod
     def from_seed(cls, seed: int) -> Streams:
-        streams = np.random.SeedSequence(seed).spawn(6)
+        streams = np.random.SeedSequence(seed).spawn(7)
         return cls(*(np.random.default_rng(s) for s in streams))
 
 
