@@ -19,7 +19,10 @@ from conftest import write_inbox
 from dashboard_bank import DASHBOARD_FILES
 from streamlit.testing.v1 import AppTest
 
-from dashboard import data, export, queries
+from dashboard import export
+from dashboard.reads import compliance, migration
+from dashboard.reads.connection import warehouse_version
+from dashboard.reads.filters import Filters
 from warehouse.jobs.load import load_inbox
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
@@ -96,16 +99,16 @@ def test_migration_deep_link_and_modes(app: AppTest) -> None:
 
 
 def test_migration_matrix_query(bank: Path) -> None:
-    version = data.warehouse_version(bank)
+    version = warehouse_version(bank)
     assert version is not None
-    filters = data.Filters(date(2024, 1, 1), date(2024, 2, 1))
-    matrix = queries.migration_matrix(version, filters, date(2024, 1, 1))
+    filters = Filters(date(2024, 1, 1), date(2024, 2, 1))
+    matrix = migration.migration_matrix(version, filters, date(2024, 1, 1))
     moves = {(r["from_bucket"], r["to_bucket"]): r for r in matrix.iter_rows(named=True)}
     assert set(moves) == {("Current", "Current"), ("M1", "M2"), ("M2", "M3")}
     assert all(r["share_of_accounts"] == 1.0 for r in moves.values())
-    classic = queries.migration_matrix(
+    classic = migration.migration_matrix(
         version,
-        data.Filters(date(2024, 1, 1), date(2024, 2, 1), products=("Gold",)),
+        Filters(date(2024, 1, 1), date(2024, 2, 1), products=("Gold",)),
         date(2024, 1, 1),
     )
     assert classic.select("from_bucket", "to_bucket", "accounts").rows() == [
@@ -207,10 +210,10 @@ def test_compliance_breaches_filters_and_drill_to_the_account(app: AppTest) -> N
 
 
 def test_exported_breaches_open_and_hold_the_filtered_rows(bank: Path) -> None:
-    version = data.warehouse_version(bank)
+    version = warehouse_version(bank)
     assert version is not None
-    filters = data.Filters(date(2024, 1, 1), date(2024, 2, 1))
-    listed = queries.breaches(version, filters, queries.BreachFilter(rule_set="china"))
+    filters = Filters(date(2024, 1, 1), date(2024, 2, 1))
+    listed = compliance.breaches(version, filters, compliance.BreachFilter(rule_set="china"))
     assert listed.rows["rule"].to_list() == ["quiet_hours"] and not listed.capped
 
     csv = export.to_csv(listed.rows, "Asia/Shanghai")
