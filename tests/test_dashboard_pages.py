@@ -361,3 +361,34 @@ def test_a_filter_a_page_cannot_apply_is_named(app: AppTest) -> None:
         c.value == "Not applied on this page (its figures have no such column): Team."
         for c in at.caption
     )
+
+
+def test_a_warehouse_published_before_the_page_grain_marts(
+    bank: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Until its next load, an older warehouse lacks the marts at the pages' grain and the new
+    denominator columns: Contacts, Promises and Compliance say which, and stop, never fail."""
+    import shutil
+
+    from warehouse.storage import connect_writer
+
+    older = tmp_path / "older.duckdb"
+    shutil.copy(bank, older)
+    con = connect_writer(older)
+    con.execute("DROP TABLE mart.contact_funnel")
+    con.execute("DROP TABLE mart.compliance_breach_counts")
+    # mart.promise_kept_rates as it was, without `resolved`.
+    con.execute(
+        "CREATE OR REPLACE VIEW mart.promise_kept_rates AS "
+        "SELECT * EXCLUDE (resolved) FROM core.promise_outcome_counts"
+    )
+    con.close()
+    monkeypatch.setenv("COLLECTIONS_DB", str(older))
+    for page, missing in (
+        ("contacts", "mart.contact_funnel"),
+        ("promises", "mart.promise_kept_rates.resolved"),
+        ("compliance", "mart.compliance_breach_counts"),
+    ):
+        at = open_page(AppTest.from_file(APP, default_timeout=60), page)
+        assert any(missing in i.value and "next `collections load`" in i.value for i in at.info)
+        assert not at.metric
