@@ -13,8 +13,8 @@ from browser_support import CHROMIUM, CHROMIUM_ARGS, EXCEPTION, IDLE, Server, se
 from conftest import TINY_FILES, write_inbox
 from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
 
-from warehouse.jobs.load import load_inbox
 from warehouse.app.users import UsersFile
+from warehouse.jobs.load import load_inbox
 
 pytestmark = [
     pytest.mark.browser,

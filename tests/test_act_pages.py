@@ -16,10 +16,10 @@ from conftest import TINY_FILES, write_inbox
 from streamlit.testing.v1 import AppTest
 
 from warehouse.app.access import User
-from warehouse.app.store import AppStore
-from warehouse.storage import connect_reader
 from warehouse.app.settings_versions import read_settings
+from warehouse.app.store import AppStore
 from warehouse.app.users import UsersFile
+from warehouse.storage import connect_reader
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 MANAGER = User("demo-manager", "manager", "Demo manager")
