@@ -88,7 +88,7 @@ def test_every_policy_expectation_has_its_settings_row_and_every_row_an_expectat
     defaults = settings.defaults()
     declared = {rule.key for rule in rules.warehouse_rules()}
     missing = [key for key in declared if defaults.get(*key) is None]
-    assert missing == [], f"add rows to sql/013_settings.dq_rules.sql for {missing}"
+    assert missing == [], f"add rows to sql/settings/dq_rules.sql for {missing}"
     templated = set()
     for extract in EXTRACTS.values():
         policy, misconfigured = rules.policy_batch_rules(extract, defaults)

@@ -2,10 +2,11 @@
 (mart.compliance_breach_counts), the breaches themselves for the list and the audit export
 (mart.compliance_breaches), and one attempt for a breach's drill-down (core.contact_attempts).
 
-Breaches add up over any rows of mart.compliance_breach_counts. Attempts and accounts in breach
-are distinct counts: the view counts each once on one row of its scope, and which column adds up
-right depends on the rules a slice covers (one rule, the rules of one rule set, every rule); the
-view's header says what that means for accounts over several months or agents.
+Breaches add up over any rows of mart.compliance_breach_counts. Attempts in breach are a
+distinct count: the view counts each once on one row of its scope, and which column adds up
+right depends on the rules a slice covers (one rule, the rules of one rule set, every rule).
+Accounts in breach add up over no rows at all (an account is breached on many days, by many
+agents), so they are counted, exactly, over the slice's breaches in mart.compliance_breaches.
 """
 
 from __future__ import annotations
@@ -38,17 +39,29 @@ def _breach_where(filters: Filters, chosen: BreachFilter) -> tuple[str, list[Any
 
 
 def _reach(chosen: BreachFilter, *, by_rule: bool = False) -> str:
-    """Breaches, attempts and accounts in breach of the slice, from the columns of
-    mart.compliance_breach_counts that count each attempt and account once for the rules the
-    slice covers."""
+    """Breaches and attempts in breach of the slice, from the columns of
+    mart.compliance_breach_counts that count each attempt once for the rules the slice covers."""
     if chosen.rule or by_rule:
-        attempts, accounts = "breaches", "accounts_breaking_rule"
+        attempts = "breaches"
     elif chosen.rule_set:
-        attempts, accounts = "attempts_breaking_rule_set", "accounts_breaking_rule_set"
+        attempts = "attempts_breaking_rule_set"
     else:
-        attempts, accounts = "attempts_in_breach", "accounts_in_breach"
-    return select_list(
-        counts("breaches"), count_as("attempts", attempts), count_as("accounts", accounts)
+        attempts = "attempts_in_breach"
+    return select_list(counts("breaches"), count_as("attempts", attempts))
+
+
+def _accounts(
+    version: WarehouseVersion, where: str, params: list[Any], group: str | None = None
+) -> pl.DataFrame:
+    """Accounts in breach of the slice (per group), each once: a distinct count over the
+    slice's breaches, which no pre-counted row can give."""
+    keys = f"{group}, " if group else ""
+    grouping = f" GROUP BY {group}" if group else ""
+    return query(
+        version,
+        f"SELECT {keys}count(DISTINCT account_id) AS accounts "
+        f"FROM mart.compliance_breaches WHERE {where}{grouping}",
+        params,
     )
 
 
@@ -93,7 +106,9 @@ def breach_totals(
         f"SELECT {_reach(chosen)} FROM mart.compliance_breach_counts WHERE {where}",
         params,
     )
-    return {name: int(value or 0) for name, value in frame.row(0, named=True).items()}
+    totals = {name: int(value or 0) for name, value in frame.row(0, named=True).items()}
+    totals["accounts"] = int(_accounts(version, where, params)["accounts"][0] or 0)
+    return totals
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -111,7 +126,7 @@ def breach_counts(
         "team_month": "team, month",
     }[by]
     where, params = _breach_where(filters, chosen)
-    return query(
+    counted = query(
         version,
         f"""
         SELECT {group}, {_reach(chosen, by_rule=by == "rule")}
@@ -123,6 +138,9 @@ def breach_counts(
         """,
         params,
     )
+    keys = [key.strip() for key in group.split(",")]
+    accounts = _accounts(version, where, params, group)
+    return counted.join(accounts, on=keys, how="left", nulls_equal=True, maintain_order="left")
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
