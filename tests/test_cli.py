@@ -21,10 +21,8 @@ runner = CliRunner()
 # (subcommand, options its help must mention)
 HELP = {
     None: ["generate", "load", "serve", "demo"],
-    "generate": [
-        "--out", "--accounts", "--months", "--seed", "--start", "--format", "--then-days",
-        "--days-out",
-    ],  # fmt: skip
+    "generate": ["--out", "--accounts", "--months", "--seed", "--start", "--format"]
+    + ["--then-days", "--days-out"],
     "load": ["INBOX", "--db", "--encoding"],
     "serve": ["--db", "--port", "--headless"],
     "demo": ["--db", "--accounts", "--months", "--port", "--headless"],
