@@ -94,7 +94,7 @@ READ_LATEST = (
     "mart.promise_outcomes",
     "mart.promise_kept_rates",
     "mart.compliance_breaches",
-    "mart.compliance_by_agent",
+    "mart.compliance_breach_counts",
     "mart.agent_league",
 )
 

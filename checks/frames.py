@@ -11,7 +11,8 @@ datasource does not work against DuckDB. So:
   taken from the whole batch (`offending`);
 - everything warehouse-wide is first reduced by DuckDB to a small frame (one row per file, per
   calendar day, per month...), which Great Expectations then validates. A 5-million-row table
-  costs one SQL pass, not a pandas copy.
+  costs one SQL pass, not a pandas copy. The queries are the files of `checks/sql/`
+  (`checks.queries`), with the run's scope and the thresholds as named parameters.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import polars as pl
 
+from checks import queries
 from checks.rules import FILE, Check, DatesPresent, FileMeasure, MartSuite
+from warehouse.contract.sql import quote_identifier
 
 if TYPE_CHECKING:
     import pandas as pd
-
-ACTIVE_FILE = "status IN ('landed', 'replaced')"
 
 
 def to_pandas(
@@ -113,83 +114,16 @@ def offending(check: Check) -> pl.Expr:
     raise ValueError(f"no row test for a {check.kind} check")
 
 
-def scope_sql(load_id: int | None, alias: str = "r") -> str:
-    """The raw rows a run looks at: this load's (during a load) or all (`collections check`)."""
-    return "TRUE" if load_id is None else f"{alias}._load_id = {int(load_id)}"
-
-
-def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> pl.DataFrame:
-    relation = con.sql(sql, params=list(params) or None)
-    assert relation is not None, "a frame comes from a SELECT"
-    return relation.pl()
-
-
-def volume_sql(extract: str, thresholds: Mapping[str, Any]) -> str:
-    """Each landed file's rows against the median of the trailing files of its kind of day.
-
-    Kinds of day: working day, non-working day (weekend or public holiday, with make-up working
-    days counted as working; raw.holidays), and, with `month_end_apart` (snapshots, whose month
-    end files hold every account), month end. One file per business date counts (the latest
-    load's). The ratio is judged once `min_history` earlier files of the same kind exist and
-    their median reaches `min_trailing_median` rows.
-    """
-    trailing = int(thresholds.get("trailing_files", 10))
-    min_history = int(thresholds.get("min_history", 3))
-    min_median = float(thresholds.get("min_trailing_median", 0))
-    month_end = "TRUE" if thresholds.get("month_end_apart") else "FALSE"
-    return f"""
-        WITH files AS (
-            SELECT file_name, load_id, business_date, rows_read
-            FROM ops.loaded_files
-            WHERE extract = '{extract}' AND {ACTIVE_FILE}
-            QUALIFY row_number() OVER (
-                PARTITION BY business_date ORDER BY load_id DESC, loaded_at DESC
-            ) = 1
-        ),
-
-        calendar AS (
-            SELECT date, any_value(kind) AS kind FROM raw.holidays GROUP BY date
-        ),
-
-        classified AS (
-            SELECT
-                f.*,
-                CASE
-                    WHEN {month_end} AND f.business_date = last_day(f.business_date)
-                        THEN 'month end'
-                    WHEN c.kind = 'makeup_workday' THEN 'working day'
-                    WHEN c.kind = 'holiday' OR dayofweek(f.business_date) IN (0, 6)
-                        THEN 'non-working day'
-                    ELSE 'working day'
-                END AS day_kind
-            FROM files AS f
-            LEFT JOIN calendar AS c ON c.date = f.business_date
-        ),
-
-        with_history AS (
-            SELECT
-                *,
-                median(rows_read) OVER history AS trailing_median,
-                count(*) OVER history AS history_files
-            FROM classified
-            WINDOW history AS (
-                PARTITION BY day_kind ORDER BY business_date
-                ROWS BETWEEN {trailing} PRECEDING AND 1 PRECEDING
-            )
-        )
-
-        SELECT
-            file_name,
-            load_id,
-            day_kind,
-            CAST(trailing_median AS DOUBLE) AS trailing_median,
-            CASE
-                WHEN history_files >= {min_history} AND trailing_median >= {min_median}
-                    AND trailing_median > 0
-                    THEN rows_read / trailing_median
-            END AS volume_ratio
-        FROM with_history
-    """
+def volume_parameters(extract: str, thresholds: Mapping[str, Any]) -> dict[str, Any]:
+    """The named parameters of `sql/warehouse/volume_within_band.sql`, from the extract's
+    thresholds in settings.dq_rules (its defaults where a threshold is missing)."""
+    return {
+        "extract": extract,
+        "trailing_files": int(thresholds.get("trailing_files", 10)),
+        "min_history": int(thresholds.get("min_history", 3)),
+        "min_trailing_median": queries.number(float(thresholds.get("min_trailing_median", 0))),
+        "month_end_apart": bool(thresholds.get("month_end_apart")),
+    }
 
 
 def files_frame(
@@ -202,22 +136,18 @@ def files_frame(
     """One row per landed file of the extract in scope, with a column per measure: the number
     of offending rows (`<name>`), up to 20 of their lines (`<name>__lines`) and a short sample
     (`<name>__sample`); plus `volume_ratio` when volume is checked."""
-    where = "" if load_id is None else f" AND load_id = {int(load_id)}"
-    frame = _frame(
-        con,
-        f"""
-        SELECT file_name, load_id, business_date, rows_read, rows_landed
-        FROM ops.loaded_files
-        WHERE extract = ? AND {ACTIVE_FILE}{where}
-        ORDER BY business_date, file_name, load_id
-        """,
-        [extract],
-    )
+    frame = queries.frame(con, "warehouse/files_in_scope", {"extract": extract, "load_id": load_id})
     if frame.is_empty():
         return frame
-    scope = scope_sql(load_id)
     for measure, thresholds in measures:
-        found = _frame(con, measure.sql(thresholds, scope)).select(
+        numbers = {
+            name: queries.number(value) for name, value in measure.parameters(thresholds).items()
+        }
+        spliced = {
+            "raw_table": queries.raw_table(measure.extract),
+            "row_names": queries.row_names(measure.extract, *measure.shows),
+        }
+        found = queries.frame(con, measure.query, {"load_id": load_id, **numbers}, spliced).select(
             "file_name",
             "load_id",
             pl.col("offending").cast(pl.Int64).alias(measure.name),
@@ -228,7 +158,9 @@ def files_frame(
             pl.col(measure.name).fill_null(0)
         )
     if volume is not None:
-        ratios = _frame(con, volume_sql(extract, volume))
+        ratios = queries.frame(
+            con, "warehouse/volume_within_band", volume_parameters(extract, volume)
+        )
         frame = frame.join(ratios, on=["file_name", "load_id"], how="left")
     return frame
 
@@ -236,53 +168,19 @@ def files_frame(
 def dates_frame(con: duckdb.DuckDBPyConnection, dates: DatesPresent) -> pl.DataFrame:
     """One row per calendar day (or month end) between the extract's first and last business
     dates, with the file that covers it (NULL: missing)."""
-    month_ends = (
-        "WHERE d.business_date = last_day(d.business_date)" if dates.month_ends_only else ""
-    )
-    return _frame(
+    return queries.frame(
         con,
-        f"""
-        WITH landed AS (
-            SELECT business_date, min(file_name) AS file_name
-            FROM ops.loaded_files
-            WHERE extract = ? AND status IN ('landed', 'replaced', 'unchanged')
-            GROUP BY business_date
-        ),
-
-        span AS (
-            SELECT min(business_date) AS first_date, max(business_date) AS last_date FROM landed
-        ),
-
-        days AS (
-            SELECT CAST(unnest(generate_series(first_date, last_date, INTERVAL 1 DAY)) AS DATE)
-                AS business_date
-            FROM span
-        )
-
-        SELECT d.business_date, l.file_name
-        FROM days AS d
-        LEFT JOIN landed AS l ON l.business_date = d.business_date
-        {month_ends}
-        ORDER BY d.business_date
-        """,
-        [dates.extract],
+        "warehouse/dates_present",
+        {"extract": dates.extract, "month_ends_only": dates.month_ends_only},
     )
 
 
 def invalid_contact_points_frame(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return _frame(
-        con,
-        """
-        SELECT contact_number_masked, account_id, wrong_number_outcomes, flagged_at,
-               attempts_after_flagged
-        FROM mart.invalid_contact_points
-        ORDER BY flagged_at DESC, account_id, contact_number_masked
-        """,
-    )
+    return queries.frame(con, "warehouse/invalid_contact_points")
 
 
 def mart_frame(con: duckdb.DuckDBPyConnection, mart: MartSuite) -> pl.DataFrame:
-    return _frame(con, mart.sql)
+    return queries.frame(con, mart.query)
 
 
 def other_mart_views(con: duckdb.DuckDBPyConnection, known: Iterable[str]) -> list[str]:
@@ -307,7 +205,7 @@ def views_frame(con: duckdb.DuckDBPyConnection, views: Iterable[str]) -> pl.Data
     rows: list[tuple[str, int | None, str | None]] = []
     for view in views:
         try:
-            con.execute(f'SELECT * FROM mart."{view}" LIMIT 0').fetchall()
+            con.execute(f"SELECT * FROM mart.{quote_identifier(view)} LIMIT 0").fetchall()
             rows.append((view, 1, None))
         except duckdb.Error as exc:
             rows.append((view, None, str(exc).splitlines()[0]))

@@ -27,7 +27,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from checks.rules import Check
 
@@ -211,7 +211,10 @@ class Engine:
         result = validator.validate_expectation_suite(suite)
         outcomes: dict[str, Outcome] = {}
         for item in result.results:
-            key = item.expectation_config.meta["rule"]
+            config = item.expectation_config
+            if config is None:  # not ours to name: its rule is reported as without a result
+                continue
+            key = config.meta["rule"]
             found = item.result or {}
             exception = None
             if item.exception_info and item.exception_info.get("raised_exception"):
@@ -219,11 +222,12 @@ class Engine:
             positions = found.get("unexpected_index_list") or []
             outcomes[key] = Outcome(
                 success=bool(item.success),
-                expectation_type=item.expectation_config.type,
+                expectation_type=config.type,
                 element_count=found.get("element_count"),
                 unexpected_count=found.get("unexpected_count"),
                 unexpected_percent=found.get("unexpected_percent"),
-                positions=[int(p) for p in positions if isinstance(p, numbers.Real)],
+                # Labels of the frame's RangeIndex: integers (numpy's among them).
+                positions=[int(p) for p in positions if isinstance(p, numbers.Integral)],
                 observed_value=found.get("observed_value"),
                 partial_values=list(found.get("partial_unexpected_list") or [])[:20],
                 exception=exception,
@@ -235,7 +239,8 @@ class Engine:
             run_id=self.run_id,
             batch_identifier=re.sub(r"[^A-Za-z0-9_.-]+", "-", batch_label),
         )
-        result.meta["batch_label"] = batch_label
+        # GX types `meta` as a closed TypedDict; it is a plain dict, stored with the result.
+        cast("dict[str, Any]", result.meta)["batch_label"] = batch_label
         self.context.validation_results_store.set(identifier, result)
         self.validations += 1
         self.seconds += time.perf_counter() - started

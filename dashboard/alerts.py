@@ -154,7 +154,8 @@ def _months_before(month: date, count: int) -> list[date]:
 def breach_spikes(counts: pl.DataFrame, *, subject: str, thresholds: Thresholds) -> list[Alert]:
     """Agents or teams whose breaches jumped in the latest month of `counts`.
 
-    `counts`: `subject`, month, breaches (mart.compliance_breaches counted per subject and month).
+    `counts`: `subject`, month, breaches (mart.compliance_breach_counts added up per subject and
+    month).
     """
     if counts.is_empty():
         return []

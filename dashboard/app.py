@@ -1,7 +1,7 @@
 """The dashboard's router: page setup, navigation, the published version and the shared filters.
 
 `streamlit run dashboard/app.py` (or `collections serve`). Pages live in `app_pages/` and only
-draw; what they read comes from `dashboard.data`. On every rerun the router checks which version
+draw; what they read comes from `dashboard.reads`. On every rerun the router checks which version
 of the warehouse is published, so a load that publishes while the app runs shows on the next
 interaction. The sidebar filters live in the URL (`?from=2024-01&to=2024-06&product=Classic`),
 so a view reproduces itself when the link is shared; without `from`/`to` the range runs from
@@ -26,10 +26,11 @@ if str(ROOT) not in sys.path:  # `streamlit run` from a checkout that is not pip
 
 import streamlit as st  # noqa: E402
 
-from dashboard import act_data, data, session  # noqa: E402
 from dashboard import format as fmt  # noqa: E402
+from dashboard import session  # noqa: E402
 from dashboard.app_pages import FILTERS_KEY, VERSION_KEY  # noqa: E402
 from dashboard.i18n import language_switch, t  # noqa: E402
+from dashboard.reads import acting, connection, filters  # noqa: E402
 from warehouse.app import access  # noqa: E402
 from warehouse.config import warehouse_path  # noqa: E402
 
@@ -54,7 +55,7 @@ def _parse_month(raw: str | None, months: list[date]) -> date | None:
     return wanted if wanted in months else None
 
 
-def _seed_filters_from_url(months: list[date], options: data.SegmentOptions) -> None:
+def _seed_filters_from_url(months: list[date], options: filters.SegmentOptions) -> None:
     """On the session's first render of the filters, start them where the link says."""
     if st.session_state.get("_filters_seeded"):
         return
@@ -84,19 +85,19 @@ def _follow_latest_month(months: list[date]) -> None:
         st.session_state[MONTHS_KEY] = (start, months[-1])
 
 
-def _write_filters_to_url(filters: data.Filters, months: list[date]) -> None:
+def _write_filters_to_url(chosen: filters.Filters, months: list[date]) -> None:
     wanted: dict[str, list[str]] = {}
-    if filters.start != months[0]:
-        wanted["from"] = [fmt.month_key(filters.start)]
-    if filters.end != months[-1]:
-        wanted["to"] = [fmt.month_key(filters.end)]
-    for (_, param, _, _), chosen in zip(
+    if chosen.start != months[0]:
+        wanted["from"] = [fmt.month_key(chosen.start)]
+    if chosen.end != months[-1]:
+        wanted["to"] = [fmt.month_key(chosen.end)]
+    for (_, param, _, _), values in zip(
         SEGMENT_FILTERS,
-        (filters.products, filters.branches, filters.risk_grades, filters.teams),
+        (chosen.products, chosen.branches, chosen.risk_grades, chosen.teams),
         strict=True,
     ):
-        if chosen:
-            wanted[param] = list(chosen)
+        if values:
+            wanted[param] = list(values)
     for param in FILTER_PARAMS:
         if param not in wanted:
             if param in st.query_params:
@@ -111,12 +112,12 @@ def _clear_filter_params() -> None:
             del st.query_params[param]
 
 
-def sidebar_filters(version: data.WarehouseVersion) -> data.Filters | None:
+def sidebar_filters(version: connection.WarehouseVersion) -> filters.Filters | None:
     """Draw the shared filters; None when the warehouse has no month yet."""
-    months = data.months(version)
+    months = filters.months(version)
     if not months:
         return None
-    options = data.segment_options(version)
+    options = filters.segment_options(version)
     _seed_filters_from_url(months, options)
     _follow_latest_month(months)
     with st.sidebar:
@@ -146,9 +147,9 @@ def sidebar_filters(version: data.WarehouseVersion) -> data.Filters | None:
                     )
                 )
             )
-    filters = data.Filters(start, end, *chosen)
-    _write_filters_to_url(filters, months)
-    return filters
+    sliced = filters.Filters(start, end, *chosen)
+    _write_filters_to_url(sliced, months)
+    return sliced
 
 
 def no_warehouse() -> None:
@@ -190,9 +191,7 @@ work_queue = _page("app_pages/work_queue.py", "work_queue", ":material/checklist
 champion_challenger = _page(
     "app_pages/champion_challenger.py", "champion_challenger", ":material/science:", "experiments"
 )
-sql_workbench = _page(
-    "app_pages/sql_workbench.py", "sql_workbench", ":material/terminal:", "sql"
-)
+sql_workbench = _page("app_pages/sql_workbench.py", "sql_workbench", ":material/terminal:", "sql")
 PAGES_WITH_FILTERS = (portfolio, migration, contacts, promises, compliance)
 PAGE_KEYS = {  # page -> its name in warehouse.access (who may see it)
     id(page): key
@@ -225,13 +224,13 @@ sections = {
 }
 page = st.navigation({name: pages for name, pages in sections.items() if pages})
 
-version = data.warehouse_version()
+version = connection.warehouse_version()
 if version is None:
     no_warehouse()
     st.stop()
 
 st.session_state[VERSION_KEY] = version
-published_settings = act_data.published_settings_version(version)
+published_settings = acting.published_settings_version(version)
 saved_settings = session.saved_version()
 st.sidebar.caption(
     t("sv.caption_version", version=published_settings)

@@ -31,8 +31,8 @@ from dashboard.i18n import t
 from warehouse.app import access
 from warehouse.app.access import User
 from warehouse.app.store import AppStore
-from warehouse.config import warehouse_path
 from warehouse.app.users import UsersFile, users_path
+from warehouse.config import warehouse_path
 
 USER_KEY = "user"
 DEMO_ENV = "COLLECTIONS_DEMO_USER"

@@ -57,3 +57,64 @@ DASHBOARD_FILES: dict[str, str] = {
         "PL1,A3,instalment,2024-02-06 11:30:00,2024-02-15,6,520.00,active\n"
     ),
 }
+
+
+# --- The dashboard bank and a week later: a promise falling due in the next month -------------
+# On top of DASHBOARD_FILES (for the contact and promise views the pages read):
+#
+#     attempt  account  agent  when               channel  party   outcome
+#     k6       A2       AG2    Thu 29 Feb 15:00   call     debtor  promise_to_pay  -> pr3 100 by 4 Mar
+#
+#     payment: A2 100 on 1 Mar (pr3 kept, in March: its promised date's month; last touch k6).
+#     plans:   PL2 A1 extension from 5 Feb, completed; PL3 A2 instalment from 10 Feb, broken.
+NEXT_MONTH_FILES: dict[str, str] = {
+    **DASHBOARD_FILES,
+    "contacts_20240229.csv": (
+        "attempt_id,account_id,agent_id,channel,started_at,contact_number,party,outcome\n"
+        "k6,A2,AG2,call,2024-02-29 15:00:00,13987654321,debtor,promise_to_pay\n"
+    ),
+    "promises_20240229.csv": (
+        "promise_id,account_id,attempt_id,agent_id,created_at,promised_date,promised_amount\n"
+        "pr3,A2,k6,AG2,2024-02-29 15:00:00,2024-03-04,100.00\n"
+    ),
+    "payments_20240301.csv": (
+        "payment_id,account_id,paid_at,amount,channel\nY3,A2,2024-03-01 12:00:00,100.00,app\n"
+    ),
+    "plans_20240229.csv": (
+        "plan_id,account_id,plan_type,requested_at,start_date,instalments,instalment_amount,status\n"
+        "PL2,A1,extension,2024-02-01 10:00:00,2024-02-05,,,completed\n"
+        "PL3,A2,instalment,2024-02-08 10:00:00,2024-02-10,3,700.00,broken\n"
+    ),
+}
+
+
+# --- A bank of breaches -------------------------------------------------------------------------
+# The tiny bank's accounts with the two agents of DASHBOARD_FILES and eight calls, seven of them
+# breaking rules (working days, Shanghai time; the bank calls 09-12 and 14-18, China's quiet hours
+# are 22-08, third parties only with the customer's authorisation, which nobody gave):
+#
+#     attempt  account  agent  when               channel  party        breaks
+#     b5       A3       AG2    Wed 10 Jan 19:00   call     none         bank.calling_hours
+#     b1       A2       AG1    Mon  5 Feb 23:00   call     none         bank.calling_hours, china.quiet_hours
+#     b2       A2       AG1    Tue  6 Feb 19:00   call     none         bank.calling_hours
+#     b8       A2       AG1    Tue  6 Feb 20:00   call     none         bank.calling_hours
+#     b3       A2       AG2    Tue  6 Feb 13:00   call     none         bank.calling_hours
+#     b4       A3       AG2    Wed  7 Feb 23:30   call     third party  bank.calling_hours, bank.unauthorised_third_party,
+#                                                          (friend)     china.quiet_hours, china.unrelated_third_party
+#     b6       A1       AG1    Wed  7 Feb 10:00   call     debtor       nothing
+#     b7       A1       (none) Thu  8 Feb 23:00   sms      none         china.quiet_hours (an SMS is no call for the bank)
+BREACH_FILES: dict[str, str] = {
+    **TINY_FILES,
+    "agents_20240131.csv": DASHBOARD_FILES["agents_20240131.csv"],
+    "contacts_20240208.csv": (
+        "attempt_id,account_id,agent_id,channel,started_at,contact_number,party,third_party_relation,outcome\n"
+        "b5,A3,AG2,call,2024-01-10 19:00:00,13700001111,none,,no_answer\n"
+        "b1,A2,AG1,call,2024-02-05 23:00:00,13987654321,none,,no_answer\n"
+        "b2,A2,AG1,call,2024-02-06 19:00:00,13987654321,none,,no_answer\n"
+        "b8,A2,AG1,call,2024-02-06 20:00:00,13987654321,none,,no_answer\n"
+        "b3,A2,AG2,call,2024-02-06 13:00:00,13987654321,none,,no_answer\n"
+        "b4,A3,AG2,call,2024-02-07 23:30:00,13900002222,third_party,friend,third_party\n"
+        "b6,A1,AG1,call,2024-02-07 10:00:00,13812345678,debtor,,right_party\n"
+        "b7,A1,,sms,2024-02-08 23:00:00,13812345678,none,,sms_delivered\n"
+    ),
+}

@@ -14,12 +14,14 @@ from pathlib import Path
 
 import polars as pl
 
-BANK_TIMEZONE = "Asia/Shanghai"  # the default of settings.bank_timezone (sql/settings/bank_timezone.sql)
 from warehouse.contract import EXTRACTS
 from warehouse.contract.schema import Column, Kind
 from warehouse.landing.masking import KeyedHasher
 from warehouse.landing.reading import LINE, read_extract_file
 from warehouse.landing.validation import validate
+
+# The default of settings.bank_timezone (sql/settings/bank_timezone.sql).
+BANK_TIMEZONE = "Asia/Shanghai"
 
 ID_PREFIX = {
     "account_id": "A",

@@ -296,41 +296,42 @@ def test_breach_rows_name_the_local_time_zone_and_team(bank: Path) -> None:
     )
 
 
-def test_daily_and_agent_summaries(bank: Path) -> None:
+def test_breaches_counted_by_day_team_and_agent(bank: Path) -> None:
+    # mart.compliance_breach_counts (the Compliance page's counts) by the debtor's local day, team
+    # and rule: Wednesday 18th, team Early (AG1) breached with W1-W5, O1 and O2, team Late (AG2)
+    # with X2, T1, Z1, Z2; the automated SMS X1 and W7 have no team.
     daily = query(
         bank,
-        "SELECT day, team, rule_set, rule, breaches, agents, accounts, team_attempts "
-        "FROM mart.compliance_daily WHERE day = DATE '2024-09-18' ORDER BY team, rule_set, rule",
+        "SELECT local_date, team, rule_set, rule, sum(breaches) FROM mart.compliance_breach_counts "
+        "WHERE local_date = DATE '2024-09-18' GROUP BY ALL ORDER BY team, rule_set, rule",
     )
-    # Wednesday 18th (local dates): team Early (AG1) made K4, W1-W6, O1-O3 = 10 attempts; team
-    # Late (AG2) X2, T1, T2, Z3, Z1, Z2 = 6; the automated SMS W7 and X1 have no team (2).
     sep18 = date(2024, 9, 18)
     assert daily == [
-        (sep18, "Early", "bank", "calling_hours", 7, 1, 2, 10),  # W1-W5 (C2), O1, O2 (C7)
-        (sep18, "Early", "china", "quiet_hours", 3, 1, 2, 10),  # W2, W3, O1
-        (sep18, "Late", "bank", "calling_hours", 2, 1, 1, 6),  # Z1, Z2
-        (sep18, "Late", "bank", "do_not_contact", 1, 1, 1, 6),  # X2
-        (sep18, "Late", "bank", "unauthorised_third_party", 1, 1, 1, 6),  # T1
-        (sep18, "Late", "china", "quiet_hours", 1, 1, 1, 6),  # Z2
-        (sep18, "Late", "china", "unrelated_third_party", 1, 1, 1, 6),  # T1
-        (sep18, None, "bank", "do_not_contact", 1, 0, 1, 2),  # X1 (SMS)
-        (sep18, None, "china", "quiet_hours", 1, 0, 1, 2),  # W7 (SMS)
+        (sep18, "Early", "bank", "calling_hours", 7),  # W1-W5, O1, O2
+        (sep18, "Early", "china", "quiet_hours", 3),  # W2, W3, O1
+        (sep18, "Late", "bank", "calling_hours", 2),  # Z1, Z2
+        (sep18, "Late", "bank", "do_not_contact", 1),  # X2
+        (sep18, "Late", "bank", "unauthorised_third_party", 1),  # T1
+        (sep18, "Late", "china", "quiet_hours", 1),  # Z2
+        (sep18, "Late", "china", "unrelated_third_party", 1),  # T1
+        (sep18, None, "bank", "do_not_contact", 1),  # X1 (SMS)
+        (sep18, None, "china", "quiet_hours", 1),  # W7 (SMS)
     ]
     by_agent = query(
         bank,
-        "SELECT agent_id, rule_set, rule, breaches, agent_attempts FROM mart.compliance_by_agent "
-        "WHERE month = DATE '2024-09-01' AND agent_id = 'AG2' ORDER BY rule_set, rule",
+        "SELECT agent_id, rule_set, rule, sum(breaches) FROM mart.compliance_breach_counts "
+        "WHERE month = DATE '2024-09-01' AND agent_id = 'AG2' GROUP BY ALL ORDER BY rule_set, rule",
     )
-    # AG2 made X2, T1, T2, Z3, Z1, Z2 and the 16 US calls R1-R9, V1-V4, E1-E3 = 22 attempts.
+    # AG2 made X2, T1, T2, Z3, Z1, Z2 and the 16 US calls R1-R9, V1-V4, E1-E3.
     assert by_agent == [
-        ("AG2", "bank", "calling_hours", 5, 22),  # Z1, Z2, E1, E2, E3
-        ("AG2", "bank", "do_not_contact", 1, 22),  # X2
-        ("AG2", "bank", "unauthorised_third_party", 1, 22),  # T1
-        ("AG2", "china", "quiet_hours", 2, 22),  # Z2, E3
-        ("AG2", "china", "unrelated_third_party", 1, 22),  # T1
-        ("AG2", "reg_f", "call_after_conversation", 2, 22),  # V2, V3
-        ("AG2", "reg_f", "calls_in_7_days", 1, 22),  # R8
-        ("AG2", "reg_f", "inconvenient_time", 2, 22),  # E2, E3
+        ("AG2", "bank", "calling_hours", 5),  # Z1, Z2, E1, E2, E3
+        ("AG2", "bank", "do_not_contact", 1),  # X2
+        ("AG2", "bank", "unauthorised_third_party", 1),  # T1
+        ("AG2", "china", "quiet_hours", 2),  # Z2, E3
+        ("AG2", "china", "unrelated_third_party", 1),  # T1
+        ("AG2", "reg_f", "call_after_conversation", 2),  # V2, V3
+        ("AG2", "reg_f", "calls_in_7_days", 1),  # R8
+        ("AG2", "reg_f", "inconvenient_time", 2),  # E2, E3
     ]
 
 

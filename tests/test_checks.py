@@ -27,7 +27,7 @@ from conftest import TINY_FILES, TINY_SECRETS, query, write_inbox
 from dq_fixtures import file_name, landed_batch, valid_rows
 from typer.testing import CliRunner
 
-from checks import ChecksFailed, docs, rules, settings
+from checks import ChecksFailed, docs, queries, rules, settings
 from checks.session import CheckSession
 from checks.store import Finding
 from warehouse.cli import app
@@ -88,7 +88,7 @@ def test_every_policy_expectation_has_its_settings_row_and_every_row_an_expectat
     defaults = settings.defaults()
     declared = {rule.key for rule in rules.warehouse_rules()}
     missing = [key for key in declared if defaults.get(*key) is None]
-    assert missing == [], f"add rows to sql/013_settings.dq_rules.sql for {missing}"
+    assert missing == [], f"add rows to sql/settings/dq_rules.sql for {missing}"
     templated = set()
     for extract in EXTRACTS.values():
         policy, misconfigured = rules.policy_batch_rules(extract, defaults)
@@ -107,6 +107,44 @@ def test_every_policy_expectation_has_its_settings_row_and_every_row_an_expectat
     assert "credit_score_in_range" in {
         rule.name for rule in rules.contract_rules(EXTRACTS["accounts"])
     }
+
+
+def test_every_query_has_its_file_with_a_header_and_every_file_a_use() -> None:
+    frames_queries = {
+        "warehouse/files_in_scope",
+        "warehouse/volume_within_band",
+        "warehouse/dates_present",
+        "warehouse/invalid_contact_points",
+    }
+    used = frames_queries | {m.query for m in rules.FILE_MEASURES}
+    used |= {m.query for m in rules.MART_SUITES}
+    files = {
+        path.relative_to(queries.SQL_FOLDER).with_suffix("").as_posix()
+        for path in queries.SQL_FOLDER.rglob("*.sql")
+    }
+    assert files == used
+    for name in sorted(files):
+        header = queries.text(name).splitlines()[:3]
+        assert header[0].startswith("-- checks: ") and header[1].startswith("-- Purpose: "), name
+
+
+def test_spliced_sql_is_only_what_the_contract_declares() -> None:
+    assert queries.raw_table("payments") == "raw.payments"
+    assert queries.row_names("payments", "account_id") == (
+        "'payment_id=' || coalesce(CAST(r.payment_id AS VARCHAR), 'NULL') || ', ' || "
+        "'account_id=' || coalesce(CAST(r.account_id AS VARCHAR), 'NULL')"
+    )
+    with pytest.raises(ValueError, match="no extract"):
+        queries.raw_table("payments; DROP TABLE raw.accounts")
+    with pytest.raises(ValueError, match="no stored column"):
+        queries.row_names("payments", "amount) || (SELECT 1")
+    with pytest.raises(KeyError, match="row_names"):
+        queries.render("warehouse/account_known", {"raw_table": "raw.payments"})
+    # A threshold reaches SQL as a parameter, and only once it is a number.
+    measure = next(m for m in rules.FILE_MEASURES if m.name == "overdue_within_balance")
+    assert measure.parameters({"tolerance": 0.01}) == {"tolerance": 0.01}
+    with pytest.raises(ValueError, match="must be a number"):
+        measure.parameters({"tolerance": "0; DROP TABLE raw.accounts"})
 
 
 # --- Landed batches: every contract and policy expectation, broken one file at a time -------------

@@ -21,7 +21,8 @@ runner = CliRunner()
 # (subcommand, options its help must mention)
 HELP = {
     None: ["generate", "load", "serve", "demo"],
-    "generate": ["--out", "--accounts", "--months", "--seed", "--start", "--format"],
+    "generate": ["--out", "--accounts", "--months", "--seed", "--start", "--format"]
+    + ["--then-days", "--days-out"],
     "load": ["INBOX", "--db", "--encoding"],
     "serve": ["--db", "--port", "--headless"],
     "demo": ["--db", "--accounts", "--months", "--port", "--headless"],

@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from warehouse.contract import EXTRACTS
 from warehouse.demo import GenerateSummary, generate_bank
 from warehouse.demo.holidays_cn import CHINA_CALENDAR, covered_years, is_working_day
 from warehouse.demo.people import REGIONS, id_check_char, luhn_ok
@@ -237,6 +238,17 @@ def test_every_file_is_named_and_headed_as_the_contract_says(small: Bank) -> Non
         assert small.summary.rows_by_extract[extract] == small[extract].height, extract
 
 
+def test_columns_and_codes_are_the_contracts(small: Bank) -> None:
+    """The generator writes the contract's columns, in its order, and only its codes."""
+    for name, extract in EXTRACTS.items():
+        frame = small[name]
+        assert tuple(frame.columns[:-1]) == tuple(c.name for c in extract.columns), name
+        for column in extract.columns:
+            if column.codes:
+                found = set(frame[column.name].drop_nulls().unique())
+                assert found <= set(column.codes), (name, column.name, found - set(column.codes))
+
+
 def test_values_are_formatted_per_contract(small: Bank) -> None:
     snap = small["snapshots"]
     money = r"^-?\d+\.\d{2}$"
@@ -279,6 +291,105 @@ def test_other_formats_hold_the_same_rows(tmp_path: Path) -> None:
     assert parquet.schema["as_of_date"] == pl.Date
     assert parquet.columns == plain.columns
     assert parquet["balance"].cast(pl.Utf8).to_list() == plain["balance"].to_list()
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def _business_date(name: str) -> date:
+    """The business date in an extract file's name (`<extract>_<YYYYMMDD>.<ext>`)."""
+    stamp = name.split(".", 1)[0].rsplit("_", 1)[1]
+    return date(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:]))
+
+
+def test_the_first_months_do_not_depend_on_the_horizon(tmp_path: Path) -> None:
+    """Nothing is drawn ahead of its day: two months are the first two months of three."""
+    generate_bank(tmp_path / "two", accounts=300, months=2, seed=5)
+    generate_bank(tmp_path / "three", accounts=300, months=3, seed=5)
+    three = _files(tmp_path / "three")
+    assert _files(tmp_path / "two") == {
+        name: data for name, data in three.items() if _business_date(name) <= date(2024, 12, 31)
+    }
+
+
+def test_following_days_land_one_inbox_per_day(tmp_path: Path) -> None:
+    """Two months, then 40 days (past the January month end) each in DIR/<YYYYMMDD>/: the
+    months' inbox is what two months alone write, and inbox plus days are one longer run."""
+    alone = generate_bank(tmp_path / "alone", accounts=300, months=2, seed=5)
+    summary = generate_bank(
+        tmp_path / "inbox",
+        accounts=300,
+        months=2,
+        seed=5,
+        then_days=40,
+        days_out=tmp_path / "days",
+    )
+    inbox = _files(tmp_path / "inbox")
+    assert inbox == _files(tmp_path / "alone")
+    assert (summary.files, summary.rows_by_extract) == (alone.files, alone.rows_by_extract)
+    assert summary.last_date == date(2024, 12, 31)
+
+    days = [date(2025, 1, 1) + timedelta(days=i) for i in range(40)]
+    assert [d.business_date for d in summary.following_days] == days
+    assert sorted(p.name for p in (tmp_path / "days").iterdir()) == [f"{d:%Y%m%d}" for d in days]
+    combined = dict(inbox)
+    for day in summary.following_days:
+        assert day.out_dir == tmp_path / "days" / f"{day.business_date:%Y%m%d}"
+        files = _files(day.out_dir)
+        assert {_business_date(name) for name in files} == {day.business_date}
+        month_end = day.business_date == date(2025, 1, 31)
+        extracts = {name.split("_2")[0] for name in files}
+        assert set(DAILY) <= extracts
+        assert (set(MONTHLY) <= extracts) == month_end, day.business_date
+        assert day.files == len(files)
+        for extract in HEADERS:
+            rows = _read(day.out_dir, extract).height if extract in extracts else 0
+            assert day.rows_by_extract[extract] == rows, (day.business_date, extract)
+        assert not set(files) & set(combined)
+        combined.update(files)
+
+    # The month end inside the following days sends the full snapshot: every account known by
+    # then, less those that ended in an earlier month.
+    accounts = pl.concat(
+        [_read(tmp_path / "inbox", "accounts"), _read(tmp_path / "days" / "20250131", "accounts")]
+    )
+    snapshots = _read(tmp_path / "inbox", "snapshots")
+    ended_before = snapshots.filter(pl.col("status").is_in(["closed", "charged_off"]))
+    month_end = _read(tmp_path / "days" / "20250131", "snapshots")
+    assert set(month_end["account_id"]) == set(accounts["account_id"]) - set(
+        ended_before["account_id"]
+    )
+
+    # One longer run writes the same files up to the last following day.
+    generate_bank(tmp_path / "longer", accounts=300, months=4, seed=5)
+    longer = _files(tmp_path / "longer")
+    assert combined == {k: v for k, v in longer.items() if _business_date(k) <= days[-1]}
+
+
+def test_following_days_need_a_folder(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="days_out"):
+        generate_bank(tmp_path, accounts=100, months=1, then_days=3)
+    with pytest.raises(ValueError, match="then_days"):
+        generate_bank(tmp_path, accounts=100, months=1, then_days=-1, days_out=tmp_path)
+
+
+def test_the_command_line_continues_day_by_day(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from warehouse.cli import app
+
+    args = ["generate", "--out", str(tmp_path / "inbox"), "--accounts", "50", "--months", "1"]
+    done = CliRunner().invoke(
+        app,
+        [*args, "--then-days", "2", "--days-out", str(tmp_path / "days")],
+        env={"COLUMNS": "200"},
+    )
+    assert done.exit_code == 0, done.output
+    assert sorted(p.name for p in (tmp_path / "days").iterdir()) == ["20241201", "20241202"]
+    assert "2024-12-02" in done.output and "snapshots" in done.output
+    refused = CliRunner().invoke(app, [*args, "--then-days", "2"])
+    assert refused.exit_code == 2
 
 
 def test_progress_reports_each_month(tmp_path: Path) -> None:

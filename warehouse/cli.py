@@ -86,12 +86,28 @@ def generate(
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 7,
     start: Annotated[str, typer.Option(help="First month, YYYY-MM.")] = "2024-11",
     file_format: Annotated[str, typer.Option("--format", help="csv, csv.gz or parquet.")] = "csv",
+    then_days: Annotated[
+        int,
+        typer.Option(
+            "--then-days",
+            min=0,
+            help="Then simulate this many more calendar days, each into DAYS_OUT/<YYYYMMDD>/.",
+        ),
+    ] = 0,
+    days_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--days-out", help="Folder for the following days' inboxes (with --then-days)."
+        ),
+    ] = None,
 ) -> None:
     """Write a synthetic bank's daily extracts (accounts, snapshots, payments, contacts, ...)."""
     from warehouse.demo import generate_bank
 
     if file_format not in ("csv", "csv.gz", "parquet"):
         raise typer.BadParameter("--format must be csv, csv.gz or parquet")
+    if then_days and days_out is None:
+        raise typer.BadParameter("--then-days needs --days-out, the folder for the days' inboxes")
     first = _month(start)
     with _progress() as bar:
         task = bar.add_task("generating", total=months, current="")
@@ -107,6 +123,8 @@ def generate(
             start=first,
             file_format=file_format,
             progress=report,
+            then_days=then_days,
+            days_out=days_out,
         )
     table = Table(title=f"Demo bank in {out}")
     table.add_column("extract")
@@ -115,6 +133,21 @@ def generate(
         table.add_row(extract, f"{rows:,}")
     table.add_row("[bold]files", f"[bold]{summary.files:,}")
     console.print(table)
+    if summary.following_days:
+        days = Table(title=f"Following days in {days_out}")
+        days.add_column("business date", no_wrap=True)
+        days.add_column("files", justify="right")
+        days.add_column("rows", justify="right")
+        days.add_column("rows by extract")
+        for day in summary.following_days:
+            by_extract = ", ".join(f"{e} {n:,}" for e, n in day.rows_by_extract.items() if n)
+            days.add_row(
+                f"{day.business_date:%Y-%m-%d}",
+                f"{day.files:,}",
+                f"{sum(day.rows_by_extract.values()):,}",
+                by_extract,
+            )
+        console.print(days)
 
 
 @app.command()

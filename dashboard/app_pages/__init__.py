@@ -14,9 +14,12 @@ from typing import TypeVar
 
 import streamlit as st
 
-from dashboard import alerts, data, queries
+from dashboard import alerts
 from dashboard import format as fmt
 from dashboard.i18n import t
+from dashboard.reads import connection
+from dashboard.reads.connection import WarehouseVersion
+from dashboard.reads.filters import Filters
 
 VERSION_KEY = "warehouse_version"
 FILTERS_KEY = "filters"
@@ -24,11 +27,11 @@ FILTERS_KEY = "filters"
 T = TypeVar("T")
 
 
-def current_version() -> data.WarehouseVersion:
+def current_version() -> WarehouseVersion:
     return st.session_state[VERSION_KEY]
 
 
-def current_filters() -> data.Filters | None:
+def current_filters() -> Filters | None:
     return st.session_state.get(FILTERS_KEY)
 
 
@@ -77,9 +80,9 @@ def url_segmented(label: str, choices: dict[str, str], *, key: str, default: str
     return chosen
 
 
-def provenance_caption(version: data.WarehouseVersion) -> None:
+def provenance_caption(version: WarehouseVersion) -> None:
     """Which publication the numbers on this page reflect."""
-    published = data.publication(version)
+    published = connection.publication(version)
     if published is None:
         st.caption(t("common.no_publication", path=version.path))
         return
@@ -88,7 +91,7 @@ def provenance_caption(version: data.WarehouseVersion) -> None:
             "common.provenance",
             version=published.version,
             load=published.load_id,
-            at=fmt.timestamp(published.published_at, data.bank_timezone(version)),
+            at=fmt.timestamp(published.published_at, connection.bank_timezone(version)),
             path=version.path,
         )
     )
@@ -106,7 +109,7 @@ def url_select(
     seed_from_url(key, options)
     if key in st.session_state and st.session_state[key] not in options:
         del st.session_state[key]  # a choice the new data no longer offers
-    index = list(options).index(default) if default in options else None
+    index = list(options).index(default) if default is not None and default in options else None
     chosen = st.selectbox(
         label,
         options,
@@ -120,7 +123,7 @@ def url_select(
     return chosen
 
 
-def ignored_filters_note(filters: data.Filters, columns: Sequence[str]) -> None:
+def ignored_filters_note(filters: Filters, columns: Sequence[str]) -> None:
     """Say which sidebar filters this view cannot apply, rather than ignore them silently."""
     ignored = filters.ignored_by(columns)
     if ignored:
@@ -158,18 +161,20 @@ def pick_from_table(event: object, rows: Sequence[str], *, key: str) -> None:
     st.session_state[key] = value
 
 
-def alert_thresholds(version: data.WarehouseVersion) -> alerts.Thresholds:
+def alert_thresholds(version: WarehouseVersion) -> alerts.Thresholds:
     """The version's alert settings; alerts off (and said so) when it has none yet."""
-    values = queries.alert_thresholds(version)
+    values = connection.alert_thresholds(version)
     if not values:
         st.caption(t("alerts.no_settings"))
         return alerts.Thresholds.off()
     return alerts.Thresholds.from_settings(values)
 
 
-def needs_load(version: data.WarehouseVersion, name: str) -> bool:
-    """True, after saying so, when this version lacks the dashboard's view `name`."""
-    if name in queries.missing_objects(version):
-        st.info(t("common.needs_load", view=name), icon=":material/update:")
+def needs_load(version: WarehouseVersion, *names: str) -> bool:
+    """True, after saying so, when this version lacks any of the dashboard's views (or view
+    columns) `names`."""
+    missing = [name for name in names if name in connection.missing_objects(version)]
+    if missing:
+        st.info(t("common.needs_load", view=", ".join(missing)), icon=":material/update:")
         return True
     return False

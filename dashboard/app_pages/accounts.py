@@ -13,9 +13,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard import data
 from dashboard import format as fmt
-from dashboard import queries
 from dashboard.app_pages import (
     capped_note,
     current_version,
@@ -25,6 +23,8 @@ from dashboard.app_pages import (
     write_to_url,
 )
 from dashboard.i18n import t
+from dashboard.reads import accounts as reads
+from dashboard.reads.connection import bank_timezone
 
 KINDS = ["snapshot", "grade", "payment", "reversal", "contact", "promise", "plan", "breach"]
 KIND_COLOURS = {
@@ -85,7 +85,7 @@ def story_figure(months: pl.DataFrame, timeline: pl.DataFrame) -> go.Figure:
 
 
 version = current_version()
-zone = data.bank_timezone(version)
+zone = bank_timezone(version)
 st.title(t("accounts.title"))
 provenance_caption(version)
 
@@ -95,7 +95,7 @@ query = st.text_input(
     placeholder=t("accounts.search_placeholder"),
     help=t("accounts.search_help"),
 )
-found = queries.find_accounts(version, query or "")
+found = reads.find_accounts(version, query or "")
 # The link names the account shown; a search result picked (or the only one) replaces it.
 wanted = st.query_params.get("account")
 if query:
@@ -127,7 +127,7 @@ if query:
         elif st.session_state.get("_account_picked") in ids:
             wanted = st.session_state.pop("_account_picked")
 
-header = queries.account_header(version, wanted) if wanted else pl.DataFrame()
+header = reads.account_header(version, wanted) if wanted else pl.DataFrame()
 if header.is_empty():
     write_to_url("account", None, None)
     if wanted:
@@ -142,9 +142,11 @@ st.subheader(t("accounts.story", account=account["account_id"]))
 who = st.columns(2)
 who[0].metric(t("accounts.name"), account["customer_name_masked"] or fmt.MISSING, border=True)
 who[1].metric(t("accounts.mobile"), account["mobile_masked"] or fmt.MISSING, border=True)
-ids = st.columns(2)
-ids[0].metric(t("accounts.card"), account["card_no_masked"] or fmt.MISSING, border=True)
-ids[1].metric(t("accounts.national_id"), account["national_id_masked"] or fmt.MISSING, border=True)
+numbers = st.columns(2)
+numbers[0].metric(t("accounts.card"), account["card_no_masked"] or fmt.MISSING, border=True)
+numbers[1].metric(
+    t("accounts.national_id"), account["national_id_masked"] or fmt.MISSING, border=True
+)
 now = st.columns(4)
 now[0].metric(
     t("accounts.latest", month=fmt.month(account["month"])),
@@ -166,8 +168,8 @@ st.caption(
 
 if needs_load(version, "mart.account_timeline"):
     st.stop()
-timeline = queries.account_timeline(version, account["account_id"])
-months = queries.account_months(version, account["account_id"])
+timeline = reads.account_timeline(version, account["account_id"])
+months = reads.account_months(version, account["account_id"])
 st.plotly_chart(
     story_figure(months, timeline.rows), config={"displaylogo": False}, key="account_story"
 )

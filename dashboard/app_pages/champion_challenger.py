@@ -10,10 +10,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import act_data, session
 from dashboard import format as fmt
+from dashboard import session
 from dashboard.app_pages import current_version, provenance_caption
 from dashboard.i18n import t
+from dashboard.reads import acting
 from warehouse.app import experiments
 from warehouse.app.access import Forbidden
 
@@ -38,7 +39,7 @@ def start_form(months: list, version_numbers: list[int], champion: int) -> None:
                          format_func=fmt.month, key="cc_month")  # fmt: skip
     name = st.text_input(t("cc.name"), key="cc_name")
     if st.button(t("cc.assign"), type="primary", key="cc_assign"):
-        ids = act_data.population(current_version(), month)
+        ids = acting.population(current_version(), month)
         arms = experiments.assign(ids, seed=int(seed), share=float(share)) if ids else None
         on_challenger = 0 if arms is None else int((arms["arm"] == "challenger").sum())
         try:
@@ -82,8 +83,8 @@ st.title(t("page.champion_challenger"))
 provenance_caption(version)
 st.caption(t("cc.help"))
 store = session.store()
-in_force = store.ensure_baseline(act_data.warehouse_settings(version))
-months = act_data.graded_months(version)
+in_force = store.ensure_baseline(acting.warehouse_settings(version))
+months = acting.graded_months(version)
 numbers = [v.version for v in store.settings_versions()]
 found = store.experiments()
 if found:
@@ -98,7 +99,7 @@ if found:
                  seed=chosen.seed, month=fmt.month(chosen.start_month),
                  accounts=fmt.count(chosen.accounts or 0),
                  on_challenger=fmt.count(chosen.challenger_accounts or 0)))  # fmt: skip
-    result = act_data.comparison(version, chosen.start_month, chosen.seed, chosen.challenger_share)
+    result = acting.comparison(version, chosen.start_month, chosen.seed, chosen.challenger_share)
     if result.outcome_month is None:
         st.info(t("cc.no_outcome_yet"))
     else:

@@ -1,25 +1,29 @@
 """Compliance: every contact that broke a rule, who made it, the trend, and the audit export.
 
-Breaches (mart.compliance_breaches) by rule set and rule, agent, team and day for the month
-range and teams of the sidebar, narrowed by a rule set, a rule or an agent (all in the link).
-Selecting a breach shows the attempt and opens the account's timeline; the filtered breaches
-download as CSV and Excel. Alerts flag an agent or team whose breaches spiked.
+Breaches by rule set and rule, agent, team and day (mart.compliance_breach_counts) for the
+month range and teams of the sidebar, narrowed by a rule set, a rule or an agent (all in the
+link); the breaches themselves (mart.compliance_breaches) listed newest first. Selecting a breach
+shows the attempt and opens the account's timeline; the filtered breaches download as CSV and
+Excel. Alerts flag an agent or team whose breaches spiked.
 """
 
 from __future__ import annotations
+
+from functools import partial
+from typing import Any
 
 import plotly.express as px
 import polars as pl
 import streamlit as st
 
-from dashboard import alerts, export, queries
-from dashboard import data
+from dashboard import alerts, export
 from dashboard import format as fmt
 from dashboard.app_pages import (
     alert_thresholds,
     current_filters,
     current_version,
     ignored_filters_note,
+    needs_load,
     open_account,
     pick_from_table,
     provenance_caption,
@@ -27,14 +31,26 @@ from dashboard.app_pages import (
     url_segmented,
     url_select,
 )
-from dashboard.data import MAX_ROWS
 from dashboard.i18n import t
+from dashboard.reads import compliance as reads
+from dashboard.reads.connection import MAX_ROWS, bank_timezone
+from dashboard.reads.filters import TEAM, Filters
 
 BY = {"rule": "compliance.rule", "agent": "col.agent", "team": "col.team"}
 SHOWN_BREACHES = 1_000
 
 
-def breach_config(zone: str) -> dict[str, object]:
+def breaches_csv(filters: Filters, chosen: reads.BreachFilter) -> bytes:
+    """Every breach of the slice (up to MAX_ROWS) as CSV, built when the button is pressed."""
+    return export.to_csv(reads.breaches(version, filters, chosen).rows, zone)
+
+
+def breaches_xlsx(filters: Filters, chosen: reads.BreachFilter) -> bytes:
+    """The same breaches as an Excel workbook."""
+    return export.to_excel(reads.breaches(version, filters, chosen).rows, zone, sheet="breaches")
+
+
+def breach_config(zone: str) -> dict[str, Any]:
     return {
         "started_at": st.column_config.DatetimeColumn(
             t("compliance.started_at", zone=zone), format="YYYY-MM-DD HH:mm:ss"
@@ -63,15 +79,17 @@ def breach_config(zone: str) -> dict[str, object]:
 
 version = current_version()
 filters = current_filters()
-zone = data.bank_timezone(version)
+zone = bank_timezone(version)
 st.title(t("compliance.title"))
 provenance_caption(version)
 if filters is None:
     st.info(t("portfolio.no_snapshot"))
     st.stop()
-ignored_filters_note(filters, ("team",))
+ignored_filters_note(filters, TEAM)
+if needs_load(version, "mart.compliance_breach_counts"):
+    st.stop()
 
-rules = queries.rule_choices(version)
+rules = reads.rule_choices(version)
 rule_sets = sorted(set(rules["rule_set"].to_list()))
 with st.container(horizontal=True, gap="medium"):
     rule_set = url_select(t("compliance.rule_set"), rule_sets, key="rule_set")
@@ -79,21 +97,26 @@ with st.container(horizontal=True, gap="medium"):
         set((rules.filter(pl.col("rule_set") == rule_set) if rule_set else rules)["rule"].to_list())
     )
     rule = url_select(t("compliance.rule"), rule_names, key="rule")
-    agents = queries.breach_counts(version, filters, queries.BreachFilter(rule_set, rule), "agent")[
+    agents = reads.breach_counts(version, filters, reads.BreachFilter(rule_set, rule), "agent")[
         "agent_id"
     ].to_list()
     agent = url_select(t("col.agent_id"), [a for a in agents if a is not None], key="breach_agent")
-chosen = queries.BreachFilter(rule_set, rule, agent)
+chosen = reads.BreachFilter(rule_set, rule, agent)
 
 # The screen lists the newest breaches; the downloads hold every breach of the slice (up to
 # MAX_ROWS), built only when a button is pressed.
-listed = queries.breaches(version, filters, chosen, limit=SHOWN_BREACHES)
-totals = queries.breach_totals(version, filters, chosen)
+listed = reads.breaches(version, filters, chosen, limit=SHOWN_BREACHES)
+totals = reads.breach_totals(version, filters, chosen)
 total = totals["breaches"]
 cards = st.columns(3)
 cards[0].metric(t("col.breaches"), fmt.count(total), border=True)
 cards[1].metric(t("compliance.attempts_in_breach"), fmt.count(totals["attempts"]), border=True)
-cards[2].metric(t("col.accounts"), fmt.count(totals["accounts"]), border=True)
+cards[2].metric(
+    t("col.accounts"),
+    fmt.count(totals["accounts"]),
+    border=True,
+    help=t("compliance.accounts_help"),
+)
 if total == 0:
     st.success(t("compliance.none"), icon=":material/verified:")
     st.stop()
@@ -101,14 +124,14 @@ if total == 0:
 thresholds = alert_thresholds(version)
 show_alerts(
     alerts.breach_spikes(
-        queries.breach_counts(version, filters, chosen, "agent_month").filter(
+        reads.breach_counts(version, filters, chosen, "agent_month").filter(
             pl.col("agent_id").is_not_null()
         ),
         subject="agent_id",
         thresholds=thresholds,
     )
     + alerts.breach_spikes(
-        queries.breach_counts(version, filters, chosen, "team_month").filter(
+        reads.breach_counts(version, filters, chosen, "team_month").filter(
             pl.col("team").is_not_null()
         ),
         subject="team",
@@ -117,13 +140,14 @@ show_alerts(
 )
 
 st.subheader(t("compliance.trend"))
-daily = queries.breach_counts(version, filters, chosen, "day")
+daily = reads.breach_counts(version, filters, chosen, "day")
 fig = px.bar(daily, x="local_date", y="breaches")
 fig.update_traces(marker_color="#c62828", hovertemplate="%{x|%Y-%m-%d}: %{y:,d}<extra></extra>")
 fig.update_layout(height=260, margin={"l": 8, "r": 8, "t": 8, "b": 8})
 fig.update_xaxes(title=None, tickformat="%Y-%m-%d")
 fig.update_yaxes(title=t("col.breaches"), tickformat=",d", rangemode="tozero")
-if daily.height and int(daily["breaches"].max()) <= 10:  # whole breaches on a short axis
+most = daily["breaches"].max()
+if isinstance(most, int) and most <= 10:  # whole breaches on a short axis
     fig.update_yaxes(dtick=1)
 if daily.height <= 3:  # a bar or three: no half days on the axis
     fig.update_xaxes(type="category")
@@ -132,10 +156,10 @@ st.plotly_chart(fig, config={"displaylogo": False}, key="breach_trend")
 st.subheader(t("compliance.breakdown"))
 by = url_segmented(t("contacts.by"), BY, key="breach_by", default="rule")
 st.dataframe(
-    queries.breach_counts(version, filters, chosen, by),
+    reads.breach_counts(version, filters, chosen, by),
     hide_index=True,
     width="content",
-    column_config=breach_config(zone),  # type: ignore[arg-type]
+    column_config=breach_config(zone),
     key=f"breach_by_{by}",
 )
 
@@ -153,13 +177,13 @@ picked = st.dataframe(
     key="breach_list",
     on_select="rerun",
     selection_mode="single-row",
-    column_config=breach_config(zone),  # type: ignore[arg-type]
+    column_config=breach_config(zone),
 )
 with st.container(horizontal=True, gap="small"):
     stamp = f"{fmt.month_key(filters.start)}_{fmt.month_key(filters.end)}"
     st.download_button(
         t("common.download_csv"),
-        lambda: export.to_csv(queries.breaches(version, filters, chosen).rows, zone),
+        partial(breaches_csv, filters, chosen),
         file_name=f"breaches_{stamp}.csv",
         mime="text/csv",
         key="export_csv",
@@ -168,9 +192,7 @@ with st.container(horizontal=True, gap="small"):
     )
     st.download_button(
         t("common.download_xlsx"),
-        lambda: export.to_excel(
-            queries.breaches(version, filters, chosen).rows, zone, sheet="breaches"
-        ),
+        partial(breaches_xlsx, filters, chosen),
         file_name=f"breaches_{stamp}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="export_xlsx",
@@ -187,7 +209,7 @@ if attempt_id:
     breach = listed.rows.filter(pl.col("attempt_id") == attempt_id).row(0, named=True)
     for detail in listed.rows.filter(pl.col("attempt_id") == attempt_id)["detail"].to_list():
         st.write(f"- {detail}")
-    tried = queries.attempt(version, attempt_id)
+    tried = reads.attempt(version, attempt_id)
     st.dataframe(
         tried.with_columns(
             pl.col("started_at").dt.convert_time_zone(zone).dt.replace_time_zone(None)
@@ -195,7 +217,7 @@ if attempt_id:
         hide_index=True,
         key="breach_attempt",
         column_config={
-            **breach_config(zone),  # type: ignore[dict-item]
+            **breach_config(zone),
             "party": st.column_config.TextColumn(t("compliance.party")),
             "third_party_relation": st.column_config.TextColumn(t("compliance.relation")),
             "debtor_timezone": st.column_config.TextColumn(t("compliance.timezone")),

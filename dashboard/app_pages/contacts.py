@@ -8,23 +8,28 @@ branch and risk grade do not (the contact marts are not cut by them) and the pag
 
 from __future__ import annotations
 
+from typing import Any
+
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard import alerts, queries
+from dashboard import alerts
 from dashboard import format as fmt
 from dashboard.app_pages import (
     alert_thresholds,
     current_filters,
     current_version,
     ignored_filters_note,
+    needs_load,
     provenance_caption,
     show_alerts,
     url_segmented,
     url_select,
 )
 from dashboard.i18n import t
+from dashboard.reads import contacts as reads
+from dashboard.reads.filters import TEAM
 
 STAGES = {
     "attempts": "col.attempts",
@@ -106,8 +111,8 @@ LEAGUE_LABELS = {
 }
 
 
-def league_config() -> dict[str, object]:
-    config: dict[str, object] = {}
+def league_config() -> dict[str, Any]:
+    config: dict[str, Any] = {}
     for column, label in LEAGUE_LABELS.items():
         number = LEAGUE_COLUMNS.get(column)
         config[column] = (
@@ -127,37 +132,29 @@ provenance_caption(version)
 if filters is None:
     st.info(t("portfolio.no_snapshot"))
     st.stop()
-ignored_filters_note(filters, ("team",))
+ignored_filters_note(filters, TEAM)
+if needs_load(version, "mart.contact_funnel", "mart.contact_slots"):
+    st.stop()
 thresholds = alert_thresholds(version)
 
-funnel = queries.contact_funnel(version, filters)
+funnel = reads.contact_funnel(version, filters)
 if funnel.is_empty():
     st.info(t("contacts.none"))
     st.stop()
 
-totals = funnel.select(pl.col(list(STAGES)).sum()).row(0, named=True)
+totals = reads.funnel_totals(version, filters)
 cards = st.columns(4)
 cards[0].metric(t("col.attempts"), fmt.count(totals["attempts"]), border=True)
-cards[1].metric(
-    t("col.connect_rate"),
-    fmt.percent(totals["connects"] / totals["attempts"] if totals["attempts"] else None),
-    border=True,
-)
+cards[1].metric(t("col.connect_rate"), fmt.percent(totals["connect_rate"]), border=True)
 cards[2].metric(
     t("col.rpc_rate"),
-    fmt.percent(
-        totals["right_party_contacts"] / totals["attempts"] if totals["attempts"] else None
-    ),
+    fmt.percent(totals["rpc_rate"]),
     border=True,
     help=t("contacts.rpc_help"),
 )
 cards[3].metric(
     t("col.promise_rate"),
-    fmt.percent(
-        totals["promises"] / totals["right_party_contacts"]
-        if totals["right_party_contacts"]
-        else None
-    ),
+    fmt.percent(totals["promise_rate"]),
     border=True,
     help=t("contacts.promise_help"),
 )
@@ -165,10 +162,7 @@ cards[3].metric(
 st.subheader(t("contacts.funnel"))
 st.plotly_chart(funnel_figure(funnel), config={"displaylogo": False}, key="contact_funnel")
 st.dataframe(
-    funnel.with_columns(
-        (pl.col("right_party_contacts") / pl.col("attempts")).alias("rpc_rate"),
-        (pl.col("promises") / pl.col("right_party_contacts")).alias("promise_rate"),
-    ),
+    funnel,
     hide_index=True,
     width="content",
     column_config={
@@ -191,14 +185,10 @@ channel = url_select(
     key="heat_channel",
     default="call" if "call" in channels else None,
 )
-grid = queries.hour_weekday(version, filters, channel)
+grid = reads.hour_weekday(version, filters, channel)
 st.plotly_chart(heat_figure(grid), config={"displaylogo": False}, key="contact_heat")
-if not grid.is_empty():
-    trusted = grid.filter(pl.col("attempts") >= thresholds.min_accounts_for_rate)
-    best = (trusted if not trusted.is_empty() else grid).sort(
-        ["rpc_rate", "attempts"], descending=True
-    )
-    top = best.row(0, named=True)
+top = reads.best_slot(grid, least_attempts=thresholds.min_accounts_for_rate)
+if top is not None:
     st.caption(
         t(
             "contacts.best_slot",
@@ -211,12 +201,12 @@ if not grid.is_empty():
 
 st.subheader(t("contacts.tables"))
 by = url_segmented(t("contacts.by"), TABLES, key="league_by", default="agent")
-league = queries.agent_table(version, filters, by)
+league = reads.agent_table(version, filters, by)
 st.dataframe(
     league,
     hide_index=True,
     column_config=league_config(),
-    key=f"league_{by}",  # type: ignore[arg-type]
+    key=f"league_{by}",
 )
 subject = {"agent": "agent_id", "team": "team", "agency": "agency"}[by]
 show_alerts(

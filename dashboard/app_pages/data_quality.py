@@ -18,10 +18,11 @@ import polars as pl
 import streamlit as st
 
 from checks import docs as dq_docs
-from dashboard import data
 from dashboard import format as fmt
 from dashboard.app_pages import current_version, provenance_caption, seed_from_url, write_to_url
 from dashboard.i18n import t
+from dashboard.reads import operations as reads
+from dashboard.reads.connection import bank_timezone
 
 SEVERITY = {"error": "dq.severity_error", "warn": "dq.severity_warn"}  # data value -> key
 
@@ -32,19 +33,19 @@ def severity(value: str) -> str:
 
 
 version = current_version()
-zone = data.bank_timezone(version)
+zone = bank_timezone(version)
 
 st.title(t("page.data_quality"))
 provenance_caption(version)
 
-if not data.has_dq(version):
+if not reads.has_dq(version):
     st.info(
         t("dq.no_results"),
         icon=":material/fact_check:",
     )
     st.stop()
 
-runs = data.dq_runs(version)
+runs = reads.dq_runs(version)
 if runs.is_empty():
     st.info(t("dq.no_runs"), icon=":material/fact_check:")
     st.stop()
@@ -99,8 +100,8 @@ st.caption(t("dq.run_checked", run=run_id, what=what) + f" {run['message'] or ''
 # --- Failing expectations -----------------------------------------------------------------------
 
 st.subheader(t("dq.failing_of_run", run=run_id))
-by_expectation = data.dq_failures_by_expectation(version, run_id)
-failures = data.dq_failures(version, run_id)
+by_expectation = reads.dq_failures_by_expectation(version, run_id)
+failures = reads.dq_failures(version, run_id)
 if by_expectation.is_empty():
     if run["status"] == "skipped":
         st.warning(t("dq.skipped"), icon=":material/skip_next:")
@@ -124,7 +125,7 @@ else:
 # --- Trend ---------------------------------------------------------------------------------------
 
 st.subheader(t("dq.trend"))
-trend = data.dq_trend(version)
+trend = reads.dq_trend(version)
 if trend.filter(pl.col("failures") > 0).is_empty():
     st.caption(t("dq.no_failure_recent"))
 else:
@@ -191,9 +192,9 @@ if not failures.is_empty():
         st.code(finding["sample"].replace("; ", "\n"), language=None)
     lines = tuple(finding["sample_lines"] or ())
     if finding["file_name"]:
-        verdicts = data.landed_file_status(version, finding["file_name"])
+        verdicts = reads.landed_file_status(version, finding["file_name"])
         refused = not verdicts.is_empty() and verdicts["status"][0] == "refused"
-        rows = data.offending_rows(version, finding["target"], finding["file_name"], lines)
+        rows = reads.offending_rows(version, finding["target"], finding["file_name"], lines)
         if not rows.is_empty():
             st.markdown(t("dq.offending_rows_in", target=finding["target"], lines=len(lines)))
             st.dataframe(rows, hide_index=True)
@@ -215,7 +216,7 @@ if not failures.is_empty():
 if run["load_id"] is not None:
     load_id = int(run["load_id"])
     st.subheader(t("dq.quarantine_of", load=load_id))
-    quarantined = data.quarantined_rows(version, load_id)
+    quarantined = reads.quarantined_rows(version, load_id)
     if quarantined.is_empty():
         st.success(t("dq.no_quarantine", load=load_id), icon=":material/check_circle:")
     else:
@@ -223,7 +224,7 @@ if run["load_id"] is not None:
         all_files = t("dq.all_files")
         chosen = st.selectbox(t("dq.file"), [all_files, *files], key="quarantine_file")
         if chosen != all_files:
-            quarantined = data.quarantined_rows(version, load_id, file_name=chosen)
+            quarantined = reads.quarantined_rows(version, load_id, file_name=chosen)
         st.dataframe(
             quarantined,
             hide_index=True,

@@ -11,20 +11,21 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import data
 from dashboard import format as fmt
 from dashboard.app_pages import current_version, provenance_caption, seed_from_url, write_to_url
 from dashboard.i18n import t
+from dashboard.reads import operations as reads
+from dashboard.reads.connection import bank_timezone
 
 REFUSALS_SHOWN = 20
 
 version = current_version()
-zone = data.bank_timezone(version)
+zone = bank_timezone(version)
 
 st.title(t("page.loads"))
 provenance_caption(version)
 
-runs = data.load_runs(version)
+runs = reads.load_runs(version)
 if runs.is_empty():
     st.info(t("loads.none"))
     st.stop()
@@ -69,7 +70,7 @@ load_id = st.selectbox(
 )
 write_to_url("load", load_id, load_ids[0])
 
-files = data.loaded_files(version, load_id)
+files = reads.loaded_files(version, load_id)
 run = runs.filter(pl.col("load_id") == load_id).row(0, named=True)
 cards = st.columns(4)
 cards[0].metric(t("loads.files"), fmt.count(run["files"]), border=True)
@@ -109,11 +110,11 @@ if not refused.is_empty():
     )
 
 st.subheader(t("loads.quarantine_of", load=load_id))
-reasons = data.quarantine_reasons(version, load_id)
+reasons = reads.quarantine_reasons(version, load_id)
 if reasons.is_empty():
     st.success(t("loads.no_quarantine", load=load_id), icon=":material/check_circle:")
 else:
-    by_file = data.quarantine_by_file(version, load_id)
+    by_file = reads.quarantine_by_file(version, load_id)
     st.markdown(t("loads.top_reasons"))
     st.dataframe(
         reasons,

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard import alerts, queries
+from dashboard import alerts
 from dashboard import format as fmt
 from dashboard.app_pages import (
     alert_thresholds,
@@ -31,6 +31,8 @@ from dashboard.app_pages import (
     url_select,
 )
 from dashboard.i18n import t
+from dashboard.reads import migration as reads
+from dashboard.reads.filters import SEGMENTS
 
 MEASURES = {"accounts": "migration.measure.accounts", "balance": "migration.measure.balance"}
 VALUES = {"share": "migration.value.share", "count": "migration.value.count"}
@@ -121,7 +123,7 @@ if filters is None:
     st.info(t("portfolio.no_snapshot"))
     st.stop()
 
-months = queries.migration_months(version, filters)
+months = reads.migration_months(version, filters)
 if not months:
     st.info(t("migration.no_pairs"))
     st.stop()
@@ -133,8 +135,8 @@ with st.container(horizontal=True, gap="medium", vertical_alignment="bottom"):
     measure = url_segmented(t("common.show"), MEASURES, key="mig_measure", default="accounts")
     value = url_segmented(t("migration.value"), VALUES, key="mig_value", default="share")
 month = month or months[-1]
-order = queries.bucket_order(version)
-matrix = queries.migration_matrix(version, filters, month)
+order = reads.bucket_order(version)
+matrix = reads.migration_matrix(version, filters, month)
 st.subheader(t("migration.matrix", month=fmt.month(month), next=fmt.month(_next(month))))
 if matrix.is_empty():
     st.warning(t("common.no_data"))
@@ -148,7 +150,7 @@ else:
     )
     pick_cell_from_click(event)
     st.caption(t("migration.matrix_note"))
-    ignored_filters_note(filters, queries.SEGMENTS)
+    ignored_filters_note(filters, SEGMENTS)
 
 st.subheader(t("migration.cell"))
 present = set(matrix["from_bucket"].to_list()) | set(matrix["to_bucket"].to_list())
@@ -157,7 +159,7 @@ with st.container(horizontal=True, gap="medium"):
     from_bucket = url_select(t("migration.from"), choices, key="mig_from")
     to_bucket = url_select(t("migration.to"), choices, key="mig_to")
 if from_bucket and to_bucket and not needs_load(version, "mart.account_migration"):
-    behind = queries.cell_accounts(version, filters, month, from_bucket, to_bucket)
+    behind = reads.cell_accounts(version, filters, month, from_bucket, to_bucket)
     st.caption(
         t(
             "migration.cell_count",
@@ -202,7 +204,7 @@ else:
     st.caption(t("migration.cell_hint"))
 
 st.subheader(t("migration.trends"))
-rates = queries.roll_rates(version, filters)
+rates = reads.roll_rates(version, filters)
 ignored_filters_note(filters, ())
 live = [b for b in order if b in set(rates["bucket"].to_list())]
 if rates.is_empty():
@@ -242,7 +244,7 @@ else:
     )
 
 st.subheader(t("migration.expected_loss", month=fmt.month(filters.end)))
-loss = queries.expected_loss(version, filters.end)
+loss = reads.expected_loss(version, filters.end)
 if loss.is_empty():
     st.caption(t("common.no_data"))
 else:

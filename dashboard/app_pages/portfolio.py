@@ -16,7 +16,7 @@ import streamlit as st
 from plotly.colors import sample_colorscale
 from streamlit.delta_generator import DeltaGenerator
 
-from dashboard import alerts, data, queries
+from dashboard import alerts
 from dashboard import format as fmt
 from dashboard.app_pages import (
     alert_thresholds,
@@ -28,6 +28,8 @@ from dashboard.app_pages import (
     url_segmented,
 )
 from dashboard.i18n import t
+from dashboard.reads import portfolio as reads
+from dashboard.reads.filters import SEGMENTS, months
 
 # From a healthy green through amber to a dark red for the worst live bucket; written-off and
 # closed accounts are out of the live book and drawn in greys.
@@ -103,7 +105,7 @@ def _card(
 
 
 def kpi_cards(
-    current: data.MonthKpis, previous: data.MonthKpis | None, measures: list[str]
+    current: reads.MonthKpis, previous: reads.MonthKpis | None, measures: list[str]
 ) -> None:
     """Three book cards, then one card per delinquency ratio; each against the month before."""
     versus = t("common.versus", month=fmt.month(previous.month)) if previous else None
@@ -177,7 +179,7 @@ def bucket_chart(
         fig.update_traces(hovertemplate="%{fullData.name}: %{y:,d}<extra></extra>")
         fig.update_yaxes(title=t("portfolio.axis.accounts"), tickformat=",d")
         tallest = frame.group_by("month").agg(pl.col("accounts").sum())["accounts"].max()
-        if tallest is not None and tallest <= 10:  # whole accounts only on a small book's axis
+        if isinstance(tallest, int) and tallest <= 10:  # whole accounts only on a small book's axis
             fig.update_yaxes(dtick=1)
     fig.update_layout(barmode="stack", bargap=0.25)
     _month_axis(fig, month_count, height=400)
@@ -209,32 +211,6 @@ def ratio_chart(
     return fig
 
 
-def bucket_table(buckets: pl.DataFrame, settings: pl.DataFrame) -> pl.DataFrame:
-    """Every configured bucket for one month, empty ones as zeros, with shares of the total."""
-    table = (
-        settings.select("bucket", "sort_order")
-        .join(buckets.select("bucket", "accounts", "balance"), on="bucket", how="left")
-        .with_columns(
-            pl.col("accounts").fill_null(0),
-            pl.col("balance").cast(pl.Float64).fill_null(0.0),
-        )
-        .sort("sort_order")
-    )
-    total_accounts = table["accounts"].sum()
-    total_balance = table["balance"].sum()
-    return table.select(
-        "bucket",
-        "accounts",
-        (pl.col("accounts") / total_accounts if total_accounts else pl.lit(None)).alias(
-            "account_share"
-        ),
-        "balance",
-        (pl.col("balance") / total_balance if total_balance else pl.lit(None)).alias(
-            "balance_share"
-        ),
-    )
-
-
 version = current_version()
 filters = current_filters()
 
@@ -244,27 +220,27 @@ if filters is None:
     st.info(t("portfolio.no_snapshot"))
     st.stop()
 
-all_months = data.months(version)
+all_months = months(version)
 in_range = [m for m in all_months if filters.start <= m <= filters.end]
 before = [m for m in all_months if m < filters.end]
 previous_month = before[-1] if before else None
 query_filters = filters.widened_to(previous_month) if previous_month else filters
 
-buckets = data.bucket_series(version, query_filters)
-ratios = data.ratio_series(version, query_filters)
-settings = data.bucket_settings(version)
-measures = data.ratio_measures(version)
+buckets = reads.bucket_series(version, query_filters)
+ratios = reads.ratio_series(version, query_filters)
+settings = reads.bucket_settings(version)
+measures = reads.ratio_measures(version)
 
 latest = filters.end
 provenance_caption(version)
-ignored_filters_note(filters, queries.SEGMENTS)
+ignored_filters_note(filters, SEGMENTS)
 if buckets.filter(pl.col("month") == latest).is_empty():
     st.warning(t("common.empty_slice", month=fmt.month(latest)))
     st.stop()
 
-current = data.month_kpis(buckets, ratios, settings, latest)
+current = reads.month_kpis(buckets, ratios, settings, latest)
 previous = (
-    data.month_kpis(buckets, ratios, settings, previous_month)
+    reads.month_kpis(buckets, ratios, settings, previous_month)
     if previous_month is not None
     and not buckets.filter(pl.col("month") == previous_month).is_empty()
     else None
@@ -300,7 +276,7 @@ st.plotly_chart(
 
 st.subheader(t("portfolio.by_bucket", month=fmt.month(latest)))
 st.dataframe(
-    bucket_table(buckets.filter(pl.col("month") == latest), settings),
+    reads.bucket_table(buckets.filter(pl.col("month") == latest), settings),
     hide_index=True,
     width="content",
     column_config={
@@ -314,7 +290,7 @@ st.dataframe(
 st.caption(t("portfolio.by_bucket_note"))
 
 st.subheader(t("portfolio.flows"))
-flows = queries.collected_and_written_off(version, filters).filter(pl.col("month") >= filters.start)
+flows = reads.collected_and_written_off(version, filters).filter(pl.col("month") >= filters.start)
 if not flows.is_empty():
     money = go.Figure()
     money.add_bar(
@@ -338,7 +314,7 @@ if not flows.is_empty():
 
 st.subheader(t("portfolio.by_segment", month=fmt.month(latest)))
 segment = url_segmented(t("portfolio.segment"), SEGMENT_VIEWS, key="segment", default="product")
-by_segment = queries.portfolio_by_segment(version, filters, segment, latest)
+by_segment = reads.portfolio_by_segment(version, filters, segment, latest)
 st.dataframe(
     by_segment,
     hide_index=True,

@@ -7,22 +7,27 @@ plans by type. Month range and team filters apply (team: the agent who took the 
 
 from __future__ import annotations
 
+from typing import Any
+
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard import alerts, queries
+from dashboard import alerts
 from dashboard import format as fmt
 from dashboard.app_pages import (
     alert_thresholds,
     current_filters,
     current_version,
     ignored_filters_note,
+    needs_load,
     provenance_caption,
     show_alerts,
     url_segmented,
 )
 from dashboard.i18n import t
+from dashboard.reads import promises as reads
+from dashboard.reads.filters import TEAM
 
 BY = {"agent": "col.agent", "bucket": "col.bucket"}
 OUTCOMES = {
@@ -32,7 +37,7 @@ OUTCOMES = {
 }
 
 
-def rate_config() -> dict[str, object]:
+def rate_config() -> dict[str, Any]:
     return {
         "month": st.column_config.DateColumn(t("col.month"), format="YYYY-MM"),
         "agent_id": st.column_config.TextColumn(t("col.agent_id")),
@@ -47,6 +52,7 @@ def rate_config() -> dict[str, object]:
         "kept_rate": st.column_config.NumberColumn(t("col.kept_rate"), format="percent"),
         "partial_rate": st.column_config.NumberColumn(t("promises.partial_rate"), format="percent"),
         "broken_rate": st.column_config.NumberColumn(t("promises.broken_rate"), format="percent"),
+        "resolved": None,  # the thin-rate alert's base, not a column of the table
     }
 
 
@@ -105,30 +111,30 @@ provenance_caption(version)
 if filters is None:
     st.info(t("portfolio.no_snapshot"))
     st.stop()
-ignored_filters_note(filters, ("team",))
+ignored_filters_note(filters, TEAM)
+if needs_load(
+    version,
+    "mart.promise_kept_rates.resolved",
+    "mart.promise_kept_sensitivity.resolved",
+    "mart.plan_performance.ended",
+):
+    st.stop()
 thresholds = alert_thresholds(version)
 
-trend = queries.promise_rates(version, filters, "month")
+trend = reads.promise_rates(version, filters, "month")
 if trend.is_empty():
     st.info(t("promises.none"))
 else:
-    total = trend.select(pl.col("promises", "kept", "partial", "broken", "pending").sum()).row(
-        0, named=True
-    )
-    resolved = total["kept"] + total["partial"] + total["broken"]
+    total = reads.promise_totals(version, filters)
     cards = st.columns(4)
     cards[0].metric(t("col.promises"), fmt.count(total["promises"]), border=True)
     cards[1].metric(
         t("col.kept_rate"),
-        fmt.percent(total["kept"] / resolved if resolved else None),
+        fmt.percent(total["kept_rate"]),
         border=True,
         help=t("promises.kept_help"),
     )
-    cards[2].metric(
-        t("promises.broken_rate"),
-        fmt.percent(total["broken"] / resolved if resolved else None),
-        border=True,
-    )
+    cards[2].metric(t("promises.broken_rate"), fmt.percent(total["broken_rate"]), border=True)
     cards[3].metric(t("promises.pending"), fmt.count(total["pending"]), border=True)
 
     st.subheader(t("promises.trend"))
@@ -136,14 +142,12 @@ else:
 
     st.subheader(t("promises.breakdown"))
     by = url_segmented(t("contacts.by"), BY, key="promise_by", default="agent")
-    breakdown = queries.promise_rates(version, filters, by)
-    st.dataframe(breakdown, hide_index=True, column_config=rate_config(), key=f"promise_{by}")  # type: ignore[arg-type]
+    breakdown = reads.promise_rates(version, filters, by)
+    st.dataframe(breakdown, hide_index=True, column_config=rate_config(), key=f"promise_{by}")
     subject = "agent_id" if by == "agent" else "bucket"
     show_alerts(
         alerts.thin_rates(
-            breakdown.with_columns(
-                (pl.col("kept") + pl.col("partial") + pl.col("broken")).alias("resolved")
-            ).filter(pl.col(subject).is_not_null()),
+            breakdown.filter(pl.col(subject).is_not_null()),
             subject=subject,
             base="resolved",
             rate="col.kept_rate",
@@ -152,7 +156,7 @@ else:
     )
 
     st.subheader(t("promises.sensitivity"))
-    scenarios = queries.kept_sensitivity(version, filters)
+    scenarios = reads.kept_sensitivity(version, filters)
     if not scenarios.is_empty():
         st.plotly_chart(
             sensitivity_figure(scenarios), config={"displaylogo": False}, key="promise_sensitivity"
@@ -170,7 +174,7 @@ else:
             )
 
 st.subheader(t("promises.plans"))
-plans = queries.plan_performance(version, filters)
+plans = reads.plan_performance(version, filters)
 if plans.is_empty():
     st.caption(t("promises.no_plans"))
 else:

@@ -14,9 +14,10 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from dashboard import act_data, session
+from dashboard import session
 from dashboard.app_pages import current_version, provenance_caption
 from dashboard.i18n import t
+from dashboard.reads import acting
 from warehouse.app import workbench
 from warehouse.app.access import Forbidden
 
@@ -61,7 +62,7 @@ version = current_version()
 st.title(t("page.sql_workbench"))
 provenance_caption(version)
 st.caption(t("wb.help"))
-columns = act_data.schema_columns(version)
+columns = acting.schema_columns(version)
 schema_browser(columns)
 store = session.store()
 

@@ -18,10 +18,11 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from dashboard import act_data, session
 from dashboard import format as fmt
+from dashboard import session
 from dashboard.app_pages import current_version, provenance_caption
 from dashboard.i18n import t
+from dashboard.reads import acting
 from warehouse.app import settings_versions, strategy_preview
 from warehouse.app.access import Forbidden
 from warehouse.app.store import Settings
@@ -47,7 +48,7 @@ def _plain(value: Any) -> Any:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    return [{str(k): _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
 def _number(value: Any) -> float | None:
@@ -158,7 +159,7 @@ def edit_and_preview(current: Settings, months: list[date], base_version: int) -
         st.dataframe(changes, hide_index=True)
     if st.button(t("strategy.preview"), type="primary", key="sg_run_preview"):
         with st.spinner(t("strategy.previewing")):
-            st.session_state[PREVIEW_KEY] = act_data.preview(version, month, current, candidate)
+            st.session_state[PREVIEW_KEY] = acting.preview(version, month, current, candidate)
     grade_order = [
         r["risk_grade"]
         for r in sorted(current["settings.risk_grades"], key=lambda r: r["severity"])
@@ -173,7 +174,7 @@ def edit_and_preview(current: Settings, months: list[date], base_version: int) -
     )
     if st.button(t("strategy.replay"), key="sg_run_replay"):
         with st.spinner(t("strategy.replaying")):
-            st.session_state[REPLAY_KEY] = act_data.replay(version, current, candidate, since)
+            st.session_state[REPLAY_KEY] = acting.replay(version, current, candidate, since)
     if REPLAY_KEY in st.session_state:
         st.dataframe(st.session_state[REPLAY_KEY], hide_index=True)
 
@@ -248,19 +249,19 @@ session.require_page(PAGE)
 version = current_version()
 st.title(t("page.strategy"))
 provenance_caption(version)
-months = act_data.graded_months(version)
+months = acting.graded_months(version)
 if not months:
     st.info(t("common.no_data"))
     st.stop()
 store = session.store()
-in_force = store.ensure_baseline(act_data.warehouse_settings(version))
-published = act_data.published_settings_version(version)
+in_force = store.ensure_baseline(acting.warehouse_settings(version))
+published = acting.published_settings_version(version)
 st.caption(t("strategy.in_force", version=in_force.version, author=in_force.author,
              at=in_force.created_at, reason=in_force.reason))  # fmt: skip
 if published is not None and published != in_force.version:
     st.warning(t("strategy.rebuild_pending", saved=in_force.version, published=published))
 edit_tab, history_tab = st.tabs([t("strategy.tab_edit"), t("strategy.tab_history")])
 with edit_tab:
-    edit_and_preview(act_data.warehouse_settings(version), months, in_force.version)
+    edit_and_preview(acting.warehouse_settings(version), months, in_force.version)
 with history_tab:
     history(in_force.version)

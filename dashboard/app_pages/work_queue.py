@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 import polars as pl
 import streamlit as st
 
-from dashboard import act_data, session
 from dashboard import format as fmt
+from dashboard import session
 from dashboard.app_pages import current_version, provenance_caption
 from dashboard.i18n import t
+from dashboard.reads import acting
 from warehouse.app import work_queue
 from warehouse.app.access import Forbidden
 
@@ -47,7 +48,7 @@ st.title(t("page.work_queue"))
 provenance_caption(version)
 now = datetime.now(UTC).replace(second=0, microsecond=0)
 with st.spinner(t("queue.building")):
-    queue = act_data.queue(version, now, running_experiment())
+    queue = acting.queue(version, now, running_experiment())
 frame = queue.frame
 if frame.is_empty():
     st.info(t("queue.empty"))

@@ -9,7 +9,8 @@
 --   proposed, cancelled   not (yet) approved / withdrawn
 --   approved              plans that went ahead: active + completed + broken
 --   active, completed, broken   by current status
---   kept_rate             completed / (completed + broken): among approved plans that ended
+--   ended                 completed + broken: approved plans that ended
+--   kept_rate             completed / ended: among approved plans that ended
 --   broken_rate           broken / approved
 --   matured               approved plans whose start is at least `plan_cure_within_months`
 --                         (settings.measure_parameters, default 3) months before the
@@ -93,5 +94,6 @@ SELECT
     CAST(broken AS DOUBLE) / nullif(approved, 0) AS broken_rate,
     matured,
     cured,
-    CAST(cured AS DOUBLE) / nullif(matured, 0) AS cure_rate
+    CAST(cured AS DOUBLE) / nullif(matured, 0) AS cure_rate,
+    completed + broken AS ended
 FROM counted;

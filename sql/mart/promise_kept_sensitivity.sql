@@ -3,9 +3,10 @@
 --          recomputed under every scenario of settings.promise_scenarios (default grace 0-7 days x
 --          tolerance 0, 1%, 5%, 10%) and under the setting in force, same rule otherwise.
 -- Grain:   one row per grace_days x tolerance_share x month (of the promised date).
--- Measures: promises, kept, partial, broken, pending and kept_rate as mart.promise_kept_rates;
---          `is_in_force` marks the setting the other promise views use. To see the whole book,
---          add the counts over months, then divide.
+-- Measures: promises, kept, partial, broken, pending, resolved and kept_rate as
+--          mart.promise_kept_rates; `is_in_force` marks the setting the other promise views use.
+--          To see the whole book, add the counts over months, then divide (kept / resolved).
+--   resolved   kept + partial + broken: the denominator of the kept, partial and broken rates
 CREATE OR REPLACE TABLE mart.promise_kept_sensitivity AS
 WITH counted AS (
     SELECT
@@ -17,7 +18,8 @@ WITH counted AS (
         count(*) FILTER (WHERE status = 'kept') AS kept,
         count(*) FILTER (WHERE status = 'partial') AS partial,
         count(*) FILTER (WHERE status = 'broken') AS broken,
-        count(*) FILTER (WHERE status = 'pending') AS pending
+        count(*) FILTER (WHERE status = 'pending') AS pending,
+        count(*) FILTER (WHERE status IN ('kept', 'partial', 'broken')) AS resolved
     FROM core.promise_statuses
     GROUP BY grace_days, tolerance_share, is_in_force, CAST(date_trunc('month', promised_date) AS DATE)
 )
@@ -32,5 +34,6 @@ SELECT
     partial,
     broken,
     pending,
-    CAST(kept AS DOUBLE) / nullif(kept + partial + broken, 0) AS kept_rate
+    CAST(kept AS DOUBLE) / nullif(resolved, 0) AS kept_rate,
+    resolved
 FROM counted;

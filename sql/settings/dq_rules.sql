@@ -8,7 +8,7 @@
 -- Defaults: the rows below are the bank's policy (DOMAIN.md, CONTRACT.md). Expectations that the
 --          extract schemas imply (a required value present, a code in its set, a value inside its
 --          contract range, a key once per file) are added by the checks, as `error`, the first
---          time they run, so their column lists live only in `warehouse/loaders`. Rows a user
+--          time they run, so their column lists live only in `warehouse/contract`. Rows a user
 --          edited are kept; a deleted default row comes back on the next load.
 -- Templates: a `raw.<extract>` row named `<column>_plausible` checks that column against
 --          thresholds {"min_value", "max_value"}; one named `<column>_not_in_future` checks a

@@ -3,9 +3,9 @@
 The published warehouse is read-only to the dashboard (`warehouse.storage.publication`), so
 what a user saves lives in a small SQLite file beside it, `<warehouse dir>/app_store.sqlite`.
 SQLite is in the standard library, and safe with the app and the loader/rebuild processes using
-it at once (WAL mode, a busy timeout), unlike a second DuckDB file that one writer locks. A saved settings
-version reaches the marts through the loader's own publication path: `collections rebuild`
-(`warehouse.jobs.rebuild`), which the app starts in the background after a save.
+it at once (WAL mode, a busy timeout), unlike a second DuckDB file that one writer locks. A saved
+settings version reaches the marts through the loader's own publication path: `collections
+rebuild` (`warehouse.jobs.rebuild`), which the app starts in the background after a save.
 
 Every function that changes something takes the acting `User` and checks `warehouse.app.access`
 first: a role that may not act is refused here, whatever the UI showed, and the refusal is

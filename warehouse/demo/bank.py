@@ -1,237 +1,91 @@
 """A synthetic card bank: a day-by-day simulation that drops the extracts CONTRACT.md describes.
 
-The bank is a set of numpy state arrays, one slot per account (accounts that open later have their
-slot from the start and are switched on on their open date). Each calendar day runs the same steps,
-all vectorised over accounts, and writes that day's files before the next day starts, so memory
-stays flat however long the run:
+The bank is a set of numpy state arrays, one slot per account (`book.py`; each month's new accounts
+get their slots when the month starts and are switched on on their open date). Each calendar day
+runs the same steps, all vectorised over accounts, and writes that day's files before the next day
+starts, so memory stays flat however long the run:
 
-1. accounts opened today go live;
+1. accounts opened today go live (on a month's first day, that month's openings are drawn)
+   (`book.py`);
 2. delinquent accounts age one day (a new cycle's interest and late fee every 30 days; the card is
-   frozen at 61 days; charge-off at 180);
-3. accounts whose statement fell due yesterday unpaid become 1 day past due;
+   frozen at 61 days; charge-off at 180) (`statements.py`);
+3. accounts whose statement fell due yesterday unpaid become 1 day past due (`statements.py`);
 4. repayment plans are proposed, approved, re-age the account on their first payment, collect
-   instalments, complete or break;
+   instalments, complete or break (`plans.py`);
 5. statements cut for accounts whose statement day it is (spend, interest, minimum due, due date
    20 days later) and each account's response is drawn: pay in full, revolve, pay the minimum,
-   underpay or miss; a few payments are later reversed;
+   underpay or miss; a few payments are later reversed (`statements.py`);
 6. the collections procedure works the delinquent book: an SMS on the first day overdue, calls
    on working days (more often the later the bucket, M4+ by outside agencies), IVR, letters and
    visits; calls reach the debtor or an emergency contact at hour-dependent rates; right-party
-   contacts yield promises to pay that are later kept, partly kept or broken;
+   contacts yield promises to pay that are later kept, partly kept or broken (`contacts.py`,
+   `promises.py`, `staff.py`);
 7. money arrives: scheduled statement payments, promised payments, spontaneous cures and partial
    cures (days past due fall by 30 per cycle paid), payoffs of closing accounts, recoveries on
-   charged-off accounts;
+   charged-off accounts (`payments.py`, numbered by `ledger.py`);
 8. the day's files are written; at a month end also the full snapshot, new and changed accounts,
-   changed plans and (when staff changed) agents.
+   changed plans and (when staff changed) agents (`frames.py`, `files.py`).
 
 A small share of contacts breaks a rule on purpose (late-night or early calls, calls on holidays and
 weekends, more than six attempts a day to one number, unauthorised third parties, do-not-contact
 accounts), so the compliance views have something to find.
+
+Nothing is drawn ahead of the day it belongs to, so a bank's first months are the same whatever
+its horizon. That is what lets a run continue day by day after its months (`then_days`): each
+following day's files land in a folder of their own, as a bank would send them, and together with
+the months' inbox they are exactly the files of one longer run.
 """
 
 from __future__ import annotations
 
-import calendar
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
-import polars as pl
 
-from warehouse.contract.contacts import CHANNELS as CONTACT_CHANNELS
-from warehouse.contract.contacts import OUTCOMES, PARTIES, RELATIONS
-from warehouse.demo import people
-from warehouse.demo.files import ISO_OFFSET_FORMAT, TIMESTAMP_FORMAT, ExtractWriter
-from warehouse.demo.holidays_cn import CHINA_CALENDAR, covered_years, is_working_day
-
-EPOCH = date(1970, 1, 1)
-DAY = 86_400
-
-PRODUCTS = ("Classic", "Gold", "Platinum", "Youth")
-PRODUCT_P = np.array([0.45, 0.30, 0.10, 0.15])
-LIMIT_YUAN = np.array([[5_000, 20_000], [20_000, 50_000], [50_000, 150_000], [2_000, 10_000]])
-EMPLOYMENT = ("salaried", "self_employed", "unemployed", "retired", "student", "other")
-EMP_P = np.array([0.66, 0.18, 0.04, 0.06, 0.01, 0.05])
-EMP_P_YOUTH = np.array([0.40, 0.08, 0.04, 0.0, 0.45, 0.03])
-UNEMPLOYED, STUDENT = 2, 4
-TIMEZONES = ("", "America/Los_Angeles", "Europe/London")
-STATUS = ("open", "frozen", "closed", "charged_off")
-OPEN, FROZEN, CLOSED, CHARGED_OFF, NOT_OPEN = 0, 1, 2, 3, 4
-
-PAY_CHANNELS = ("app", "bank_transfer", "branch", "autopay", "agency", "other")
-APP, TRANSFER, BRANCH, AUTOPAY, AGENCY_CH, OTHER_CH = range(6)
-# Hours (start, end seconds) within which each channel's payments arrive.
-PAY_WINDOW = np.array(
-    [
-        [7 * 3600, 86_399],
-        [9 * 3600, 18 * 3600],
-        [9 * 3600 + 1800, 17 * 3600],
-        [2 * 3600, 6 * 3600],
-        [9 * 3600, 18 * 3600],
-        [8 * 3600, 20 * 3600],
-    ]
+from warehouse.demo.book import Book
+from warehouse.demo.contacts import Procedure
+from warehouse.demo.days import add_months, day_date, day_number, month_end
+from warehouse.demo.draws import Streams
+from warehouse.demo.files import ExtractWriter
+from warehouse.demo.frames import (
+    Batches,
+    accounts_frame,
+    agents_frame,
+    daily_snapshot_accounts,
+    holidays_frame,
+    month_end_accounts,
+    month_end_snapshot_accounts,
+    plans_frame,
+    select_exprs,
+    snapshot_rows,
 )
-
-# The code sets are the contract's, from the loaders; the index constants follow their order.
-CALL, SMS, EMAIL, LETTER, VISIT, IVR = range(len(CONTACT_CHANNELS))
-DEBTOR, THIRD, UNKNOWN, NONE = range(len(PARTIES))
-RELATION_P = np.array([0.32, 0.30, 0.16, 0.12, 0.06, 0.04])
-(
-    NO_ANSWER,
-    BUSY,
-    WRONG_NUMBER,
-    VOICEMAIL,
-    RIGHT_PARTY,
-    THIRD_PARTY,
-    PTP,
-    REFUSED,
-    DISPUTE,
-    CALLBACK,
-    SMS_DELIVERED,
-    SMS_FAILED,
-    LETTER_SENT,
-    VISIT_DONE,
-) = range(len(OUTCOMES))
-
-NOTES: dict[int, list[str]] = {
-    PTP: [
-        "will pay by the promised date",
-        "forgot the due date, paying this week",
-        "salary comes on the 15th, will pay then",
-        "will transfer from another bank account",
-    ],
-    RIGHT_PARTY: [
-        "verified identity, explained the arrears",
-        "income reduced, asked about instalments",
-        "lost job, looking for work",
-        "medical bills this month, will call back with a date",
-    ],
-    REFUSED: [
-        "refuses to pay",
-        "says the fees are unfair and refuses",
-        "hung up after verification",
-    ],
-    DISPUTE: [
-        "disputes a transaction",
-        "disputes the late fee",
-        "says the payment was already made",
-    ],
-    CALLBACK: ["asked to call back later", "in a meeting, call back after 3pm"],
-    THIRD_PARTY: ["left a message with the contact", "contact will pass on the message"],
-    WRONG_NUMBER: ["number no longer belongs to the customer"],
-    VISIT_DONE: ["visited billing address", "visited, left a notice at the door"],
-}
-NOTE_WITH_NUMBER = "customer gave a new number 139"
-
-TEAMS = ("M1 Early A", "M1 Early B", "M2-M3 Mid", "M4+ Late", "Supervisors")
-M1A, M1B, MID, LATE, SUPERVISORS = range(5)
-AGENCY_NAMES = ("Huaxin Recovery", "Jinan Credit Services", "Pearl River Collections")
-ROLES = ("collector", "supervisor")
-
-PLAN_TYPES = ("extension", "instalment", "min_payment_reduction")
-EXTENSION, INSTALMENT, REDUCTION = range(3)
-PLAN_STATUS = ("proposed", "active", "completed", "broken", "cancelled")
-P_PROPOSED, P_ACTIVE, P_COMPLETED, P_BROKEN, P_CANCELLED = range(5)
-
-FORGETFUL, UNABLE, WILFUL = range(3)
-LOW, MEDIUM, HIGH = range(3)
-
-# Call-session start slots: (start, end) seconds of day, weight for in-house and agency staff.
-CALL_SLOTS = np.array(
-    [
-        [7 * 3600, 8 * 3600, 0.35, 0.5],  # before 08:00: breaks the China rule
-        [8 * 3600, 9 * 3600, 0.6, 1.0],
-        [9 * 3600, 12 * 3600, 45.0, 38.0],
-        [12 * 3600, 14 * 3600, 0.9, 2.5],
-        [14 * 3600, 18 * 3600, 50.0, 41.5],
-        [18 * 3600, 21 * 3600, 2.2, 14.0],
-        [21 * 3600, 22 * 3600, 0.3, 1.0],
-        [22 * 3600, 23 * 3600 + 1800, 0.35, 0.5],  # after 22:00: breaks the China rule
-    ]
-)
-# Chance that someone answers, by hour of day (better 09-11 and 19-20, worse at midday).
-CONNECT_BY_HOUR = np.array(
-    [
-        0.15,
-        0.1,
-        0.1,
-        0.1,
-        0.1,
-        0.1,
-        0.15,
-        0.22,
-        0.3,
-        0.42,
-        0.43,
-        0.38,
-        0.24,
-        0.25,
-        0.31,
-        0.31,
-        0.32,
-        0.33,
-        0.37,
-        0.46,
-        0.45,
-        0.33,
-        0.26,
-        0.2,
-    ]
-)
+from warehouse.demo.holidays_cn import covered_years, is_working_day
+from warehouse.demo.ledger import PaymentLedger
+from warehouse.demo.payments import Payments
+from warehouse.demo.plans import Plans
+from warehouse.demo.promises import Promises
+from warehouse.demo.rates import Rates
+from warehouse.demo.staff import Staff
+from warehouse.demo.statements import Statements, open_positions
 
 
-@dataclass(frozen=True)
-class Rates:
-    """Behaviour of the synthetic book; defaults give the roll and cure rates of a typical bank."""
+@dataclass
+class DaySummary:
+    """What one following day's inbox holds (`generate_bank(..., then_days=...)`)."""
 
-    new_accounts_per_month: float = 0.011  # of the opening book
-    close_per_month: float = 0.005
-    # Chance of missing a statement's minimum, by risk grade; multipliers for circumstances.
-    miss: tuple[float, float, float] = (0.028, 0.08, 0.20)
-    miss_unemployed: float = 1.6
-    miss_recently_cured: float = 3.0
-    underpay_share: float = 0.12
-    overpay: float = 0.003
-    reversal: float = 0.006
-    # Daily chance of a payment of its own accord, by cause and bucket (index 1..6).
-    self_cure: tuple[tuple[float, ...], ...] = (
-        (0.0, 0.100, 0.045, 0.026, 0.008, 0.006, 0.005),
-        (0.0, 0.050, 0.024, 0.012, 0.0035, 0.003, 0.0025),
-        (0.0, 0.025, 0.011, 0.005, 0.002, 0.0015, 0.0012),
-    )
-    early_boost_forgetful: float = 0.20  # daily in the first week overdue
-    early_boost_other: float = 1.5
-    # How a self-payment of a 2+ cycle account splits: full cure, one cycle, less than a cycle.
-    m2_payment_split: tuple[float, float, float] = (0.45, 0.40, 0.15)
-    # Promises: (kept, partial, broken) by cause.
-    promise_outcome: tuple[tuple[float, float, float], ...] = (
-        (0.82, 0.05, 0.13),
-        (0.60, 0.14, 0.26),
-        (0.42, 0.08, 0.50),
-    )
-    # Chance a right-party contact ends in a promise, by cause.
-    promise_given: tuple[float, float, float] = (0.50, 0.32, 0.15)
-    call_p: tuple[float, ...] = (0.0, 0.40, 0.80, 0.80, 0.55, 0.55, 0.55)
-    call_p_first_days: float = 0.10
-    ivr_p: float = 0.08
-    visit_p: float = 0.004
-    # Rule breaches (shares of sessions / account-days).
-    off_day_calls: float = 0.012  # calls on holidays and ordinary weekends
-    over_cap: float = 0.0015  # sessions of 7-8 attempts to one number
-    tp_unauthorised: float = 0.012  # M2+ sessions to an emergency contact without authorisation
-    dnc_leak: float = 0.15  # account-days a do-not-contact account is still worked
-    plan_propose: float = 0.008  # daily, M2-M3 accounts unable to pay, working days
-    plan_approve: float = 0.75
-    plan_pay: tuple[float, float, float] = (0.95, 0.90, 0.70)
-    charge_off_recovery: float = 0.0015  # daily
+    business_date: date
+    out_dir: Path
+    files: int
+    rows_by_extract: dict[str, int]
 
 
 @dataclass
 class GenerateSummary:
-    """What `generate_bank` wrote."""
+    """What `generate_bank` wrote: the months' inbox, then each following day's."""
 
     files: int
     rows_by_extract: dict[str, int]
@@ -239,6 +93,7 @@ class GenerateSummary:
     last_date: date
     out_dir: Path
     warnings: list[str] = field(default_factory=list)
+    following_days: list[DaySummary] = field(default_factory=list)
 
 
 def generate_bank(
@@ -250,305 +105,81 @@ def generate_bank(
     start: date = date(2024, 11, 1),
     file_format: str = "csv",
     progress: Callable[[str, int, int], None] | None = None,
+    then_days: int = 0,
+    days_out: Path | None = None,
 ) -> GenerateSummary:
     """Simulate a card bank for `months` calendar months from `start` and write its extracts.
 
     `accounts` is the opening book; about 1.1% of that opens again every month. Files are
     `<extract>_<YYYYMMDD>.<file_format>` in `out_dir`; the same arguments give identical bytes.
     `progress(stage, done, total)` is called once before the first month and after each month.
+
+    `then_days` simulates that many calendar days after the months and writes each day's files
+    into `days_out/<YYYYMMDD>/` (only that day's files: a month end also brings the full
+    snapshot, new and changed accounts, plans and agents); `out_dir` is the same with or without
+    them. `progress` is then called after each following day, counting days.
     """
     if accounts < 1:
         raise ValueError("accounts must be at least 1")
     if months < 1:
         raise ValueError("months must be at least 1")
+    if then_days < 0:
+        raise ValueError(f"then_days must be 0 or more, not {then_days}")
+    if then_days and days_out is None:
+        raise ValueError("then_days needs days_out: the folder for the following days' inboxes")
     writer = ExtractWriter(Path(out_dir), file_format)
-    bank = _Bank(accounts, months, seed, start, writer)
-    notes = bank.run(progress)
+    bank = _Bank(accounts, months, then_days, seed, start, writer)
+    following = bank.run(progress, Path(days_out) if days_out is not None else None)
     return GenerateSummary(
         files=writer.files,
         rows_by_extract=dict(writer.rows),
         first_date=bank.first,
         last_date=bank.last,
         out_dir=Path(out_dir),
-        warnings=notes,
+        warnings=bank.notes,
+        following_days=following,
     )
 
 
-def _t(d: date) -> int:
-    return (d - EPOCH).days
-
-
-def _d(t: int) -> date:
-    return EPOCH + timedelta(days=int(t))
-
-
-def _month_end(d: date) -> date:
-    return date(d.year, d.month, calendar.monthrange(d.year, d.month)[1])
-
-
-def _add_months(d: date, n: int) -> date:
-    y, m = divmod(d.month - 1 + n, 12)
-    return date(d.year + y, m + 1, 1)
-
-
-def _choice(rng: np.random.Generator, p: np.ndarray, n: int) -> np.ndarray:
-    """n draws from the categorical distribution p (rows of p may differ when p is 2-D)."""
-    u = rng.random(n)
-    if p.ndim == 1:
-        cum = np.cumsum(p / p.sum())
-        return np.minimum(np.searchsorted(cum, u, side="right"), len(p) - 1)
-    cum = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
-    return np.minimum((u[:, None] >= cum).sum(axis=1), p.shape[1] - 1)
-
-
-def _uniform_int(rng: np.random.Generator, low: np.ndarray, high: np.ndarray) -> np.ndarray:
-    """One integer in [low, high] for each pair (inclusive)."""
-    span = np.maximum(np.asarray(high) - np.asarray(low), 0) + 1
-    return np.asarray(low) + (rng.random(len(span)) * span).astype(np.int64)
-
-
-def _strings(values: tuple[str, ...] | list[str], codes: np.ndarray) -> pl.Series:
-    """Labels for small integer codes; negative codes become nulls (for small monthly frames)."""
-    codes = np.asarray(codes, dtype=np.int64)
-    return pl.DataFrame({"c": codes}).select(_label("c", values)).to_series()
-
-
-# Expressions that turn the raw numpy columns of a day's rows into contract columns in one pass
-# (one polars query per file keeps the per-day overhead small).
-def _label(column: str, labels: tuple[str, ...] | list[str]) -> pl.Expr:
-    """Small integer codes -> labels; negative codes -> null."""
-    codes = pl.col(column)
-    return pl.lit(pl.Series(list(labels), dtype=pl.Utf8)).gather(pl.when(codes >= 0).then(codes))
-
-
-def _id(column: str, prefix: str, width: int) -> pl.Expr:
-    """Serial numbers -> prefixed fixed-width identifiers; negative -> null."""
-    text = pl.lit(prefix) + pl.col(column).cast(pl.Utf8).str.zfill(width)
-    return pl.when(pl.col(column) >= 0).then(text)
-
-
-def _date(column: str) -> pl.Expr:
-    """Epoch days -> Date; negative -> null."""
-    return pl.when(pl.col(column) >= 0).then(pl.col(column).cast(pl.Int32).cast(pl.Date))
-
-
-def _ts(column: str) -> pl.Expr:
-    """Epoch seconds of bank-local wall time -> naive Datetime; negative -> null."""
-    return pl.when(pl.col(column) >= 0).then(pl.from_epoch(pl.col(column), time_unit="s"))
-
-
-def _money(column: str) -> pl.Expr:
-    """Integer cents -> yuan (written with 2 decimals)."""
-    return pl.col(column) / 100
-
-
-def _nonneg(column: str) -> pl.Expr:
-    return pl.when(pl.col(column) >= 0).then(pl.col(column))
-
-
-def _text_number(column: str) -> pl.Expr:
-    return pl.when(pl.col(column) >= 0).then(pl.col(column).cast(pl.Utf8))
-
-
-def _select_exprs(file_format: str, note_texts: list[str]) -> dict[str, list[pl.Expr]]:
-    """The one query per extract that turns a day's raw columns into contract columns (built once,
-    reused every day)."""
-    started = pl.from_epoch(pl.col("secs"), time_unit="s")
-    if file_format != "parquet":
-        # Real dialers mix formats: a few rows carry an explicit offset.
-        started = (
-            pl.when(pl.col("iso"))
-            .then(started.dt.strftime(ISO_OFFSET_FORMAT))
-            .otherwise(started.dt.strftime(TIMESTAMP_FORMAT))
-        )
-    return {
-        "payments": [
-            _id("serial", "PY", 12).alias("payment_id"),
-            _id("acct", "A", 9).alias("account_id"),
-            _ts("secs").alias("paid_at"),
-            _money("amount").alias("amount"),
-            _label("chan", PAY_CHANNELS).alias("channel"),
-            (pl.col("reverses") >= 0).alias("is_reversal"),
-            _id("reverses", "PY", 12).alias("reverses_payment_id"),
-        ],
-        "contacts": [
-            _id("serial", "CT", 12).alias("attempt_id"),
-            _id("acct", "A", 9).alias("account_id"),
-            _id("agent", "AG", 5).alias("agent_id"),
-            _label("chan", CONTACT_CHANNELS).alias("channel"),
-            started.alias("started_at"),
-            _nonneg("dur").alias("duration_s"),
-            _text_number("number").alias("contact_number"),
-            _label("party", PARTIES).alias("party"),
-            _label("rel", RELATIONS).alias("third_party_relation"),
-            _label("outcome", OUTCOMES).alias("outcome"),
-            pl.when(pl.col("note_number") >= 0)
-            .then(pl.lit(NOTE_WITH_NUMBER) + pl.col("note_number").cast(pl.Utf8).str.zfill(8))
-            .otherwise(_label("note", note_texts))
-            .alias("notes"),
-        ],
-        "promises": [
-            _id("serial", "PR", 10).alias("promise_id"),
-            _id("acct", "A", 9).alias("account_id"),
-            _id("attempt", "CT", 12).alias("attempt_id"),
-            _id("agent", "AG", 5).alias("agent_id"),
-            _ts("created").alias("created_at"),
-            _date("promised").alias("promised_date"),
-            _money("amount").alias("promised_amount"),
-        ],
-        "plans": [
-            _id("serial", "PL", 8).alias("plan_id"),
-            _id("acct", "A", 9).alias("account_id"),
-            _label("type", PLAN_TYPES).alias("plan_type"),
-            _ts("req").alias("requested_at"),
-            _id("approver", "AG", 5).alias("approved_by"),
-            _ts("appr").alias("approved_at"),
-            _date("start").alias("start_date"),
-            _nonneg("n").alias("instalments"),
-            pl.when(pl.col("amt") >= 0).then(_money("amt")).alias("instalment_amount"),
-            pl.when(pl.col("fee") >= 0).then(_money("fee")).alias("fee"),
-            _label("status", PLAN_STATUS).alias("status"),
-        ],
-        "snapshots": [
-            _date("as_of").alias("as_of_date"),
-            _id("acct", "A", 9).alias("account_id"),
-            pl.col("stmt").alias("statement_day"),
-            _date("due").alias("due_date"),
-            _money("balance").alias("balance"),
-            _money("min_due").alias("min_due"),
-            _money("ov_p").alias("overdue_principal"),
-            _money("ov_i").alias("overdue_interest"),
-            _money("ov_f").alias("overdue_fees"),
-            pl.col("dpd").alias("days_past_due"),
-            ((pl.col("dpd") + 29) // 30).alias("cycles_delinquent"),
-            _label("status", STATUS).alias("status"),
-        ],
-    }
-
-
-class _Batches:
-    """Daily raw rows queued per extract and formatted in one polars query per batch (a month, or
-    fewer days when the rows pile up), then written one file per day. Small banks write about
-    three thousand files: one query per file instead of two halves the fixed cost per file."""
+class _Bank:
+    """The parts of the bank, wired together, and the day loop that runs them in order."""
 
     def __init__(
-        self, writer: ExtractWriter, exprs: dict[str, list[pl.Expr]], max_rows: int = 300_000
+        self, n0: int, months: int, then_days: int, seed: int, start: date, writer: ExtractWriter
     ) -> None:
-        self.writer = writer
-        self.exprs = exprs
-        self.max_rows = max_rows
-        self.queues: dict[str, list[tuple[date, pl.DataFrame]]] = {}
-        self.rows = 0
-
-    def add(self, extract: str, day: date, raw: pl.DataFrame) -> None:
-        queue = self.queues.setdefault(extract, [])
-        raw = raw.hstack([pl.Series("_k", np.full(raw.height, len(queue), dtype=np.int64))])
-        queue.append((day, raw))
-        self.rows += raw.height
-        if self.rows >= self.max_rows:
-            self.flush()
-
-    def flush(self) -> None:
-        for extract in sorted(self.queues):
-            queue = self.queues[extract]
-            if not queue:
-                continue
-            batch = pl.concat([raw for _, raw in queue], how="vertical_relaxed", rechunk=False)
-            out = batch.select([*self.exprs[extract], pl.col("_k")])
-            parts = out.partition_by("_k", maintain_order=True, include_key=False, as_dict=True)
-            empty = out.drop("_k").clear()
-            for k, (day, _) in enumerate(queue):
-                self.writer.write(extract, day, parts.get((k,), empty))
-        self.queues = {}
-        self.rows = 0
-
-
-class _Growing:
-    """Columns of small tables (plans) that grow row by row in batches."""
-
-    def __init__(self, spec: dict[str, tuple[type, object]]) -> None:
-        self.spec = spec
-        self.n = 0
-        self.cap = 64
-        self.cols = {k: np.full(self.cap, fill, dtype=dt) for k, (dt, fill) in spec.items()}
-
-    def append(self, k: int) -> np.ndarray:
-        while self.n + k > self.cap:
-            self.cap *= 2
-            for name, (dt, fill) in self.spec.items():
-                grown = np.full(self.cap, fill, dtype=dt)
-                grown[: self.n] = self.cols[name][: self.n]
-                self.cols[name] = grown
-        rows = np.arange(self.n, self.n + k)
-        self.n += k
-        return rows
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        return self.cols[name]
-
-
-class _Bank:
-    def __init__(self, n0: int, months: int, seed: int, start: date, writer: ExtractWriter) -> None:
-        self.R = Rates()
+        rates = Rates()
         self.writer = writer
         self.first = start
-        self.last = _month_end(_add_months(date(start.year, start.month, 1), months - 1))
-        self.t0, self.t_end = _t(self.first), _t(self.last)
-        streams = np.random.SeedSequence(seed).spawn(6)
-        (
-            self.rng_init,
-            self.rng_day,
-            self.rng_contact,
-            self.rng_pay,
-            self.rng_month,
-            self.rng_plan,
-        ) = (np.random.default_rng(s) for s in streams)
-        self.n0 = n0
+        self.last = month_end(add_months(date(start.year, start.month, 1), months - 1))
+        self.t0, self.t_end = day_number(self.first), day_number(self.last)
         self.months = months
-        self.pay_serial = 1
-        self.attempt_serial = 1
-        self.promise_serial = 1
-        self.plan_serial = 1
-        self._pay_parts: list[dict[str, np.ndarray]] = []
+        self.then_days = then_days
         self.notes: list[str] = []
-        self._check_calendar()
-        self._init_accounts()
-        self._init_state()
-        self._init_agents()
-        self.note_texts: list[str] = []
-        self.note_offset = np.full(len(OUTCOMES), -1, dtype=np.int64)
-        self.note_count = np.zeros(len(OUTCOMES), dtype=np.int64)
-        for code in sorted(NOTES):
-            self.note_offset[code] = len(self.note_texts)
-            self.note_count[code] = len(NOTES[code])
-            self.note_texts.extend(NOTES[code])
-        self.exprs = _select_exprs(writer.file_format, self.note_texts)
-        self.plans = _Growing(
-            {
-                "acct": (np.int64, -1),
-                "type": (np.int8, 0),
-                "status": (np.int8, 0),
-                "req": (np.int64, -1),
-                "decide": (np.int64, -1),
-                "approver": (np.int64, -1),
-                "appr": (np.int64, -1),
-                "start": (np.int64, -1),
-                "n": (np.int64, 0),
-                "amt": (np.int64, 0),
-                "fee": (np.int64, 0),
-                "reage_day": (np.int64, -1),
-                "reage_amt": (np.int64, 0),
-                "reaged": (np.bool_, False),
-                "next_day": (np.int64, -1),
-                "left": (np.int64, 0),
-                "changed": (np.int64, -1),
-                "serial": (np.int64, 0),
-            }
+        self._check_calendar(day_date(self.t_end + then_days))
+        self.rng = Streams.from_seed(seed)
+        self.book = Book(n0, self.t0, rates, self.rng.start)
+        open_positions(self.book, rates, self.rng.start)
+        self.staff = Staff(self.book, self.rng.start, self.rng.month)
+        self.ledger = PaymentLedger(self.book)
+        self.plans = Plans(self.book, rates, self.ledger, self.staff, self.rng.plan)
+        self.statements = Statements(self.book, rates, self.plans, self.rng.day)
+        self.payments = Payments(
+            self.book, rates, self.ledger, self.plans, pay=self.rng.pay, day=self.rng.day
         )
+        self.procedure = Procedure(
+            self.book,
+            rates,
+            self.staff,
+            Promises(self.book, rates, self.rng.contact),
+            self.rng.contact,
+        )
+        self.exprs = select_exprs(writer.file_format)
+        self._month_first = self.t0  # the first simulated day of the current month
+        self._month_index = 0  # month ends passed
 
-    # ------------------------------------------------------------------ calendar
-    def _check_calendar(self) -> None:
-        years = sorted(set(range(self.first.year, self.last.year + 1)) - set(covered_years()))
+    def _check_calendar(self, last: date) -> None:
+        """Warn when the run reaches years the holiday calendar does not cover."""
+        years = sorted(set(range(self.first.year, last.year + 1)) - set(covered_years()))
         if years:
             message = (
                 "China holiday calendar does not cover "
@@ -557,1361 +188,88 @@ class _Bank:
             )
             warnings.warn(message, stacklevel=3)
             self.notes.append(message)
-        n = self.t_end - self.t0 + 1
-        days = [_d(self.t0 + i) for i in range(n)]
-        self.working = np.array([is_working_day(d) for d in days])
 
-    # ------------------------------------------------------------------ accounts
-    def _init_accounts(self) -> None:
-        rng, R = self.rng_init, self.R
-        n0 = self.n0
-        # Openings: the opening book plus about 1.1% of it every month, spread over the month.
-        month_firsts = [
-            _add_months(date(self.first.year, self.first.month, 1), m) for m in range(self.months)
-        ]
-        new_days = []
-        for first in month_firsts:
-            lo = max(_t(first), self.t0 + 1)
-            hi = _t(_month_end(first))
-            if hi < lo:
-                continue
-            k = int(rng.poisson(n0 * R.new_accounts_per_month))
-            new_days.append(np.sort(rng.integers(lo, hi + 1, k)))
-        new_days_arr = np.concatenate(new_days) if new_days else np.zeros(0, dtype=np.int64)
-        age_days = 30 + (rng.exponential(3.0 * 365, n0) % (10 * 365)).astype(np.int64)
-        open0 = np.sort(self.t0 - age_days)
-        self.open_day = np.concatenate([open0, new_days_arr]).astype(np.int64)
-        n = self.n = len(self.open_day)
-        index = np.arange(n)
-
-        self.product = _choice(rng, PRODUCT_P, n).astype(np.int8)
-        youth = self.product == 3
-        emp = _choice(rng, EMP_P, n)
-        emp[youth] = _choice(rng, EMP_P_YOUTH, int(youth.sum()))
-        self.emp = emp.astype(np.int8)
-        age_years = np.where(youth, rng.uniform(20, 29, n), rng.uniform(22, 66, n))
-        age_years = np.where(self.emp == 3, rng.uniform(55, 66, n), age_years)
-        # Age 20-65 on the day the account opened (or at the start for the opening book).
-        ref_day = np.where(index < n0, self.t0, self.open_day)
-        # Nobody opened a card before turning 20.
-        tenure = (ref_day - self.open_day) / 365.25
-        age_years = np.minimum(np.maximum(age_years, 20.2 + tenure + rng.uniform(0, 3, n)), 65.0)
-        birth = ref_day - (age_years * 365.25).astype(np.int64)
-        score = rng.normal(690, 70, n) - 40 * (self.emp == UNEMPLOYED) - 15 * youth
-        self.score = np.clip(np.round(score), 300, 850).astype(np.int64)
-        lo, hi = LIMIT_YUAN[self.product, 0], LIMIT_YUAN[self.product, 1]
-        limit = lo + rng.random(n) * (hi - lo) * np.clip((self.score - 450) / 350, 0.1, 1.0)
-        self.limit = (np.round(limit / 1000) * 1000 * 100).astype(np.int64)
-        self.limit = np.maximum(self.limit, 100_000)
-        self.dnc = rng.random(n) < 0.005
-        self.tpa = rng.random(n) < 0.30
-        self.tz = _choice(rng, np.array([0.99, 0.006, 0.004]), n).astype(np.int8)
-        self.stmt_day = rng.integers(1, 29, n).astype(np.int64)
-        self.spend = np.clip(rng.lognormal(np.log(0.16), 0.6, n), 0.01, 0.8)
-        self.style = _choice(rng, np.array([0.45, 0.35, 0.20]), n).astype(np.int8)
-        self.autopay = rng.random(n) < 0.35
-        self.hash = rng.integers(0, 2**31 - 1, n).astype(np.int64)
-        self._regrade()
-        cause_p = np.array([[0.62, 0.25, 0.13], [0.45, 0.35, 0.20], [0.25, 0.40, 0.35]])
-        self.cause = _choice(rng, cause_p[self.risk], n).astype(np.int8)
-
-        region = _choice(rng, people.REGION_WEIGHTS, n)
-        birth_region = np.where(rng.random(n) < 0.8, region, _choice(rng, people.REGION_WEIGHTS, n))
-        male = rng.random(n) < 0.52
-        codes = np.array([r[0] for r in people.REGIONS], dtype=np.int64)
-        names, surname = people.names(rng, n)
-        self.mobile = people.mobiles(rng, index)
-        self.ec_num = np.stack([people.random_mobiles(rng, n), people.random_mobiles(rng, n)], 1)
-        self.ec_rel = np.stack([_choice(rng, RELATION_P, n), _choice(rng, RELATION_P, n)], 1)
-        serials = pl.DataFrame({"i": index + 1})
-        self.people = pl.DataFrame(
-            {
-                "account_id": serials.select(_id("i", "A", 9)).to_series(),
-                "customer_id": serials.select(_id("i", "C", 9)).to_series(),
-                "national_id": people.national_ids(rng, codes[birth_region], birth, male),
-                "customer_name": names,
-                "card_no": people.card_numbers(rng, index),
-                "email": people.emails(rng, surname),
-                "city": _strings([r[1] for r in people.REGIONS], region),
-                "province": _strings([r[2] for r in people.REGIONS], region),
-                "product": _strings(PRODUCTS, self.product),
-                "branch": _strings([r[3] for r in people.REGIONS], region),
-            }
-        )
-        # A few mailboxes are missing, as in any real extract.
-        no_mail = rng.random(n) < 0.04
-        self.people = self.people.with_columns(
-            pl.when(pl.Series(no_mail)).then(None).otherwise(pl.col("email")).alias("email")
-        )
-
-    def _regrade(self, idx: np.ndarray | None = None) -> None:
-        if idx is None:
-            risk = np.where(self.score < 600, HIGH, np.where(self.score < 700, MEDIUM, LOW))
-            risk = np.where(self.emp == UNEMPLOYED, np.maximum(risk, HIGH), risk)
-            self.risk = risk.astype(np.int8)
-            return
-        s = self.score[idx]
-        risk = np.where(s < 600, HIGH, np.where(s < 700, MEDIUM, LOW))
-        self.risk[idx] = np.where(self.emp[idx] == UNEMPLOYED, HIGH, risk)
-
-    # ------------------------------------------------------------------ state
-    def _init_state(self) -> None:
-        rng, n, n0, t0 = self.rng_init, self.n, self.n0, self.t0
-        self.status = np.full(n, NOT_OPEN, dtype=np.int8)
-        self.status[:n0] = OPEN
-        self.end_day = np.full(n, 10**9, dtype=np.int64)
-        self.balance = np.zeros(n, dtype=np.int64)
-        self.min_due = np.zeros(n, dtype=np.int64)
-        self.due_day = np.full(n, -1, dtype=np.int64)
-        self.due_paid = np.ones(n, dtype=bool)
-        self.cycle_paid = np.zeros(n, dtype=np.int64)
-        self.pay_day = np.full(n, -1, dtype=np.int64)
-        self.pay_amt = np.zeros(n, dtype=np.int64)
-        self.pay_chan = np.zeros(n, dtype=np.int8)
-        self.rev_day = np.full(n, -1, dtype=np.int64)
-        self.rev_pid = np.full(n, -1, dtype=np.int64)
-        self.rev_amt = np.zeros(n, dtype=np.int64)
-        self.rev_chan = np.zeros(n, dtype=np.int8)
-        self.dpd = np.zeros(n, dtype=np.int64)
-        self.ov_p = np.zeros(n, dtype=np.int64)
-        self.ov_i = np.zeros(n, dtype=np.int64)
-        self.ov_f = np.zeros(n, dtype=np.int64)
-        self.cured_day = np.full(n, -(10**6), dtype=np.int64)
-        self.first_stmt = np.full(n, 10**9, dtype=np.int64)
-        self.prom_until = np.full(n, -1, dtype=np.int64)
-        self.sched_day = np.full(n, -1, dtype=np.int64)
-        self.sched_sec = np.zeros(n, dtype=np.int64)
-        self.sched_amt = np.zeros(n, dtype=np.int64)
-        self.last_letter = np.full(n, -(10**6), dtype=np.int64)
-        self.plan_row = np.full(n, -1, dtype=np.int64)
-        self.plan_active = np.zeros(n, dtype=bool)
-        self.changed = np.zeros(n, dtype=bool)
-
-        idx = np.arange(n0)
-        # The opening book: balances, the last statement before the start, some already overdue.
-        util = np.where(self.style[idx] == 0, rng.beta(1.5, 6, n0), rng.beta(2.5, 3, n0))
-        self.balance[idx] = (util * self.limit[idx]).astype(np.int64)
-        last_stmt = self._last_statement_before(idx, t0)
-        self.first_stmt[idx] = last_stmt
-        p_delq = np.array([0.024, 0.08, 0.22])[self.risk[idx]]
-        delq = rng.random(n0) < p_delq
-        current = idx[~delq]
-        self._cut_statement(current, last_stmt[~delq], initial=True)
-        # Statements that fell due before the start were settled before it.
-        settled = current[self.due_day[current] < t0]
-        self.due_paid[settled] = True
-        self.pay_day[settled] = -1
-        d_idx = idx[delq]
-        bucket = _choice(rng, np.array([0.52, 0.17, 0.10, 0.08, 0.07, 0.06]), len(d_idx)) + 1
-        dpd = (bucket - 1) * 30 + rng.integers(1, 31, len(d_idx))
-        dpd = np.minimum(dpd, 179)
-        self.dpd[d_idx] = dpd
-        cycles = (dpd + 29) // 30
-        base = np.maximum(
-            (rng.beta(5, 2, len(d_idx)) * self.limit[d_idx]).astype(np.int64), 200_000
-        )
-        cyc_min = np.maximum(10_000, base // 10)
-        ov_i = (cycles * base * 0.015).astype(np.int64)
-        ov_f = (cycles * cyc_min * 0.05).astype(np.int64)
-        self.balance[d_idx] = base + ov_i + ov_f
-        self.ov_i[d_idx] = ov_i
-        self.ov_f[d_idx] = ov_f
-        self.ov_p[d_idx] = np.minimum(cycles * cyc_min, base)
-        self.status[d_idx[dpd > 60]] = FROZEN
-        self.due_day[d_idx] = last_stmt[delq] + 20
-        self.min_due[d_idx] = cyc_min
-        self.due_paid[d_idx] = True
-        # A few current accounts are still frozen after an old delinquency.
-        frozen = current[rng.random(len(current)) < 0.003]
-        self.status[frozen] = FROZEN
-
-    def _last_statement_before(self, idx: np.ndarray, t: int) -> np.ndarray:
-        """The latest statement date strictly before day t, per account."""
-        d = np.datetime64(_d(t), "D")
-        month = d.astype("datetime64[M]")
-        this = (month.astype("datetime64[D]") + (self.stmt_day[idx] - 1)).astype(np.int64)
-        prev = ((month - 1).astype("datetime64[D]") + (self.stmt_day[idx] - 1)).astype(np.int64)
-        return np.where(this < t, this, prev)
-
-    def _first_statement_after(self, idx: np.ndarray, t: int, gap: int) -> np.ndarray:
-        """The first statement date in a later month than day t and at least `gap` days after it
-        (so nothing happens on a new account before the month-end file that introduces it)."""
-        month = np.datetime64(_d(t), "M")
-        best = np.full(len(idx), 10**9, dtype=np.int64)
-        for k in (2, 1):
-            cand = ((month + k).astype("datetime64[D]") + (self.stmt_day[idx] - 1)).astype(np.int64)
-            best = np.where(cand >= t + gap, cand, best)
-        return best
-
-    # ------------------------------------------------------------------ agents
-    def _init_agents(self) -> None:
-        rng = self.rng_init
-        delinquent = int((self.dpd[: self.n0] > 0).sum())
-        total = max(12, int(round(delinquent / 150)))
-        n_agencies = 2 if total < 60 else 3
-        sup = max(2, round(0.05 * total))
-        late = max(1, round(0.07 * total))
-        per_agency = max(2, round(0.18 * total / n_agencies))
-        mid = max(2, round(0.20 * total))
-        rest = max(4, total - sup - late - per_agency * n_agencies - mid)
-        teams = (
-            [M1A] * (rest - rest // 2)
-            + [M1B] * (rest // 2)
-            + [MID] * mid
-            + [LATE] * late
-            + [LATE] * (per_agency * n_agencies)
-            + [SUPERVISORS] * sup
-        )
-        agency = (
-            [0] * (rest + mid + late)
-            + [a + 1 for a in range(n_agencies) for _ in range(per_agency)]
-            + [0] * sup
-        )
-        self.n_agencies = n_agencies
-        self.ag_team = list(teams)
-        self.ag_agency = list(agency)
-        self.ag_active = [True] * len(teams)
-        self.ag_names = list(people.names(rng, len(teams))[0].to_list())
-        self.ag_changed: list[int] = []
-        self._pools()
-
-    def _hire(self, team: int, agency: int) -> None:
-        self.ag_team.append(team)
-        self.ag_agency.append(agency)
-        self.ag_active.append(True)
-        self.ag_names.append(people.names(self.rng_month, 1)[0][0])
-        self.ag_changed.append(len(self.ag_team) - 1)
-
-    def _pools(self) -> None:
-        team = np.array(self.ag_team)
-        agency = np.array(self.ag_agency)
-        active = np.array(self.ag_active)
-
-        def pool(mask: np.ndarray) -> np.ndarray:
-            found = np.flatnonzero(mask & active)
-            return found if found.size else np.flatnonzero(mask)
-
-        self.pool = {
-            M1A: pool(team == M1A),
-            M1B: pool(team == M1B),
-            MID: pool(team == MID),
-            LATE: pool((team == LATE) & (agency == 0)),
-            SUPERVISORS: pool(team == SUPERVISORS),
-        }
-        self.agency_pool = [
-            pool((team == LATE) & (agency == a + 1)) for a in range(self.n_agencies)
-        ]
-
-    def _agents_for(self, idx: np.ndarray, bucket: np.ndarray) -> np.ndarray:
-        """The collector who works each account at its bucket (stable within a bucket)."""
-        h = self.hash[idx]
-        out = np.full(len(idx), -1, dtype=np.int64)
-        m1 = bucket == 1
-        side = h % 2 == 0
-        for team, mask in ((M1A, m1 & side), (M1B, m1 & ~side)):
-            p = self.pool[team]
-            out[mask] = p[(h[mask] // 2) % len(p)]
-        mid = (bucket == 2) | (bucket == 3)
-        p = self.pool[MID]
-        out[mid] = p[(h[mid] // 7) % len(p)]
-        late = bucket >= 4
-        in_house = late & (h % 5 == 0)
-        p = self.pool[LATE]
-        out[in_house] = p[(h[in_house] // 11) % len(p)]
-        placed = late & ~in_house
-        which = (h // 5) % self.n_agencies
-        for a in range(self.n_agencies):
-            mask = placed & (which == a)
-            p = self.agency_pool[a]
-            out[mask] = p[(h[mask] // 11) % len(p)]
-        return out
-
-    def _agents_frame(self, rows: list[int]) -> pl.DataFrame:
-        rows = sorted(set(rows))
-        team = np.array(self.ag_team)[rows] if rows else np.zeros(0, dtype=np.int64)
-        agency = np.array(self.ag_agency)[rows] if rows else np.zeros(0, dtype=np.int64)
-        return pl.DataFrame(
-            {
-                "agent_id": pl.Series([f"AG{r + 1:05d}" for r in rows], dtype=pl.Utf8),
-                "agent_name": pl.Series([self.ag_names[r] for r in rows], dtype=pl.Utf8),
-                "team": _strings(TEAMS, team),
-                "agency": _strings(("in_house",) + AGENCY_NAMES, agency),
-                "role": _strings(ROLES, (team == SUPERVISORS).astype(np.int64)),
-                "active": pl.Series([self.ag_active[r] for r in rows], dtype=pl.Boolean),
-            }
-        )
-
-    # ------------------------------------------------------------------ statements
-    def _cut_statement(
-        self, idx: np.ndarray, t_stmt: np.ndarray | int, initial: bool = False
-    ) -> None:
-        """Cut a statement for current accounts and draw how each will respond to it."""
-        if idx.size == 0:
-            return
-        rng, R = (self.rng_init if initial else self.rng_day), self.R
-        k = len(idx)
-        t_stmt = np.broadcast_to(np.asarray(t_stmt, dtype=np.int64), (k,))
-        bal = self.balance[idx]
-        if not initial:
-            interest = (np.maximum(bal, 0) * 0.015).astype(np.int64)
-            spend = (self.limit[idx] * self.spend[idx] * rng.lognormal(0, 0.5, k)).astype(np.int64)
-            spend[self.status[idx] == FROZEN] = 0
-            cap = np.maximum(bal + interest, (self.limit[idx] * 1.05).astype(np.int64))
-            bal = np.minimum(bal + interest + spend, cap)
-            self.balance[idx] = bal
-        min_due = np.where(bal <= 0, 0, np.where(bal < 10_000, bal, np.maximum(10_000, bal // 10)))
-        self.min_due[idx] = min_due
-        due = t_stmt + 20
-        self.due_day[idx] = due
-        self.cycle_paid[idx] = 0
-        self.due_paid[idx] = min_due < 1_000
-        self.rev_day[idx] = -1
-        # Response.
-        p_miss = np.array(R.miss)[self.risk[idx]]
-        p_miss = p_miss * np.where(self.emp[idx] == UNEMPLOYED, R.miss_unemployed, 1.0)
-        recent = (t_stmt - self.cured_day[idx]) < 95
-        p_miss = np.minimum(p_miss * np.where(recent, R.miss_recently_cured, 1.0), 0.6)
-        owes = min_due >= 1_000
-        miss = owes & (rng.random(k) < p_miss)
-        under = miss & (rng.random(k) < R.underpay_share)
-        pays = owes & ~miss
-        style = self.style[idx]
-        amount = np.where(
-            style == 0,
-            bal,
-            np.where(style == 1, min_due + (rng.random(k) * (bal - min_due)), min_due),
-        ).astype(np.int64)
-        over = pays & (rng.random(k) < R.overpay)
-        amount = np.where(over, bal + rng.integers(5_000, 200_000, k), amount)
-        amount = np.where(under, (min_due * rng.uniform(0.2, 0.8, k)).astype(np.int64), amount)
-        amount = np.maximum(amount, 1)
-        auto = self.autopay[idx]
-        day = np.where(auto | under, due, due - rng.integers(0, 13, k))
-        first_ok = self.t0 if initial else t_stmt + 1
-        day = np.maximum(day, first_ok)
-        chan = np.where(auto, AUTOPAY, _choice(rng, np.array([0.55, 0.25, 0.08, 0, 0, 0.12]), k))
-        payer = pays | under
-        self.pay_day[idx] = np.where(payer & (day <= due), day, -1)
-        self.pay_amt[idx] = amount
-        self.pay_chan[idx] = chan
-        rev = payer & ~under & (day < due) & (rng.random(k) < R.reversal) & (not initial)
-        self.rev_day[idx] = np.where(rev, _uniform_int(rng, day + 1, due), -1)
-
-    def _statements(self, t: int) -> None:
-        dom = _d(t).day
-        if dom > 28:
-            return
-        idx = np.flatnonzero(
-            (self.stmt_day == dom) & (self.status <= FROZEN) & (self.first_stmt <= t)
-        )
-        if idx.size == 0:
-            return
-        delq = self.dpd[idx] > 0
-        planned = self.plan_active[idx]
-        # Delinquent and planned accounts still get a statement: a new due date, no new spend.
-        others = idx[delq | planned]
-        self.due_day[others] = t + 20
-        rows = self.plan_row[idx[planned]]
-        self.min_due[idx[planned]] = self.plans["amt"][rows]
-        self._cut_statement(idx[~delq & ~planned], t)
-
-    # ------------------------------------------------------------------ delinquency
-    def _age(self, t: int) -> None:
-        """Delinquent accounts grow one day older; cycles, freezing, charge-off."""
-        idx = np.flatnonzero((self.dpd > 0) & (self.status <= FROZEN))
-        if idx.size == 0:
-            return
-        dpd = self.dpd[idx] + 1
-        self.dpd[idx] = dpd
-        cycle = idx[(dpd % 30 == 1) & (dpd > 1)]
-        if cycle.size:
-            bal = self.balance[cycle]
-            ov = self.ov_p[cycle] + self.ov_i[cycle] + self.ov_f[cycle]
-            not_due = np.maximum(bal - ov, 0)
-            cyc_min = np.minimum(not_due, np.maximum(10_000, not_due // 10))
-            interest = (np.maximum(bal, 0) * 0.015).astype(np.int64)
-            fee = (cyc_min * 0.05).astype(np.int64)
-            self.ov_p[cycle] += cyc_min
-            self.ov_i[cycle] += interest
-            self.ov_f[cycle] += fee
-            self.balance[cycle] = bal + interest + fee
-        self.status[idx[dpd == 61]] = FROZEN
-        gone = idx[dpd >= 180]
-        if gone.size:
-            self.status[gone] = CHARGED_OFF
-            self.end_day[gone] = t
-            self.prom_until[gone] = -1
-            self.sched_day[gone] = -1
-            self._cancel_open_plans(gone, t)
-
-    def _enter(self, t: int) -> None:
-        """Accounts whose statement fell due yesterday, not paid, are 1 day past due today."""
-        idx = np.flatnonzero(
-            (self.due_day == t - 1) & ~self.due_paid & (self.dpd == 0) & (self.status <= FROZEN)
-        )
-        if idx.size == 0:
-            return
-        unpaid = np.minimum(self.min_due[idx] - self.cycle_paid[idx], self.balance[idx])
-        idx, unpaid = idx[unpaid >= 1_000], unpaid[unpaid >= 1_000]
-        if idx.size == 0:
-            return
-        ov_i = (unpaid * 0.15).astype(np.int64)
-        ov_f = (unpaid * 0.05).astype(np.int64)
-        self.ov_i[idx] = ov_i
-        self.ov_p[idx] = unpaid - ov_i
-        self.ov_f[idx] = ov_f
-        self.balance[idx] += ov_f
-        self.dpd[idx] = 1
-        self.pay_day[idx] = -1
-        self.rev_day[idx] = -1
-
-    # ------------------------------------------------------------------ payments
-    def _add_payments(
-        self,
-        acct: np.ndarray,
-        secs: np.ndarray,
-        amount: np.ndarray,
-        chan: np.ndarray,
-        *,
-        reverses: np.ndarray | None = None,
-        will_reverse: np.ndarray | None = None,
-    ) -> None:
-        k = len(acct)
-        if k == 0:
-            return
-        self._pay_parts.append(
-            {
-                "acct": acct.astype(np.int64),
-                "secs": secs.astype(np.int64),
-                "amount": amount.astype(np.int64),
-                "chan": np.asarray(chan, dtype=np.int64),
-                "reverses": (reverses if reverses is not None else np.full(k, -1)).astype(np.int64),
-                "will": (will_reverse if will_reverse is not None else np.zeros(k, bool)),
-            }
-        )
-
-    def _pay_time(self, rng: np.random.Generator, t: int, chan: np.ndarray) -> np.ndarray:
-        lo, hi = PAY_WINDOW[chan, 0], PAY_WINDOW[chan, 1]
-        return t * DAY + lo + (rng.random(len(chan)) * (hi - lo)).astype(np.int64)
-
-    def _apply_delinquent_payment(self, idx: np.ndarray, amount: np.ndarray, t: int) -> None:
-        """Money on overdue accounts: fees, then interest, then principal; dpd falls by 30 for
-        each whole cycle paid and to 0 when all that is overdue is paid."""
-        ov_p, ov_i, ov_f = self.ov_p[idx], self.ov_i[idx], self.ov_f[idx]
-        total = ov_p + ov_i + ov_f
-        dpd = self.dpd[idx]
-        cycles = (dpd + 29) // 30
-        per_cycle = total / np.maximum(cycles, 1)
-        paid_cycles = np.floor(amount / np.maximum(per_cycle, 1)).astype(np.int64)
-        full = amount >= total
-        self._reduce_overdue(idx, amount)
-        self.balance[idx] -= amount
-        new_dpd = np.where(full, 0, np.where(paid_cycles >= 1, dpd - 30 * paid_cycles, dpd))
-        self.dpd[idx] = new_dpd
-        cured = idx[full]
-        if cured.size:
-            self.ov_p[cured] = 0
-            self.ov_i[cured] = 0
-            self.ov_f[cured] = 0
-            self.cured_day[cured] = t
-            self.due_paid[cured] = True
-            self.sched_day[cured] = -1
-            self.prom_until[cured] = -1
-            unfreeze = cured[
-                (self.status[cured] == FROZEN) & (self.rng_pay.random(len(cured)) < 0.4)
-            ]
-            self.status[unfreeze] = OPEN
-            self._cancel_open_plans(cured, t, only_unapproved=True)
-
-    def _reduce_overdue(self, idx: np.ndarray, amount: np.ndarray) -> None:
-        """Allocate money to overdue fees, then interest, then principal."""
-        rest = amount.astype(np.int64).copy()
-        for arr in (self.ov_f, self.ov_i, self.ov_p):
-            part = np.minimum(rest, arr[idx])
-            arr[idx] -= part
-            rest -= part
-
-    def _scheduled_payments(self, t: int) -> None:
-        rng = self.rng_pay
-        # Reversals of earlier statement payments (returned autopay, bounced transfer).
-        idx = np.flatnonzero(
-            (self.rev_day == t) & (self.rev_pid >= 0) & (self.status <= FROZEN) & (self.dpd == 0)
-        )
-        if idx.size:
-            amt = self.rev_amt[idx]
-            secs = t * DAY + rng.integers(10 * 3600, 18 * 3600, len(idx))
-            self._add_payments(idx, secs, amt, self.rev_chan[idx], reverses=self.rev_pid[idx])
-            self.balance[idx] += amt
-            self.cycle_paid[idx] -= amt
-            self.due_paid[idx] = self.cycle_paid[idx] >= self.min_due[idx]
-            repay = idx[(self.due_day[idx] > t) & (rng.random(len(idx)) < 0.5)]
-            self.pay_day[repay] = self.due_day[repay]
-            self.pay_amt[repay] = self.rev_amt[repay]
-            self.pay_chan[repay] = APP
-            self.rev_day[idx] = -1
-            self.rev_pid[idx] = -1
-        idx = np.flatnonzero((self.pay_day == t) & (self.status <= FROZEN) & (self.dpd == 0))
-        if idx.size:
-            amt = self.pay_amt[idx]
-            chan = self.pay_chan[idx].astype(np.int64)
-            will = self.rev_day[idx] > t
-            self._add_payments(idx, self._pay_time(rng, t, chan), amt, chan, will_reverse=will)
-            self.balance[idx] -= amt
-            self.cycle_paid[idx] += amt
-            self.due_paid[idx] = self.cycle_paid[idx] >= self.min_due[idx]
-            self.pay_day[idx] = -1
-            w = idx[will]
-            self.rev_amt[w] = amt[will]
-            self.rev_chan[w] = chan[will]
-
-    def _promise_payments(self, t: int) -> None:
-        idx = np.flatnonzero((self.sched_day == t) & (self.dpd > 0) & (self.status <= FROZEN))
-        if idx.size == 0:
-            return
-        rng = self.rng_pay
-        amt = self.sched_amt[idx]
-        chan = _choice(rng, np.array([0.55, 0.30, 0.05, 0, 0.0, 0.10]), len(idx))
-        chan = np.where((self.dpd[idx] > 90) & (rng.random(len(idx)) < 0.4), AGENCY_CH, chan)
-        secs = np.where(
-            self.sched_sec[idx] > 0, t * DAY + self.sched_sec[idx], self._pay_time(rng, t, chan)
-        )
-        self._add_payments(idx, secs, amt, chan)
-        self.sched_day[idx] = -1
-        self._apply_delinquent_payment(idx, amt, t)
-
-    def _self_payments(self, t: int) -> None:
-        R, rng = self.R, self.rng_pay
-        idx = np.flatnonzero((self.dpd > 0) & (self.status <= FROZEN) & (self.prom_until < t))
-        if idx.size == 0:
-            return
-        dpd = self.dpd[idx]
-        bucket = (dpd + 29) // 30
-        cause = self.cause[idx]
-        h = np.array(R.self_cure)[cause, bucket]
-        early = dpd <= 6
-        h = np.where(
-            early & (cause == FORGETFUL),
-            R.early_boost_forgetful,
-            np.where(early, h * R.early_boost_other, h),
-        )
-        pay = rng.random(len(idx)) < h
-        idx, bucket = idx[pay], bucket[pay]
-        if idx.size == 0:
-            return
-        k = len(idx)
-        total = self.ov_p[idx] + self.ov_i[idx] + self.ov_f[idx]
-        per_cycle = total / bucket
-        kind = np.where(
-            bucket == 1,
-            np.where(rng.random(k) < 0.9, 0, 2),
-            _choice(rng, np.array(R.m2_payment_split), k),
-        )
-        extra = np.where(
-            rng.random(k) < 0.2,
-            (rng.random(k) * np.maximum(self.balance[idx] - total, 0)).astype(np.int64),
-            0,
-        )
-        amount = np.where(
-            kind == 0,
-            total + extra,
-            np.where(kind == 1, np.ceil(per_cycle * 1.02), per_cycle * rng.uniform(0.2, 0.8, k)),
-        ).astype(np.int64)
-        amount = np.maximum(amount, 100)
-        chan = _choice(rng, np.array([0.55, 0.30, 0.05, 0, 0, 0.10]), k)
-        chan = np.where((bucket >= 4) & (rng.random(k) < 0.4), AGENCY_CH, chan)
-        self._add_payments(idx, self._pay_time(rng, t, chan), amount, chan)
-        self._apply_delinquent_payment(idx, amount, t)
-
-    def _closures(self, t: int) -> None:
-        rng = self.rng_day
-        cand = np.flatnonzero(
-            (self.status <= FROZEN) & (self.dpd == 0) & ~self.plan_active & (self.open_day < t - 60)
-        )
-        if cand.size == 0:
-            return
-        idx = cand[rng.random(len(cand)) < self.R.close_per_month / 30.4]
-        if idx.size == 0:
-            return
-        owed = idx[self.balance[idx] > 0]
-        chan = _choice(rng, np.array([0.5, 0.4, 0.1, 0, 0, 0]), len(owed))
-        self._add_payments(owed, self._pay_time(rng, t, chan), self.balance[owed], chan)
-        self.balance[idx] = 0
-        self.min_due[idx] = 0
-        self.status[idx] = CLOSED
-        self.end_day[idx] = t
-        self.pay_day[idx] = -1
-        self.rev_day[idx] = -1
-        self._cancel_open_plans(idx, t)
-
-    def _recoveries(self, t: int) -> None:
-        rng = self.rng_day
-        cand = np.flatnonzero(
-            (self.status == CHARGED_OFF) & (self.end_day < t) & (self.balance > 10_000)
-        )
-        if cand.size == 0:
-            return
-        idx = cand[rng.random(len(cand)) < self.R.charge_off_recovery]
-        if idx.size == 0:
-            return
-        amt = (self.balance[idx] * rng.uniform(0.05, 0.3, len(idx))).astype(np.int64)
-        chan = np.full(len(idx), AGENCY_CH)
-        self._add_payments(idx, self._pay_time(rng, t, chan), amt, chan)
-        self._reduce_overdue(idx, amt)
-        self.balance[idx] -= amt
-
-    def _flush_payments(self, t: int) -> pl.DataFrame:
-        parts = self._pay_parts
-        self._pay_parts = []
-        if parts:
-            cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-        else:
-            cols = {
-                k: np.zeros(0, dtype=np.int64)
-                for k in ("acct", "secs", "amount", "chan", "reverses")
-            }
-            cols["will"] = np.zeros(0, dtype=bool)
-        order = np.lexsort((cols["acct"], cols["secs"]))
-        cols = {k: v[order] for k, v in cols.items()}
-        serial = self.pay_serial + np.arange(len(order), dtype=np.int64)
-        self.pay_serial += len(order)
-        will = cols["will"]
-        self.rev_pid[cols["acct"][will]] = serial[will]
-        raw = pl.DataFrame(
-            {
-                "serial": serial,
-                "acct": cols["acct"] + 1,
-                "secs": cols["secs"],
-                "amount": cols["amount"],
-                "chan": cols["chan"],
-                "reverses": cols["reverses"],
-            }
-        )
-        return raw
-
-    # ------------------------------------------------------------------ contacts
-    def _contacts(self, t: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-        R, rng = self.R, self.rng_contact
-        working = bool(self.working[t - self.t0])
-        act = np.flatnonzero((self.dpd > 0) & (self.status <= FROZEN))
-        n = len(act)
-        dpd = self.dpd[act]
-        bucket = (dpd + 29) // 30
-        dnc_ok = ~self.dnc[act] | (rng.random(n) < R.dnc_leak)
-        parts: list[dict[str, np.ndarray]] = []
-
-        def part(acct, secs, chan, agent, dur, number, party, rel, outcome, j=None):
-            k = len(acct)
-            parts.append(
-                {
-                    "acct": acct,
-                    "secs": secs.astype(np.int64),
-                    "chan": np.full(k, chan) if np.isscalar(chan) else chan,
-                    "agent": agent,
-                    "dur": dur,
-                    "number": number,
-                    "party": party,
-                    "rel": rel,
-                    "outcome": outcome,
-                    "j": np.zeros(k, np.int64) if j is None else j,
-                }
-            )
-
-        # SMS: the first day overdue always, then reminders on working days.
-        reminder = ((bucket == 1) & np.isin(dpd, (7, 15, 25))) | ((bucket >= 2) & (dpd % 10 == 5))
-        sms = ((dpd == 1) | (working & reminder)) & dnc_ok
-        s_idx = act[sms]
-        k = len(s_idx)
-        if k:
-            failed = rng.random(k) < 0.04
-            part(
-                s_idx,
-                t * DAY + rng.integers(9 * 3600, 10 * 3600 + 1800, k),
-                SMS,
-                np.full(k, -1),
-                np.full(k, -1),
-                self.mobile[s_idx],
-                np.full(k, NONE),
-                np.full(k, -1),
-                np.where(failed, SMS_FAILED, SMS_DELIVERED),
-            )
-
-        # Calls.
-        p = np.array(R.call_p)[bucket]
-        p = np.where(dpd <= 3, R.call_p_first_days, p)
-        p = np.where(self.risk[act] == HIGH, np.minimum(p * 1.15, 0.95), p)
-        p = np.where(self.prom_until[act] >= t, p * 0.15, p)
-        if not working:
-            p = p * R.off_day_calls
-        called = (rng.random(n) < p) & dnc_ok
-        c_idx, c_b = act[called], bucket[called]
-        ns = len(c_idx)
-        if ns:
-            sessions = rng.choice(4, ns, p=[0.62, 0.24, 0.10, 0.04]) + 1
-            over = rng.random(ns) < R.over_cap
-            sessions = np.where(over, rng.integers(7, 9, ns), sessions)
-            agent = self._agents_for(c_idx, c_b)
-            is_agency = np.array(self.ag_agency)[agent] > 0
-            weights = np.where(is_agency[:, None], CALL_SLOTS[None, :, 3], CALL_SLOTS[None, :, 2])
-            slot = _choice(rng, weights, ns)
-            lo, hi = CALL_SLOTS[slot, 0], CALL_SLOTS[slot, 1]
-            gap = rng.integers(900, 2700, ns)
-            # A session's redials stay inside the slot it started in.
-            room = np.maximum(hi - lo - (np.minimum(sessions, 4) - 1) * gap, 60)
-            start = (lo + rng.random(ns) * room).astype(np.int64)
-            tpa = self.tpa[c_idx]
-            to_tp = (c_b >= 2) & np.where(
-                tpa, rng.random(ns) < 0.15, rng.random(ns) < R.tp_unauthorised
-            )
-            which = rng.integers(0, 2, ns)
-            number = np.where(to_tp, self.ec_num[c_idx, which], self.mobile[c_idx])
-            rel = np.where(to_tp, self.ec_rel[c_idx, which], -1)
-            rep = np.repeat(np.arange(ns), sessions)
-            j = np.arange(len(rep)) - np.repeat(np.cumsum(sessions) - sessions, sessions)
-            last = j == sessions[rep] - 1
-            secs = np.minimum(start[rep] + j * gap[rep], DAY - 1)
-            m = len(rep)
-            outcome = _choice(rng, np.array([0.65, 0.15, 0.0, 0.20]), m)  # no answer/busy/voicemail
-            party = np.full(m, NONE)
-            a_rel = np.full(m, -1)
-            hour = secs // 3600
-            cause = self.cause[c_idx][rep]
-            pc = CONNECT_BY_HOUR[hour] * np.array([0, 1.0, 0.85, 0.85, 0.7, 0.7, 0.7])[c_b[rep]]
-            pc = pc * np.array([1.0, 0.95, 0.75])[cause]
-            connect = last & ~over[rep] & (rng.random(m) < pc)
-            tp = to_tp[rep]
-            u = rng.random(m)
-            # Emergency contact reached.
-            tpc = connect & tp
-            outcome = np.where(
-                tpc, np.where(u < 0.85, THIRD_PARTY, np.where(u < 0.95, CALLBACK, REFUSED)), outcome
-            )
-            party = np.where(tpc, THIRD, party)
-            a_rel = np.where(tpc, rel[rep], a_rel)
-            # Debtor's own number answered: mostly the debtor, sometimes someone else.
-            own = connect & ~tp
-            unknown = own & (rng.random(m) < 0.1)
-            outcome = np.where(unknown, np.where(u < 0.5, WRONG_NUMBER, CALLBACK), outcome)
-            party = np.where(unknown, UNKNOWN, party)
-            rpc = own & ~unknown
-            b_factor = np.array([0, 1.0, 0.85, 0.85, 0.6, 0.6, 0.6])[c_b[rep]]
-            p_ptp = np.array(R.promise_given)[cause] * b_factor
-            p_ref = np.array([0.05, 0.10, 0.35])[cause]
-            v = rng.random(m)
-            rpc_out = np.where(
-                v < p_ptp,
-                PTP,
-                np.where(
-                    v < p_ptp + p_ref,
-                    REFUSED,
-                    np.where(
-                        v < p_ptp + p_ref + 0.03,
-                        DISPUTE,
-                        np.where(v < p_ptp + p_ref + 0.15, CALLBACK, RIGHT_PARTY),
-                    ),
-                ),
-            )
-            outcome = np.where(rpc, rpc_out, outcome)
-            party = np.where(rpc, DEBTOR, party)
-            dur = np.zeros(m, dtype=np.int64)
-            ln = rng.lognormal(0, 0.45, m)
-            dur = np.where(outcome == VOICEMAIL, rng.integers(15, 45, m), dur)
-            dur = np.where(outcome == WRONG_NUMBER, rng.integers(8, 40, m), dur)
-            dur = np.where(outcome == CALLBACK, (40 * ln).astype(np.int64) + 10, dur)
-            dur = np.where(outcome == THIRD_PARTY, (80 * ln).astype(np.int64) + 20, dur)
-            dur = np.where(
-                np.isin(outcome, (RIGHT_PARTY, REFUSED, DISPUTE)),
-                (170 * ln).astype(np.int64) + 30,
-                dur,
-            )
-            dur = np.where(outcome == PTP, (260 * ln).astype(np.int64) + 90, dur)
-            part(
-                c_idx[rep],
-                t * DAY + secs,
-                CALL,
-                agent[rep],
-                dur,
-                number[rep],
-                party,
-                a_rel,
-                outcome,
-                j,
-            )
-
-        # IVR reminders for early accounts not called today.
-        ivr = working & (bucket == 1) & ~called & dnc_ok & (rng.random(n) < R.ivr_p) & (dpd > 3)
-        i_idx = act[ivr]
-        k = len(i_idx)
-        if k:
-            conn = rng.random(k) < 0.35
-            out = np.where(conn, np.where(rng.random(k) < 0.7, RIGHT_PARTY, CALLBACK), NO_ANSWER)
-            part(
-                i_idx,
-                t * DAY + rng.integers(10 * 3600, 11 * 3600 + 1800, k),
-                IVR,
-                np.full(k, -1),
-                np.where(conn, rng.integers(25, 90, k), 0),
-                self.mobile[i_idx],
-                np.where(conn, DEBTOR, NONE),
-                np.full(k, -1),
-                out,
-            )
-
-        # Letters: a formal notice in M2, and at the start of each late cycle.
-        letter_due = ((bucket == 2) & (dpd >= 35) & (dpd <= 41)) | (
-            (dpd >= 95) & ((dpd - 95) % 30 <= 6)
-        )
-        letter = working & letter_due & dnc_ok & (self.last_letter[act] < t - 20)
-        l_idx = act[letter]
-        k = len(l_idx)
-        if k:
-            self.last_letter[l_idx] = t
-            lb = bucket[letter]
-            team = np.where(lb >= 4, LATE, MID)
-            pool_late, pool_mid = self.pool[LATE], self.pool[MID]
-            h = self.hash[l_idx]
-            agent = np.where(
-                team == LATE, pool_late[h % len(pool_late)], pool_mid[h % len(pool_mid)]
-            )
-            part(
-                l_idx,
-                t * DAY + rng.integers(10 * 3600, 16 * 3600, k),
-                LETTER,
-                agent,
-                np.full(k, -1),
-                np.full(k, -1),
-                np.full(k, NONE),
-                np.full(k, -1),
-                np.full(k, LETTER_SENT),
-            )
-
-        # Field visits for late accounts.
-        visit = working & (bucket >= 4) & dnc_ok & (rng.random(n) < R.visit_p)
-        v_idx = act[visit]
-        k = len(v_idx)
-        if k:
-            agent = self._agents_for(v_idx, bucket[visit])
-            u = rng.random(k)
-            tpa = self.tpa[v_idx]
-            vparty = np.where(u < 0.5, DEBTOR, np.where((u < 0.7) & tpa, THIRD, NONE))
-            vrel = np.where(vparty == THIRD, self.ec_rel[v_idx, 0], -1)
-            part(
-                v_idx,
-                t * DAY + rng.integers(10 * 3600, 17 * 3600, k),
-                VISIT,
-                agent,
-                rng.integers(600, 2400, k),
-                np.full(k, -1),
-                vparty,
-                vrel,
-                np.full(k, VISIT_DONE),
-            )
-
-        if parts:
-            cols = {key: np.concatenate([np.asarray(p[key]) for p in parts]) for key in parts[0]}
-        else:
-            cols = {
-                key: np.zeros(0, dtype=np.int64)
-                for key in (
-                    "acct",
-                    "secs",
-                    "chan",
-                    "agent",
-                    "dur",
-                    "number",
-                    "party",
-                    "rel",
-                    "outcome",
-                    "j",
-                )
-            }
-        order = np.lexsort((cols["j"], cols["acct"], cols["secs"]))
-        cols = {key: v[order] for key, v in cols.items()}
-        m = len(order)
-        serial = self.attempt_serial + np.arange(m, dtype=np.int64)
-        self.attempt_serial += m
-        outcome = cols["outcome"].astype(np.int64)
-        note, note_number = self._notes(outcome)
-        raw = pl.DataFrame(
-            {
-                "serial": serial,
-                "acct": cols["acct"] + 1,
-                "agent": np.where(cols["agent"] < 0, -1, cols["agent"] + 1),
-                "chan": cols["chan"].astype(np.int64),
-                "secs": cols["secs"],
-                "iso": rng.random(m) < 0.02,
-                "dur": cols["dur"].astype(np.int64),
-                "number": cols["number"].astype(np.int64),
-                "party": cols["party"].astype(np.int64),
-                "rel": cols["rel"].astype(np.int64),
-                "outcome": outcome,
-                "note": note,
-                "note_number": note_number,
-            }
-        )
-        contacts = raw
-        promises = self._promises(t, cols, serial, outcome)
-        return contacts, promises
-
-    def _notes(self, outcome: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Index into `note_texts` per attempt (-1 none), and now and then a phone number an agent
-        typed into the notes (the loader must scrub it)."""
-        rng = self.rng_contact
-        m = len(outcome)
-        has = (self.note_offset[outcome] >= 0) & (rng.random(m) < 0.5)
-        count = np.maximum(self.note_count[outcome], 1)
-        pick = self.note_offset[outcome] + (rng.random(m) * count).astype(np.int64)
-        number = np.where(has & (rng.random(m) < 0.005), rng.integers(0, 10**8, m), -1)
-        return np.where(has, pick, -1), number
-
-    def _promises(
-        self, t: int, cols: dict[str, np.ndarray], serial: np.ndarray, outcome: np.ndarray
-    ) -> pl.DataFrame:
-        R, rng = self.R, self.rng_contact
-        rows = np.flatnonzero(outcome == PTP)
-        acct = cols["acct"][rows]
-        k = len(rows)
-        created = cols["secs"][rows] + np.maximum(cols["dur"][rows], 0)
-        dpd = self.dpd[acct]
-        bucket = (dpd + 29) // 30
-        days = np.where(bucket == 1, rng.integers(1, 8, k), rng.integers(1, 11, k))
-        promised = t + days
-        total = self.ov_p[acct] + self.ov_i[acct] + self.ov_f[acct]
-        per_cycle = np.ceil(total / np.maximum(bucket, 1)).astype(np.int64)
-        u = rng.random(k)
-        amount = np.where(
-            (bucket == 1) | (u < 0.5),
-            total,
-            np.where(
-                u < 0.9,
-                per_cycle,
-                np.maximum(10_000, (total * rng.uniform(0.3, 0.9, k)) // 10_000 * 10_000),
-            ),
-        ).astype(np.int64)
-        amount = np.maximum(amount, 100)
-        # Draw what will happen; an account already holding a promise keeps its first schedule.
-        fresh = self.prom_until[acct] < t
-        cause = self.cause[acct]
-        fate = _choice(rng, np.array(R.promise_outcome)[cause], k)  # 0 kept, 1 partial, 2 broken
-        same_day = rng.random(k) < 0.2
-        pay_day = np.where(same_day, t, _uniform_int(rng, np.full(k, t + 1), promised))
-        pay_day = np.where(fate == 1, _uniform_int(rng, np.full(k, t + 1), promised + 3), pay_day)
-        sec_of_day = created - t * DAY
-        pay_sec = np.where(
-            (fate == 0) & (pay_day == t),
-            np.minimum(sec_of_day + rng.integers(300, 7200, k), DAY - 1),
-            0,
-        )
-        pay_amt = np.where(
-            fate == 0,
-            np.where(rng.random(k) < 0.05, amount + 10_000, amount),
-            np.maximum((amount * rng.uniform(0.3, 0.8, k)).astype(np.int64), 100),
-        )
-        sched = fresh & (fate < 2)
-        a = acct[fresh]
-        self.prom_until[a] = promised[fresh] + 3
-        a = acct[sched]
-        self.sched_day[a] = pay_day[sched]
-        self.sched_amt[a] = pay_amt[sched]
-        self.sched_sec[a] = pay_sec[sched]
-        pserial = self.promise_serial + np.arange(k, dtype=np.int64)
-        self.promise_serial += k
-        raw = pl.DataFrame(
-            {
-                "serial": pserial,
-                "acct": acct + 1,
-                "attempt": serial[rows],
-                "agent": np.where(cols["agent"][rows] < 0, -1, cols["agent"][rows] + 1),
-                "created": created,
-                "promised": promised,
-                "amount": amount,
-            }
-        )
-        return raw
-
-    # ------------------------------------------------------------------ plans
-    def _cancel_open_plans(self, idx: np.ndarray, t: int, only_unapproved: bool = False) -> None:
-        rows = self.plan_row[idx]
-        rows = rows[rows >= 0]
-        if rows.size == 0:
-            return
-        P = self.plans
-        status = P["status"][rows]
-        if only_unapproved:
-            cancel = rows[(status == P_PROPOSED) | ((status == P_ACTIVE) & ~P["reaged"][rows])]
-        else:
-            cancel = rows[(status == P_PROPOSED) | (status == P_ACTIVE)]
-        if cancel.size == 0:
-            return
-        P["status"][cancel] = P_CANCELLED
-        P["changed"][cancel] = t
-        accts = P["acct"][cancel]
-        self.plan_row[accts] = -1
-        self.plan_active[accts] = False
-
-    def _plans(self, t: int) -> None:
-        R, rng, P = self.R, self.rng_plan, self.plans
-        working = bool(self.working[t - self.t0])
-        # Proposals from customers who are willing but unable to pay.
-        if working:
-            cand = np.flatnonzero(
-                (self.dpd > 30)
-                & (self.dpd <= 90)
-                & (self.status <= FROZEN)
-                & (self.cause == UNABLE)
-                & (self.plan_row < 0)
-            )
-            new = cand[rng.random(len(cand)) < R.plan_propose]
-            k = len(new)
-            if k:
-                rows = P.append(k)
-                P["acct"][rows] = new
-                P["type"][rows] = _choice(rng, np.array([0.3, 0.5, 0.2]), k)
-                P["status"][rows] = P_PROPOSED
-                P["req"][rows] = t * DAY + rng.integers(9 * 3600, 18 * 3600, k)
-                P["decide"][rows] = t + rng.integers(3, 16, k)
-                P["changed"][rows] = t
-                P["serial"][rows] = self.plan_serial + np.arange(k)
-                self.plan_serial += k
-                self.plan_row[new] = rows
-        if P.n == 0:
-            return
-        live = np.arange(P.n)
-        status = P["status"][: P.n]
-        # Decisions.
-        rows = live[(status == P_PROPOSED) & (P["decide"][: P.n] == t)]
-        if rows.size:
-            acct = P["acct"][rows]
-            ok = (self.dpd[acct] > 0) & (self.status[acct] <= FROZEN)
-            approve = ok & (rng.random(len(rows)) < R.plan_approve)
-            cancel = rows[~approve]
-            P["status"][cancel] = P_CANCELLED
-            P["changed"][cancel] = t
-            self.plan_row[P["acct"][cancel]] = -1
-            rows, acct = rows[approve], acct[approve]
-            k = len(rows)
-            if k:
-                sup = self.pool[SUPERVISORS]
-                P["status"][rows] = P_ACTIVE
-                P["changed"][rows] = t
-                P["approver"][rows] = sup[rng.integers(0, len(sup), k)]
-                P["appr"][rows] = t * DAY + rng.integers(10 * 3600, 17 * 3600, k)
-                total = self.ov_p[acct] + self.ov_i[acct] + self.ov_f[acct]
-                cycles = (self.dpd[acct] + 29) // 30
-                ptype = P["type"][rows]
-                n_inst = np.where(
-                    ptype == INSTALMENT,
-                    rng.choice([3, 6, 12], k),
-                    np.where(ptype == REDUCTION, rng.choice([3, 6], k), 1),
-                )
-                fee = np.where(
-                    ptype == INSTALMENT,
-                    (total * 0.006 * n_inst).astype(np.int64),
-                    np.where(ptype == EXTENSION, (total * 0.01).astype(np.int64), 0),
-                )
-                inst = np.where(
-                    ptype == INSTALMENT,
-                    np.ceil((total + fee) / n_inst),
-                    np.where(ptype == REDUCTION, np.ceil(total / cycles * 0.5), self.ov_p[acct]),
-                ).astype(np.int64)
-                inst = np.maximum(inst, 100)
-                soon = t + rng.integers(1, 8, k)
-                start = np.where(ptype == EXTENSION, t + 30, soon)
-                P["n"][rows] = n_inst
-                P["fee"][rows] = fee
-                P["amt"][rows] = inst
-                P["start"][rows] = start
-                P["reage_day"][rows] = soon
-                # Extension: a good-faith payment of interest, fees and the plan fee re-ages the
-                # account and the principal falls due on the start date. Otherwise the first
-                # instalment re-ages it.
-                good_faith = np.maximum(self.ov_i[acct] + self.ov_f[acct] + fee, 100)
-                P["reage_amt"][rows] = np.where(ptype == EXTENSION, good_faith, inst)
-                P["left"][rows] = np.where(ptype == EXTENSION, 1, n_inst - 1)
-                P["next_day"][rows] = np.where(ptype == EXTENSION, start, start + 30)
-        # Re-ageing payments.
-        status = P["status"][: P.n]
-        rows = live[(status == P_ACTIVE) & ~P["reaged"][: P.n] & (P["reage_day"][: P.n] == t)]
-        if rows.size:
-            acct = P["acct"][rows]
-            ok = (self.dpd[acct] > 0) & (self.status[acct] <= FROZEN)
-            bad = rows[~ok]
-            P["status"][bad] = P_CANCELLED
-            P["changed"][bad] = t
-            self.plan_row[P["acct"][bad]] = -1
-            rows, acct = rows[ok], acct[ok]
-            if rows.size:
-                amt = P["reage_amt"][rows]
-                chan = np.full(len(rows), TRANSFER)
-                self._add_payments(acct, self._pay_time(rng, t, chan), amt, chan)
-                self.balance[acct] -= amt
-                self.dpd[acct] = 0
-                self.ov_p[acct] = 0
-                self.ov_i[acct] = 0
-                self.ov_f[acct] = 0
-                self.cured_day[acct] = t
-                self.due_paid[acct] = True
-                self.sched_day[acct] = -1
-                self.prom_until[acct] = -1
-                self.plan_active[acct] = True
-                self.min_due[acct] = P["amt"][rows]
-                P["reaged"][rows] = True
-                # A plan whose re-ageing payment was its only instalment is done at once.
-                done = rows[P["left"][rows] <= 0]
-                self._finish_plans(done, t, P_COMPLETED)
-        # Instalments.
-        status = P["status"][: P.n]
-        rows = live[(status == P_ACTIVE) & P["reaged"][: P.n] & (P["next_day"][: P.n] == t)]
-        if rows.size:
-            acct = P["acct"][rows]
-            ok = self.status[acct] <= FROZEN
-            pays = ok & (rng.random(len(rows)) < np.array(R.plan_pay)[self.cause[acct]])
-            paid, p_acct = rows[pays], acct[pays]
-            if paid.size:
-                amt = P["amt"][paid]
-                chan = np.where(self.autopay[p_acct], AUTOPAY, APP)
-                self._add_payments(p_acct, self._pay_time(rng, t, chan), amt, chan)
-                self.balance[p_acct] -= amt
-                P["left"][paid] -= 1
-                P["next_day"][paid] += 30
-                self._finish_plans(paid[P["left"][paid] <= 0], t, P_COMPLETED)
-            broke = rows[~pays & ok]
-            if broke.size:
-                b_acct = P["acct"][broke]
-                self._finish_plans(broke, t, P_BROKEN)
-                # The missed instalment is a missed payment: overdue from tomorrow.
-                self.due_day[b_acct] = t
-                self.due_paid[b_acct] = False
-                self.cycle_paid[b_acct] = 0
-                self.min_due[b_acct] = np.maximum(P["amt"][broke], 1_000)
-
-    def _finish_plans(self, rows: np.ndarray, t: int, status: int) -> None:
-        if rows.size == 0:
-            return
-        P = self.plans
-        P["status"][rows] = status
-        P["changed"][rows] = t
-        acct = P["acct"][rows]
-        self.plan_active[acct] = False
-        self.plan_row[acct] = -1
-
-    def _plans_frame(self, since: int) -> pl.DataFrame:
-        P = self.plans
-        rows = np.flatnonzero(P["changed"][: P.n] >= since)
-        approved = P["approver"][rows] >= 0
-        raw = pl.DataFrame(
-            {
-                "serial": P["serial"][rows],
-                "acct": P["acct"][rows] + 1,
-                "type": P["type"][rows].astype(np.int64),
-                "req": P["req"][rows],
-                "approver": np.where(approved, P["approver"][rows] + 1, -1),
-                "appr": P["appr"][rows],
-                "start": np.where(approved, P["start"][rows], -1),
-                "n": np.where(approved, P["n"][rows], -1),
-                "amt": np.where(approved, P["amt"][rows], -1),
-                "fee": np.where(approved, P["fee"][rows], -1),
-                "status": P["status"][rows].astype(np.int64),
-            }
-        )
-        return raw.select(self.exprs["plans"])
-
-    # ------------------------------------------------------------------ month end
-    def _month_end_changes(self) -> np.ndarray:
-        """Attribute changes the card system reports at a month end; returns changed accounts."""
-        rng = self.rng_month
-        alive = np.flatnonzero(self.status <= FROZEN)
-        n = len(alive)
-        changed = np.zeros(self.n, dtype=bool)
-        if n == 0:
-            return changed
-        # Bureau score refresh.
-        s = alive[rng.random(n) < 0.04]
-        delta = rng.normal(0, 20, len(s)) - 35 * (self.dpd[s] > 30)
-        self.score[s] = np.clip(self.score[s] + delta.astype(np.int64), 300, 850)
-        changed[s] = True
-        # Limit increases for good customers, cuts for delinquent ones.
-        up = alive[(self.dpd[alive] == 0) & (self.risk[alive] == LOW) & (rng.random(n) < 0.008)]
-        self.limit[up] = (
-            np.round(self.limit[up] * rng.uniform(1.1, 1.5, len(up)) / 100_000) * 100_000
-        ).astype(np.int64)
-        down = alive[(self.dpd[alive] > 30) & (rng.random(n) < 0.03)]
-        self.limit[down] = np.maximum(
-            (self.limit[down] * rng.uniform(0.5, 0.8, len(down)) // 100_000) * 100_000, 100_000
-        ).astype(np.int64)
-        changed[up] = True
-        changed[down] = True
-        # New phone numbers, jobs, authorisations.
-        mob = alive[rng.random(n) < 0.002]
-        self.mobile[mob] = people.random_mobiles(rng, len(mob))
-        emp = alive[rng.random(n) < 0.0015]
-        self.emp[emp] = _choice(rng, EMP_P, len(emp))
-        tpa = alive[rng.random(n) < 0.002]
-        self.tpa[tpa] = ~self.tpa[tpa]
-        changed[mob] = changed[emp] = changed[tpa] = True
-        # Do-not-contact requests, mostly from customers already in collections.
-        cand = alive[(self.dpd[alive] > 30) & ~self.dnc[alive]]
-        want = max(1, int(round(n * 0.0003)))
-        if cand.size:
-            flip = cand[rng.permutation(len(cand))[: min(want, len(cand))]]
-            flip = np.sort(flip)
-            self.dnc[flip] = True
-            changed[flip] = True
-        # Frozen cards of customers current for a while are released.
-        thaw = alive[
-            (self.status[alive] == FROZEN) & (self.dpd[alive] == 0) & (rng.random(n) < 0.3)
-        ]
-        self.status[thaw] = OPEN
-        self._regrade(np.flatnonzero(changed))
-        return changed
-
-    def _accounts_frame(self, idx: np.ndarray) -> pl.DataFrame:
-        base = self.people[idx]
-        return pl.DataFrame(
-            {
-                "account_id": base["account_id"],
-                "customer_id": base["customer_id"],
-                "national_id": base["national_id"],
-                "customer_name": base["customer_name"],
-                "card_no": base["card_no"],
-                "mobile": pl.Series(self.mobile[idx]).cast(pl.Utf8),
-                "email": base["email"],
-                "city": base["city"],
-                "province": base["province"],
-                "product": base["product"],
-                "branch": base["branch"],
-                "open_date": pl.Series(self.open_day[idx].astype(np.int32)).cast(pl.Date),
-                "credit_limit": pl.Series(self.limit[idx] / 100, dtype=pl.Float64),
-                "credit_score": pl.Series(self.score[idx], dtype=pl.Int64),
-                "employment_type": _strings(EMPLOYMENT, self.emp[idx]),
-                "do_not_contact": pl.Series(self.dnc[idx], dtype=pl.Boolean),
-                "third_party_authorized": pl.Series(self.tpa[idx], dtype=pl.Boolean),
-                "timezone": _strings(TIMEZONES, np.where(self.tz[idx] == 0, -1, self.tz[idx])),
-            }
-        )
-
-    def _snapshot_frame(self, t: int, idx: np.ndarray) -> pl.DataFrame:
-        dpd = self.dpd[idx]
-        ov_p, ov_i, ov_f = self.ov_p[idx], self.ov_i[idx], self.ov_f[idx]
-        total = ov_p + ov_i + ov_f
-        min_due = np.where(dpd > 0, total, self.min_due[idx])
-        status = self.status[idx]
-        closed = status == CLOSED
-        min_due = np.where(closed, 0, min_due)
-        raw = pl.DataFrame(
-            {
-                "as_of": np.full(len(idx), t, dtype=np.int64),
-                "acct": idx + 1,
-                "stmt": self.stmt_day[idx],
-                "due": np.where(closed, -1, self.due_day[idx]),
-                "balance": self.balance[idx],
-                "min_due": np.maximum(min_due, 0),
-                "ov_p": ov_p,
-                "ov_i": ov_i,
-                "ov_f": ov_f,
-                "dpd": dpd,
-                "status": status.astype(np.int64),
-            }
-        )
-        return raw
-
-    def _activate(self, t: int) -> None:
-        idx = np.flatnonzero(self.open_day == t)
-        idx = idx[self.status[idx] == NOT_OPEN]
-        if idx.size == 0:
-            return
-        self.status[idx] = OPEN
-        self.first_stmt[idx] = self._first_statement_after(idx, t, 25)
-
-    # ------------------------------------------------------------------ the run
-    def run(self, progress: Callable[[str, int, int], None] | None) -> list[str]:
+    def run(
+        self, progress: Callable[[str, int, int], None] | None, days_out: Path | None
+    ) -> list[DaySummary]:
+        """The months into the inbox, then each following day into its own."""
         w, first = self.writer, self.first
-        holidays = sorted(CHINA_CALENDAR.items())
-        w.write(
-            "holidays",
-            first,
-            pl.DataFrame(
-                {
-                    "date": pl.Series([d for d, _ in holidays], dtype=pl.Date),
-                    "kind": pl.Series([k for _, (k, _) in holidays], dtype=pl.Utf8),
-                    "name": pl.Series([nm for _, (_, nm) in holidays], dtype=pl.Utf8),
-                }
-            ),
-        )
-        w.write("agents", first, self._agents_frame(list(range(len(self.ag_team)))))
-        w.write("accounts", first, self._accounts_frame(np.arange(self.n0)))
+        w.write("holidays", first, holidays_frame())
+        w.write("agents", first, agents_frame(self.staff, list(range(len(self.staff.team)))))
+        w.write("accounts", first, accounts_frame(self.book, np.arange(self.book.n0)))
         if progress:
             progress("opening book", 0, self.months)
-        batch = _Batches(w, self.exprs)
-        month_index = 0
-        month_first = self.t0
-        deactivated = 0
+        batch = Batches(w, self.exprs)
         for t in range(self.t0, self.t_end + 1):
-            day = _d(t)
-            if day.day == 1:
-                month_first = t
-            self._activate(t)
-            self._age(t)
-            self._enter(t)
-            self._plans(t)
-            self._statements(t)
-            contacts, promises = self._contacts(t)
-            self._scheduled_payments(t)
-            self._promise_payments(t)
-            self._self_payments(t)
-            self._closures(t)
-            self._recoveries(t)
-            payments = self._flush_payments(t)
-            month_end = day == _month_end(day)
-            batch.add("payments", day, payments)
-            batch.add("contacts", day, contacts)
-            batch.add("promises", day, promises)
-            if month_end:
-                changed = self._month_end_changes()
-                opened = (
-                    (self.open_day >= month_first)
-                    & (self.open_day <= t)
-                    & (self.open_day > self.t0)
-                )
-                rows = np.flatnonzero((changed | opened) & (self.status != NOT_OPEN))
-                if t != self.t0:
-                    w.write("accounts", day, self._accounts_frame(rows))
-                snap = np.flatnonzero(
-                    (self.status <= FROZEN)
-                    | (
-                        ((self.status == CLOSED) | (self.status == CHARGED_OFF))
-                        & (self.end_day >= month_first)
-                    )
-                )
-                batch.add("snapshots", day, self._snapshot_frame(t, snap))
-                w.write("plans", day, self._plans_frame(month_first))
-                deactivated += self._agent_churn(month_index, deactivated)
-                if self.ag_changed:
-                    self._pools()
-                    w.write("agents", day, self._agents_frame(self.ag_changed))
-                    self.ag_changed = []
-                month_index += 1
+            if self._day(t, w, batch):
                 batch.flush()
                 if progress:
-                    progress(f"{day:%Y-%m}", month_index, self.months)
-            else:
-                snap = np.flatnonzero(
-                    ((self.dpd > 0) & (self.status <= FROZEN))
-                    | ((self.status == CHARGED_OFF) & (self.end_day == t))
-                )
-                batch.add("snapshots", day, self._snapshot_frame(t, snap))
+                    progress(f"{day_date(t):%Y-%m}", self._month_index, self.months)
         batch.flush()
-        return self.notes
+        following: list[DaySummary] = []
+        if days_out is None:
+            return following
+        for i, t in enumerate(range(self.t_end + 1, self.t_end + self.then_days + 1)):
+            day = day_date(t)
+            day_writer = ExtractWriter(days_out / f"{day:%Y%m%d}", w.file_format)
+            day_batch = Batches(day_writer, self.exprs)
+            self._day(t, day_writer, day_batch)
+            day_batch.flush()
+            following.append(
+                DaySummary(day, day_writer.out_dir, day_writer.files, dict(day_writer.rows))
+            )
+            if progress:
+                progress(f"{day:%Y-%m-%d}", i + 1, self.then_days)
+        return following
 
-    def _agent_churn(self, month_index: int, so_far: int) -> int:
-        rng = self.rng_month
-        collectors = [
-            i for i, team in enumerate(self.ag_team) if team != SUPERVISORS and self.ag_active[i]
-        ]
-        leave = [i for i in collectors if rng.random() < 0.02]
-        if not leave and so_far == 0 and month_index == 2 and collectors:
-            leave = [collectors[int(rng.integers(0, len(collectors)))]]
-        for i in leave:
-            self.ag_active[i] = False
-            self.ag_changed.append(i)
-            self._hire(self.ag_team[i], self.ag_agency[i])
-        return len(leave)
+    def _day(self, t: int, w: ExtractWriter, batch: Batches) -> bool:
+        """One calendar day, its files queued in `batch` or written by `w`; True at a month end."""
+        day = day_date(t)
+        if day.day == 1 or t == self.t0:
+            self._month_first = t
+            self.book.open_month(t, self.rng.new_accounts)
+        self._simulate(t, is_working_day(day), batch)
+        if day != month_end(day):
+            delinquent = daily_snapshot_accounts(self.book, t)
+            batch.add("snapshots", day, snapshot_rows(self.book, t, delinquent))
+            return False
+        self._close_month(t, w, batch)
+        self._month_index += 1
+        return True
+
+    def _simulate(self, t: int, working: bool, batch: Batches) -> None:
+        """Steps 1-7 of the day, and its payments, contacts and promises queued for writing."""
+        day = day_date(t)
+        self.book.activate(t)
+        self.statements.age(t)
+        self.statements.enter(t)
+        self.plans.step(t, working)
+        self.statements.cut_due(t)
+        contacts, promises = self.procedure.work(t, working)
+        self.payments.statement_payments(t)
+        self.payments.promised_payments(t)
+        self.payments.self_cures(t)
+        self.payments.closures(t)
+        self.payments.recoveries(t)
+        batch.add("payments", day, self.ledger.close_day(t))
+        batch.add("contacts", day, contacts)
+        batch.add("promises", day, promises)
+
+    def _close_month(self, t: int, w: ExtractWriter, batch: Batches) -> None:
+        """A month end's files: changed and new accounts, the full snapshot, changed plans, and
+        the agents file when staff changed."""
+        book, day, month_first = self.book, day_date(t), self._month_first
+        changed = book.month_end_changes(self.rng.month)
+        if t != self.t0:  # the first day's accounts file already carries the opening book
+            w.write(
+                "accounts",
+                day,
+                accounts_frame(book, month_end_accounts(book, changed, month_first, t)),
+            )
+        batch.add(
+            "snapshots", day, snapshot_rows(book, t, month_end_snapshot_accounts(book, month_first))
+        )
+        w.write("plans", day, plans_frame(self.plans, month_first, self.exprs))
+        staff_changed = self.staff.month_end(self._month_index)
+        if staff_changed:
+            w.write("agents", day, agents_frame(self.staff, staff_changed))

@@ -1,5 +1,8 @@
 """Writing extract files exactly as CONTRACT.md names and shapes them.
 
+Names, columns and money columns come from the contract (`warehouse.contract`): the writer refuses
+a frame whose columns differ from the extract's declaration.
+
 Frames arrive with money as Float64 yuan, dates as Date, timestamps as naive Datetime in the
 bank's zone (or, for CSV, text already formatted). CSV gets `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS`
 and 2-decimal money; Parquet gets Date, Datetime and DECIMAL(18,2). Output is byte-for-byte
@@ -14,99 +17,20 @@ from pathlib import Path
 
 import polars as pl
 
+from warehouse.contract import EXTRACTS as CONTRACT
+from warehouse.contract.files import FORMATS, file_name
+from warehouse.contract.schema import Kind
+
+# Each extract's columns in the contract's order, and its money columns (DECIMAL in Parquet).
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "holidays": ("date", "kind", "name"),
-    "agents": ("agent_id", "agent_name", "team", "agency", "role", "active"),
-    "accounts": (
-        "account_id",
-        "customer_id",
-        "national_id",
-        "customer_name",
-        "card_no",
-        "mobile",
-        "email",
-        "city",
-        "province",
-        "product",
-        "branch",
-        "open_date",
-        "credit_limit",
-        "credit_score",
-        "employment_type",
-        "do_not_contact",
-        "third_party_authorized",
-        "timezone",
-    ),
-    "snapshots": (
-        "as_of_date",
-        "account_id",
-        "statement_day",
-        "due_date",
-        "balance",
-        "min_due",
-        "overdue_principal",
-        "overdue_interest",
-        "overdue_fees",
-        "days_past_due",
-        "cycles_delinquent",
-        "status",
-    ),
-    "payments": (
-        "payment_id",
-        "account_id",
-        "paid_at",
-        "amount",
-        "channel",
-        "is_reversal",
-        "reverses_payment_id",
-    ),
-    "contacts": (
-        "attempt_id",
-        "account_id",
-        "agent_id",
-        "channel",
-        "started_at",
-        "duration_s",
-        "contact_number",
-        "party",
-        "third_party_relation",
-        "outcome",
-        "notes",
-    ),
-    "promises": (
-        "promise_id",
-        "account_id",
-        "attempt_id",
-        "agent_id",
-        "created_at",
-        "promised_date",
-        "promised_amount",
-    ),
-    "plans": (
-        "plan_id",
-        "account_id",
-        "plan_type",
-        "requested_at",
-        "approved_by",
-        "approved_at",
-        "start_date",
-        "instalments",
-        "instalment_amount",
-        "fee",
-        "status",
-    ),
+    name: tuple(column.name for column in extract.columns) for name, extract in CONTRACT.items()
 }
 EXTRACTS = tuple(COLUMNS)
-
 MONEY: dict[str, tuple[str, ...]] = {
-    "accounts": ("credit_limit",),
-    "snapshots": ("balance", "min_due", "overdue_principal", "overdue_interest", "overdue_fees"),
-    "payments": ("amount",),
-    "promises": ("promised_amount",),
-    "plans": ("instalment_amount", "fee"),
+    name: tuple(column.name for column in extract.columns if column.kind is Kind.MONEY)
+    for name, extract in CONTRACT.items()
 }
 
-FORMATS = ("csv", "csv.gz", "parquet")
 CSV_OPTIONS: dict = {
     "float_precision": 2,
     "datetime_format": "%Y-%m-%d %H:%M:%S",
@@ -130,7 +54,7 @@ class ExtractWriter:
         self.rows: dict[str, int] = {name: 0 for name in EXTRACTS}
 
     def path(self, extract: str, day: date) -> Path:
-        return self.out_dir / f"{extract}_{day:%Y%m%d}.{self.file_format}"
+        return self.out_dir / file_name(extract, day, self.file_format)
 
     def write(self, extract: str, day: date, frame: pl.DataFrame) -> None:
         """Write one file. Money columns arrive as Float64 yuan (2 decimals at most)."""
@@ -141,7 +65,7 @@ class ExtractWriter:
             )
         target = self.path(extract, day)
         if self.file_format == "parquet":
-            money = MONEY.get(extract, ())
+            money = MONEY[extract]
             if money:
                 frame = frame.with_columns(
                     [pl.col(c).round(2).cast(pl.Decimal(18, 2)).alias(c) for c in money]

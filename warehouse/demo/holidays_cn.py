@@ -27,8 +27,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-HOLIDAY = "holiday"
-MAKEUP_WORKDAY = "makeup_workday"
+from warehouse.demo.codes import HOLIDAY, MAKEUP_WORKDAY
 
 # (first day, last day, English name) of each break, and the make-up working days that go with it.
 _SCHEDULE: dict[int, list[tuple[str, str, str, tuple[str, ...]]]] = {

@@ -7,6 +7,9 @@ real card system sends:
   sequence and the ISO 7064 MOD 11-2 check character (`X` for 10);
 - card numbers are 16-digit UnionPay numbers (BIN 62xxxx) with a Luhn check digit;
 - mobiles are `1[3-9]` + 9 digits, unique per customer.
+
+`Issuer` keeps the numbers unique across every batch of accounts a bank opens (the opening book,
+then each month's new accounts).
 """
 
 from __future__ import annotations
@@ -319,10 +322,15 @@ def _ymd(days: np.ndarray) -> np.ndarray:
     return years * 10000 + months * 100 + mdays
 
 
-def national_ids(
-    rng: np.random.Generator, region_codes: np.ndarray, birth_days: np.ndarray, male: np.ndarray
-) -> pl.Series:
-    """Unique 18-character national IDs with a valid GB 11643 check character."""
+def national_id_numbers(
+    rng: np.random.Generator,
+    region_codes: np.ndarray,
+    birth_days: np.ndarray,
+    male: np.ndarray,
+    taken: np.ndarray | None = None,
+) -> np.ndarray:
+    """The first 17 digits of unique national IDs, none of them in `taken` (sorted: the numbers
+    issued before)."""
     n = len(region_codes)
     head = region_codes.astype(np.int64) * 10**8 + _ymd(birth_days)
     # Sequence: 3 digits, odd for men, even for women (the 17th digit carries the sex).
@@ -332,14 +340,22 @@ def national_ids(
         _, first = np.unique(base, return_index=True)
         dup = np.ones(n, dtype=bool)
         dup[first] = False  # the first of each value keeps it
+        if taken is not None and taken.size:
+            at = np.minimum(np.searchsorted(taken, base), taken.size - 1)
+            dup |= taken[at] == base
         if not dup.any():
             break
         k = int(dup.sum())
         seq[dup] = rng.integers(0, 500, k, dtype=np.int64) * 2 + male[dup].astype(np.int64)
         base = head * 1000 + seq
-    check = (_digits(base, 17) * _ID_WEIGHTS[None, :]).sum(axis=1) % 11
+    return base
+
+
+def national_id_text(numbers: np.ndarray) -> pl.Series:
+    """18-character national IDs: the 17 digits and the GB 11643 check character."""
+    check = (_digits(numbers, 17) * _ID_WEIGHTS[None, :]).sum(axis=1) % 11
     checks = pl.Series(list(_ID_CHECK)).gather(check.astype(np.uint32))
-    return pl.Series(base).cast(pl.Utf8) + checks
+    return pl.Series(numbers).cast(pl.Utf8) + checks
 
 
 def _bijection(index: np.ndarray, modulus: int, multiplier: int, offset: int) -> np.ndarray:
@@ -347,11 +363,12 @@ def _bijection(index: np.ndarray, modulus: int, multiplier: int, offset: int) ->
     return (index.astype(np.int64) * multiplier + offset) % modulus
 
 
-def card_numbers(rng: np.random.Generator, index: np.ndarray) -> pl.Series:
-    """Unique 16-digit UnionPay card numbers (BIN 62....) passing the Luhn check."""
+def card_numbers(rng: np.random.Generator, index: np.ndarray, offset: int) -> pl.Series:
+    """Unique 16-digit UnionPay card numbers (BIN 62....) passing the Luhn check: the serial is
+    a permutation of the account's slot, so one `offset` keeps every slot's number distinct."""
     n = len(index)
     bins = CARD_BINS[rng.integers(0, len(CARD_BINS), n)]
-    serial = _bijection(index, 10**9, 387420489, int(rng.integers(0, 10**9)))
+    serial = _bijection(index, 10**9, 387420489, offset)
     payload = bins * 10**9 + serial  # 15 digits
     digits = _digits(payload, 15)
     # From the right of the payload, positions 0, 2, 4 ... are doubled (the check digit follows).
@@ -364,11 +381,11 @@ def card_numbers(rng: np.random.Generator, index: np.ndarray) -> pl.Series:
     return pl.Series(payload * 10 + check).cast(pl.Utf8)
 
 
-def mobiles(rng: np.random.Generator, index: np.ndarray) -> np.ndarray:
-    """Unique 11-digit mobile numbers as int64."""
+def mobiles(rng: np.random.Generator, index: np.ndarray, offset: int) -> np.ndarray:
+    """Unique 11-digit mobile numbers as int64 (a permutation of the slot, as card numbers)."""
     n = len(index)
     prefix = MOBILE_PREFIXES[rng.integers(0, len(MOBILE_PREFIXES), n)]
-    rest = _bijection(index, 10**8, 43046721, int(rng.integers(0, 10**8)))  # 3^16, coprime with 10
+    rest = _bijection(index, 10**8, 43046721, offset)  # 3^16, coprime with 10
     return prefix * 10**8 + rest
 
 
@@ -405,3 +422,32 @@ def emails(rng: np.random.Generator, surname_index: np.ndarray) -> pl.Series:
         .then(pl.col("qqn") + pl.lit("@qq.com"))
         .otherwise(pl.col("pinyin") + pl.col("digits") + pl.lit("@") + pl.col("domain"))
     ).to_series()
+
+
+class Issuer:
+    """The numbers one bank hands out, unique across every account it ever opens however many
+    batches they come in: card numbers and mobiles permute the account's slot with offsets fixed
+    for the bank; a national ID that clashes with one issued before is drawn again."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.card_offset = int(rng.integers(0, 10**9))
+        self.mobile_offset = int(rng.integers(0, 10**8))
+        self._id_bases = np.zeros(0, dtype=np.int64)  # first 17 digits issued, sorted
+
+    def national_ids(
+        self,
+        rng: np.random.Generator,
+        region_codes: np.ndarray,
+        birth_days: np.ndarray,
+        male: np.ndarray,
+    ) -> pl.Series:
+        numbers = national_id_numbers(rng, region_codes, birth_days, male, self._id_bases)
+        new = np.sort(numbers)
+        self._id_bases = np.insert(self._id_bases, np.searchsorted(self._id_bases, new), new)
+        return national_id_text(numbers)
+
+    def card_numbers(self, rng: np.random.Generator, index: np.ndarray) -> pl.Series:
+        return card_numbers(rng, index, self.card_offset)
+
+    def mobiles(self, rng: np.random.Generator, index: np.ndarray) -> np.ndarray:
+        return mobiles(rng, index, self.mobile_offset)

@@ -1,62 +1,49 @@
-"""What the acting pages (strategy, work queue, champion/challenger, workbench) read, cached on
-the published version like `dashboard.data`. The logic lives in `warehouse.*`; this module only
-gives it a cursor on the version the page shows and caches the answers."""
+"""What the acting pages (Strategy, Work queue, Champion / challenger, SQL workbench) read. The
+logic lives in `warehouse.app`; this module gives it a cursor on the version the page shows
+(`connection.cursor`) and caches the answers on that version, like every other read.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import streamlit as st
 
-from dashboard import data
+from dashboard.reads.connection import WarehouseVersion, cursor, query
 from warehouse.app import experiments, settings_versions, strategy_preview, work_queue, workbench
 from warehouse.app.store import Settings
-from warehouse.storage import CATALOG
-
-
-@contextmanager
-def cursor(version: data.WarehouseVersion) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = data._connection(version).cursor()
-    try:
-        con.execute(f"USE {CATALOG}")
-        yield con
-    finally:
-        con.close()
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def published_settings_version(version: data.WarehouseVersion) -> int | None:
+def published_settings_version(version: WarehouseVersion) -> int | None:
     with cursor(version) as con:
         return settings_versions.published_settings_version(con)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def warehouse_settings(version: data.WarehouseVersion) -> Settings:
+def warehouse_settings(version: WarehouseVersion) -> Settings:
     with cursor(version) as con:
         return settings_versions.read_settings(con)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def graded_months(version: data.WarehouseVersion) -> list[date]:
-    with cursor(version) as con:
-        frame = con.sql("SELECT DISTINCT month FROM mart.account_month ORDER BY month").pl()
+def graded_months(version: WarehouseVersion) -> list[date]:
+    """The month ends graded (mart.account_month), oldest first: the months a preview can take."""
+    frame = query(version, "SELECT DISTINCT month FROM mart.account_month ORDER BY month")
     return frame["month"].to_list()
 
 
 def preview(
-    version: data.WarehouseVersion, month: date, current: Settings, candidate: Settings
+    version: WarehouseVersion, month: date, current: Settings, candidate: Settings
 ) -> strategy_preview.Preview:
     with cursor(version) as con:
         return strategy_preview.preview(con, month, current, candidate)
 
 
 def replay(
-    version: data.WarehouseVersion, current: Settings, candidate: Settings, since: date
+    version: WarehouseVersion, current: Settings, candidate: Settings, since: date
 ) -> pl.DataFrame:
     with cursor(version) as con:
         return strategy_preview.replay_breaches(con, current, candidate, since=since)
@@ -64,7 +51,7 @@ def replay(
 
 @st.cache_data(show_spinner=False, max_entries=8, ttl=300)
 def queue(
-    version: data.WarehouseVersion,
+    version: WarehouseVersion,
     now: datetime,
     experiment: tuple[int, int, float, dict] | None = None,
 ) -> work_queue.Queue:
@@ -83,19 +70,19 @@ def queue(
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def population(version: data.WarehouseVersion, month: date) -> list[str]:
+def population(version: WarehouseVersion, month: date) -> list[str]:
     with cursor(version) as con:
         return experiments.population(con, month)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def comparison(
-    version: data.WarehouseVersion, start_month: date, seed: int, share: float
+    version: WarehouseVersion, start_month: date, seed: int, share: float
 ) -> experiments.ArmComparison:
     with cursor(version) as con:
         return experiments.compare(con, start_month=start_month, seed=seed, share=share)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def schema_columns(version: data.WarehouseVersion) -> pl.DataFrame:
+def schema_columns(version: WarehouseVersion) -> pl.DataFrame:
     return workbench.schema_columns(Path(version.path))

@@ -1,0 +1,81 @@
+"""The marts pass, after the rebuild: each suite of `rules.MART_SUITES` on its aggregate frame,
+and every other published view proved to build and answer. A failed `error` expectation here
+fails the whole load: wrong numbers are not published.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from checks import frames, rules
+from checks.results import Planned, Results, Validate
+from checks.rules import MART, Check, Rule
+
+
+class MartPass:
+    def __init__(self, results: Results, validate: Validate) -> None:
+        self.results = results
+        self.validate = validate
+
+    def check_marts(self, con: duckdb.DuckDBPyConnection) -> None:
+        for mart in rules.MART_SUITES:
+            plans = [p for p in (self.results.plan(rule) for rule in mart.rules) if p]
+            if not plans:
+                continue
+            try:
+                frame = frames.mart_frame(con, mart)
+            except duckdb.Error as exc:
+                self.results.unchecked(plans, mart.suite, exc)
+                continue
+            outcomes = self.validate(mart.suite, "mart", frame, plans)
+            for plan in plans:
+                self.results.summary_finding(
+                    plan,
+                    outcomes.get(plan.rule.name),
+                    frame,
+                    target=mart.suite,
+                    stage=MART,
+                    describe=mart.index,
+                )
+        self._check_other_views(con)
+
+    def _check_other_views(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Every other published view, in one validation: it builds and answers (queryable)."""
+        plans = {}
+        for view in frames.other_mart_views(con, [m.view for m in rules.MART_SUITES]):
+            plan = self.results.plan(rules.queryable_rule(view))
+            if plan is not None:
+                plans[view] = plan
+        if not plans:
+            return
+        frame = frames.views_frame(con, plans)
+        together = Planned(
+            Rule(
+                "mart.*",
+                rules.QUERYABLE,
+                "each published view builds and answers",
+                MART,
+                lambda _t: Check("not_null", column="answers"),
+            ),
+            "error",
+            Check("not_null", column="answers"),
+            "each published view builds and answers",
+        )
+        outcome = self.validate("mart.views", "views", frame, [together]).get(rules.QUERYABLE)
+        broken = set(outcome.positions) if outcome else set(range(frame.height))
+        for position, row in enumerate(frame.iter_rows(named=True)):
+            plan = plans[row["view"]]
+            ok = outcome is not None and not outcome.exception and position not in broken
+            self.results.findings.append(
+                self.results.planned_finding(
+                    plan,
+                    stage=MART,
+                    target=plan.rule.suite,
+                    success=ok,
+                    expectation_type=outcome.expectation_type if outcome else None,
+                    observed_value="answers" if ok else f"does not answer: {row['error']}",
+                    element_count=1,
+                    unexpected_count=0 if ok else 1,
+                    unexpected_percent=0.0 if ok else 100.0,
+                )
+            )
