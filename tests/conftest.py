@@ -87,15 +87,20 @@ def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
         con.close()
 
 
-def rebuild_copy(db: Path, target: Path, *statements: str) -> Path:
-    """A copy of the warehouse with settings edited and the marts rebuilt (the original stays)."""
+def rebuild_copy(db: Path, target: Path, *statements: str | tuple[str, str]) -> Path:
+    """A copy of the warehouse with settings edited and the marts rebuilt (the original stays).
+    A statement runs on the catalog; a (relation, SELECT) pair rewrites a relation of the lake
+    with the rows of the SELECT (landed rows and marts are files, not tables)."""
     from warehouse import marts
     from warehouse.storage import copy_warehouse, in_place
 
     copy_warehouse(db, target)
     with in_place(target) as lake:
         for statement in statements:
-            lake.con.execute(statement)
+            if isinstance(statement, tuple):
+                lake.rewrite(*statement)
+            else:
+                lake.con.execute(statement)
         marts.build(lake)
     return target
 

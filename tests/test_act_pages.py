@@ -8,7 +8,6 @@ Lowering the `high` grade's days past due from 61 to 31 moves A2 to high: one gr
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from warehouse.app.access import User
 from warehouse.app.settings_versions import read_settings
 from warehouse.app.store import AppStore
 from warehouse.app.users import UsersFile
-from warehouse.storage import connect_reader
+from warehouse.storage import connect_reader, copy_warehouse
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 MANAGER = User("demo-manager", "manager", "Demo manager")
@@ -42,7 +41,7 @@ def tiny_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def tiny_warehouse(tiny_template: Path, tmp_path: Path) -> Path:
     db = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(tiny_template, db)
+    copy_warehouse(tiny_template, db)
     return db
 
 

@@ -362,10 +362,18 @@ def test_flags_are_judged_as_of_the_contact_date(bank: Path, tmp_path: Path) -> 
     edited = rebuild_copy(
         bank,
         tmp_path / "history.duckdb",
-        "UPDATE raw.accounts SET _business_date = DATE '2024-09-20' WHERE account_id IN ('C4', 'C6')",
-        "INSERT INTO raw.accounts BY NAME SELECT * REPLACE (DATE '2024-09-01' AS _business_date, "
-        "false AS do_not_contact, false AS third_party_authorized) "
-        "FROM raw.accounts WHERE account_id IN ('C4', 'C6')",
+        (
+            "raw.accounts",
+            "SELECT * REPLACE (CASE WHEN account_id IN ('C4', 'C6') THEN DATE '2024-09-20' "
+            "ELSE _business_date END AS _business_date) FROM raw.accounts",
+        ),
+        (
+            "raw.accounts",
+            "SELECT * FROM raw.accounts UNION ALL BY NAME "
+            "SELECT * REPLACE (DATE '2024-09-01' AS _business_date, "
+            "false AS do_not_contact, false AS third_party_authorized) "
+            "FROM raw.accounts WHERE account_id IN ('C4', 'C6')",
+        ),
     )
     got = breaches(edited)
     # On the 18th C4 was not yet do-not-contact, and C6 had not authorised its friend (T2).

@@ -477,8 +477,20 @@ def test_daily_loads_refresh_only_what_changed(tmp_path: Path) -> None:
     ) == [("M2",)]
     assert_same_as_full_rebuild(db, tmp_path)
 
-    # The same files again: nothing changed, nothing is recomputed.
-    land(db, tmp_path / "again", ["snapshots_20240410.csv"])
+    # The same files again: nothing changed, nothing is recomputed (nor published).
+    before = query(db, "SELECT * FROM ops.mart_builds ORDER BY model")
+    again = load_inbox(
+        write_inbox(
+            tmp_path / "again", {"snapshots_20240410.csv": SMALL_BANK["snapshots_20240410.csv"]}
+        ),
+        db=db,
+        run_checks=False,
+    )
+    assert not again.published
+    assert query(db, "SELECT * FROM ops.mart_builds ORDER BY model") == before
+    # And a build told that nothing changed recomputes no table.
+    with in_place(db) as lake:
+        marts.build(lake, changed={})
     built = modes(db)
     assert all(built[name][0] in ("skipped", "view") for name in RELATIONS)
 

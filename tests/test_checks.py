@@ -14,7 +14,6 @@ is flagged in dq.results. Severities and thresholds come from settings.dq_rules.
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -34,7 +33,7 @@ from warehouse.cli import app
 from warehouse.contract import EXTRACTS
 from warehouse.jobs.check import check_warehouse
 from warehouse.jobs.load import LoadSummary, load_inbox
-from warehouse.storage import connect_reader
+from warehouse.storage import connect_reader, copy_warehouse, in_place
 
 JAN31 = date(2024, 1, 31)
 
@@ -67,14 +66,16 @@ def findings(db: Path, suite: str, expectation: str, *, run_id: int | None = Non
         con.close()
 
 
-def edit(db: Path, *statements: str) -> None:
-    """Change the published warehouse in place, as a user editing settings would (no load running)."""
-    con = duckdb.connect(str(db))
-    try:
+def edit(db: Path, *statements: str | tuple[str, str]) -> None:
+    """Change the published warehouse in place, as a user editing settings would (no load
+    running). A statement runs on the catalog; a (relation, SELECT) pair rewrites a relation of
+    the lake with the rows of the SELECT (landed rows and marts are files, not tables)."""
+    with in_place(db) as lake:
         for statement in statements:
-            con.execute(statement)
-    finally:
-        con.close()
+            if isinstance(statement, tuple):
+                lake.rewrite(*statement)
+            else:
+                lake.con.execute(statement)
 
 
 def file_result(summary: LoadSummary, name: str):
@@ -263,7 +264,7 @@ def copy_of(db: Path, folder: Path) -> Path:
     """A private copy of a published warehouse (its Data Docs stay behind)."""
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / "warehouse.duckdb"
-    shutil.copyfile(db, target)
+    copy_warehouse(db, target)
     return target
 
 
@@ -678,14 +679,31 @@ def test_a_mart_error_during_a_load_publishes_nothing(tiny: Path, tmp_path: Path
 
 
 TAMPERING = (
-    # one_row_per_account_month
-    "INSERT INTO mart.account_month SELECT * FROM mart.account_month WHERE account_id = 'A1' AND month = '2024-01-01'",
-    # every_snapshot_account_present
-    "DELETE FROM mart.account_month WHERE account_id = 'A3' AND month = '2024-02-01'",
-    # bucket_assigned and risk_grade_assigned
-    "UPDATE mart.account_month SET bucket = NULL, risk_grade = 'severe' WHERE account_id = 'A2' AND month = '2024-02-01'",
-    # reconciles_with_account_month
-    "UPDATE mart.bucket_month SET balance = balance + 1 WHERE month = '2024-01-01' AND bucket = 'Current'",
+    # one_row_per_account_month: A1's January twice
+    (
+        "mart.account_month",
+        "SELECT * FROM mart.account_month UNION ALL SELECT * FROM mart.account_month "
+        "WHERE account_id = 'A1' AND month = '2024-01-01'",
+    ),
+    # every_snapshot_account_present: A3's February gone
+    (
+        "mart.account_month",
+        "SELECT * FROM mart.account_month WHERE NOT (account_id = 'A3' AND month = '2024-02-01')",
+    ),
+    # bucket_assigned and risk_grade_assigned: A2's February without a bucket, graded 'severe'
+    (
+        "mart.account_month",
+        "SELECT * REPLACE ("
+        "CASE WHEN account_id = 'A2' AND month = '2024-02-01' THEN NULL ELSE bucket END AS bucket, "
+        "CASE WHEN account_id = 'A2' AND month = '2024-02-01' THEN 'severe' ELSE risk_grade END "
+        "AS risk_grade) FROM mart.account_month",
+    ),
+    # reconciles_with_account_month: a yuan more in January's Current
+    (
+        "mart.bucket_month",
+        "SELECT * REPLACE (CASE WHEN month = '2024-01-01' AND bucket = 'Current' "
+        "THEN balance + 1 ELSE balance END AS balance) FROM mart.bucket_month",
+    ),
     # ratios_between_0_and_1 and delinquent_within_live
     """CREATE OR REPLACE VIEW mart.delinquency_ratios AS SELECT DATE '2024-01-01' AS month, '30+' AS measure,
        'Gold' AS product, 'Shanghai' AS branch, 'low' AS risk_grade, 1 AS live_accounts, 2 AS delinquent_accounts,
@@ -745,7 +763,11 @@ def test_collections_check_exit_codes(tiny: Path) -> None:
     edit(
         tiny,
         "UPDATE settings.dq_rules SET severity = 'error' WHERE expectation = 'month_end_complete'",
-        "DELETE FROM raw.snapshots WHERE account_id = 'A3' AND as_of_date = '2024-02-29'",
+        (
+            "raw.snapshots",
+            "SELECT * FROM raw.snapshots "
+            "WHERE NOT (account_id = 'A3' AND as_of_date = '2024-02-29')",
+        ),
     )
     done = CliRunner().invoke(
         app, ["check", "--db", str(tiny)], env={"COLUMNS": "200", "NO_COLOR": "1"}

@@ -330,12 +330,10 @@ def test_a_warehouse_published_before_the_dashboards_views(
     bank: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Until its next load, an older warehouse lacks sql/500-502: pages say so, never fail."""
-    import shutil
-
-    from warehouse.storage import connect_writer
+    from warehouse.storage import connect_writer, copy_warehouse
 
     older = tmp_path / "older.duckdb"
-    shutil.copy(bank, older)
+    copy_warehouse(bank, older)
     con = connect_writer(older)
     con.execute("DROP VIEW mart.account_timeline")
     con.execute("DROP VIEW mart.account_migration")
@@ -368,15 +366,14 @@ def test_a_warehouse_published_before_the_page_grain_marts(
 ) -> None:
     """Until its next load, an older warehouse lacks the marts at the pages' grain and the new
     denominator columns: Contacts, Promises and Compliance say which, and stop, never fail."""
-    import shutil
-
-    from warehouse.storage import connect_writer
+    from warehouse.storage import connect_writer, copy_warehouse
 
     older = tmp_path / "older.duckdb"
-    shutil.copy(bank, older)
+    copy_warehouse(bank, older)
     con = connect_writer(older)
-    con.execute("DROP TABLE mart.contact_funnel")
-    con.execute("DROP TABLE mart.compliance_breach_counts")
+    # (tables of the marts are views over the lake's files)
+    con.execute("DROP VIEW mart.contact_funnel")
+    con.execute("DROP VIEW mart.compliance_breach_counts")
     # mart.promise_kept_rates as it was, without `resolved`.
     con.execute(
         "CREATE OR REPLACE VIEW mart.promise_kept_rates AS "

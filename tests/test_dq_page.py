@@ -9,7 +9,6 @@ in the future (an `error`: the file is refused) that also has one row the contra
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +19,7 @@ from conftest import TINY_FILES, write_inbox
 from streamlit.testing.v1 import AppTest
 
 from warehouse.jobs.load import load_inbox
+from warehouse.storage import copy_warehouse
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 PAGE = "app_pages/data_quality.py"
@@ -44,7 +44,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     load_inbox(write_inbox(folder / "inbox", TINY_FILES), db=tiny)
     flagged = folder / "flagged" / "warehouse.duckdb"
     flagged.parent.mkdir()
-    shutil.copyfile(tiny, flagged)
+    copy_warehouse(tiny, flagged)
     summary = load_inbox(write_inbox(folder / "second", SECOND_LOAD), db=flagged)
     assert summary.refused == 1 and summary.dq.status == "failed"
     return {"tiny": tiny, "flagged": flagged}
@@ -182,7 +182,7 @@ def test_a_warehouse_without_results(
     tiny_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     older = tmp_path / "warehouse.duckdb"  # a warehouse from before the checks
-    shutil.copyfile(tiny_warehouse, older)
+    copy_warehouse(tiny_warehouse, older)
     con = duckdb.connect(str(older))
     con.execute("DROP SCHEMA dq CASCADE")
     con.close()

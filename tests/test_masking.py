@@ -21,7 +21,7 @@ from warehouse.config import PROJECT_ROOT
 from warehouse.jobs.load import load_inbox
 from warehouse.landing import masking
 from warehouse.landing.masking import KeyedHasher, mask_key, scrub_text
-from warehouse.storage import connect_reader
+from warehouse.storage import connect_reader, lake_root
 
 # More personal values, used only in the quarantine-heavy files below.
 EXTRA_SECRETS = (
@@ -117,11 +117,27 @@ def heavy_warehouse(tmp_path: Path) -> Path:
     return db
 
 
+def lake_text(db: Path) -> bytes:
+    """Every value of every Parquet file of the warehouse's lake, as text: the files are
+    compressed, so their bytes are searched once decoded."""
+    import pyarrow.parquet as pq
+
+    values = []
+    for path in sorted(lake_root(db).rglob("*.parquet")):
+        for column in pq.read_table(path).columns:
+            values.extend(str(value) for value in column.to_pylist())
+    return "\n".join(values).encode("utf-8")
+
+
 def test_no_secret_in_the_database_file_bytes(heavy_warehouse: Path) -> None:
     data = heavy_warehouse.read_bytes()
     assert len(data) > 0
     for leftover in heavy_warehouse.parent.glob(heavy_warehouse.name + ".*"):
         assert leftover.suffix == ".lock", leftover  # no staging copy or WAL next to it either
+    # The catalog's bytes as they lie on disk, and the lake's files decoded.
+    lake = lake_text(heavy_warehouse)
+    assert lake
+    data += lake
     # Control: the scan can see stored text (the masked forms and notes are there in plain bytes),
     # so the absence of the full values below means something.
     for stored in (

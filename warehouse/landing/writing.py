@@ -203,7 +203,10 @@ class ExtractWriter:
             if self.extract.history is not None:
                 history = self.extract.history.table
                 self._remove(
-                    history, self.lake.files(history, month), "t._business_date = $day", {"day": day}
+                    history,
+                    self.lake.files(history, month),
+                    "t._business_date = $day",
+                    {"day": day},
                 )
             self.con.execute(
                 "DELETE FROM ops.quarantine WHERE extract = ? AND business_date = ? "
@@ -221,14 +224,8 @@ class ExtractWriter:
     def _append(self, relation: str, columns: list[str], alias: str) -> None:
         """Write the rows registered as `alias` into `relation`, one folder per business month."""
         self._note_rows(relation, f"FROM {alias} AS t")
-        listed = ", ".join(columns)
-        files = self.lake.write(
-            relation,
-            f"SELECT {listed}, CAST(date_trunc('month', _business_date) AS DATE) AS month "
-            f"FROM {alias}",
-            by_month="month",
-            keep_partition_column=False,
-            order_by=self._order(relation),
+        files = self.lake.write_rows(
+            relation, f"SELECT {', '.join(columns)} FROM {alias}", order_by=self._order(relation)
         )
         self.lake.swap(relation, add=files)
 

@@ -44,7 +44,7 @@ from warehouse.marts.models import (
     parameters_for,
 )
 from warehouse.months import FIRST_MONTH, LAST_MONTH, add_months
-from warehouse.storage.lake import Lake
+from warehouse.storage.lake import BY_MONTH_COLUMN, Lake
 from warehouse.storage.schema import MART_BUILDS_DDL, raw_tables
 
 RAW_TABLES = raw_tables()
@@ -212,9 +212,10 @@ def _build_table(
     select = m.select_sql()
     values = parameters_for(select, month_range(first, LAST_MONTH))
     columns = lake.columns_of(select, values)
-    lake.declare(m.name, columns)
-    by_month = "month" if m.incremental is not None else None
-    written = lake.write(m.name, select, values, by_month=by_month, order_by=m.sorted_by)
+    lake.declare(
+        m.name, columns, partition_by=BY_MONTH_COLUMN if m.incremental is not None else None
+    )
+    written = lake.write_rows(m.name, select, values, order_by=m.sorted_by)
     if whole:
         old = [f.path for f in lake.files(m.name)]
     else:

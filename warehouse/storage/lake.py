@@ -67,6 +67,8 @@ CREATE TABLE IF NOT EXISTS ops.lake_relations (
     comment VARCHAR,
     column_comments VARCHAR
 );
+-- Added after the first lake: how a relation's rows are split into month folders.
+ALTER TABLE ops.lake_relations ADD COLUMN IF NOT EXISTS partition_by VARCHAR;
 COMMENT ON TABLE ops.lake_files IS
     'the Parquet files of each lake relation in this version (path relative to the lake folder)';
 COMMENT ON TABLE ops.lake_retired IS
@@ -97,6 +99,12 @@ class LakeFile:
 
 def _month_folder(month: date | None) -> str:
     return "all" if month is None else f"month={month.isoformat()}"
+
+
+# How a relation's rows go into month folders: by its `month` column (a model keyed by month),
+# by the business month of the file a row came from (a raw relation), or not at all.
+BY_MONTH_COLUMN = "month"
+BY_BUSINESS_MONTH = "CAST(date_trunc('month', _business_date) AS DATE)"
 
 
 class Lake:
@@ -148,9 +156,7 @@ class Lake:
         """A `read_parquet(...)` table expression over the given lake files."""
         listed = ", ".join(quote_literal(self.absolute(p)) for p in paths)
         extra = ", filename = true" if filename else ""
-        return (
-            f"read_parquet([{listed}], union_by_name = true, hive_partitioning = false{extra})"
-        )
+        return f"read_parquet([{listed}], union_by_name = true, hive_partitioning = false{extra})"
 
     def relations(self) -> list[str]:
         return [r for (r,) in self.con.execute(
@@ -245,16 +251,66 @@ class Lake:
         *,
         comment: str | None = None,
         column_comments: Mapping[str, str] | None = None,
+        partition_by: str | None = None,
     ) -> None:
         """Record the relation's columns and types (and descriptions); its view keeps them even
-        where a file lacks a column (files written before the column existed) or there is none."""
+        where a file lacks a column (files written before the column existed) or there is none.
+        `partition_by` is `BY_MONTH_COLUMN`, `BY_BUSINESS_MONTH` or None (one folder)."""
         shape = "SELECT " + ", ".join(
             f"CAST(NULL AS {kind}) AS {quote_identifier(name)}" for name, kind in columns
         )
         self.con.execute(
-            "INSERT OR REPLACE INTO ops.lake_relations VALUES (?, ?, ?, ?)",
-            [relation, shape, comment, json.dumps(dict(column_comments or {}), ensure_ascii=False)],
+            "INSERT OR REPLACE INTO ops.lake_relations "
+            "(relation, shape, comment, column_comments, partition_by) VALUES (?, ?, ?, ?, ?)",
+            [
+                relation,
+                shape,
+                comment,
+                json.dumps(dict(column_comments or {}), ensure_ascii=False),
+                partition_by,
+            ],
         )
+
+    def write_rows(
+        self,
+        relation: str,
+        select_sql: str,
+        params: Mapping[str, Any] | Sequence[Any] | None = None,
+        *,
+        order_by: Sequence[str] = (),
+    ) -> list[LakeFile]:
+        """Write the rows of `select_sql` as new files of `relation`, split into month folders the
+        way the relation is declared (`declare`); returns them (not yet current)."""
+        found = self.con.execute(
+            "SELECT partition_by FROM ops.lake_relations WHERE relation = ?", [relation]
+        ).fetchall()
+        if not found:
+            raise ValueError(f"{relation} is not declared in the lake (Lake.declare)")
+        partition_by = found[0][0]
+        if partition_by is None:
+            return self.write(relation, select_sql, params, order_by=order_by)
+        if partition_by == BY_MONTH_COLUMN:
+            return self.write(relation, select_sql, params, by_month="month", order_by=order_by)
+        return self.write(
+            relation,
+            f"SELECT *, {partition_by} AS month FROM ({select_sql})",
+            params,
+            by_month="month",
+            keep_partition_column=False,
+            order_by=order_by,
+        )
+
+    def rewrite(
+        self,
+        relation: str,
+        select_sql: str,
+        params: Mapping[str, Any] | Sequence[Any] | None = None,
+    ) -> None:
+        """Replace every row of `relation` by the rows of `select_sql` (which may read the
+        relation itself): for repairs, retention and tests; a job's own writes are narrower."""
+        old = [f.path for f in self.files(relation)]
+        written = self.write_rows(relation, select_sql, params)
+        self.swap(relation, remove=old, add=written)
 
     def columns_of(self, select_sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None
                    ) -> list[tuple[str, str]]:  # fmt: skip
@@ -348,9 +404,7 @@ class Lake:
                 "SELECT path, max(retired_at) FROM ops.lake_retired GROUP BY path"
             ).fetchall()
         )
-        expired = [
-            p for p, at in retired.items() if p not in current and at <= now - RETIRED_GRACE
-        ]
+        expired = [p for p, at in retired.items() if p not in current and at <= now - RETIRED_GRACE]
         deleted = 0
         for dirpath, _, filenames in os.walk(self.root):
             for filename in filenames:
@@ -364,9 +418,7 @@ class Lake:
                 (Path(dirpath) / filename).unlink(missing_ok=True)
                 deleted += 1
         if expired:
-            self.con.execute(
-                "DELETE FROM ops.lake_retired WHERE list_contains(?, path)", [expired]
-            )
+            self.con.execute("DELETE FROM ops.lake_retired WHERE list_contains(?, path)", [expired])
         for dirpath, dirnames, filenames in os.walk(self.root, topdown=False):
             if not dirnames and not filenames and Path(dirpath) != self.root:
                 Path(dirpath).rmdir()

@@ -197,11 +197,15 @@ def in_place(published: Path) -> Iterator[Lake]:
 def copy_warehouse(source: Path, target: Path) -> Path:
     """A copy of the warehouse at `source` (its catalog and the lake files it lists) at `target`,
     for a trial on the side; the lake's files are hard-linked where the file system allows (they
-    are never changed in place), so a copy costs little. Returns `target`."""
+    are never changed in place), so a copy costs little. A copy already at `target` is replaced.
+    Returns `target`."""
     source, target = Path(source), Path(target)
     if not source.exists():
         raise FileNotFoundError(f"no warehouse at {source}")
+    if target.resolve() == source.resolve():
+        raise ValueError(f"cannot copy the warehouse {source} onto itself")
     target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(lake_root(target), ignore_errors=True)
     shutil.copyfile(source, target)
     con = connect_writer(target)
     try:

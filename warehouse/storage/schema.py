@@ -15,7 +15,7 @@ import duckdb
 from warehouse.contract import EXTRACTS
 from warehouse.contract.schema import LINEAGE_COLUMNS, Extract
 from warehouse.contract.sql import quote_literal
-from warehouse.storage.lake import Lake
+from warehouse.storage.lake import BY_BUSINESS_MONTH, Lake
 
 OPS_DDL = """
 CREATE SCHEMA IF NOT EXISTS raw;
@@ -151,6 +151,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
             [(name, kind) for name, kind, _ in relation.columns],
             comment=relation.grain,
             column_comments={name: text for name, _, text in relation.columns},
+            partition_by=BY_BUSINESS_MONTH,
         )
         lake.refresh_view(relation.name)
     for table, description in OPS_COMMENTS.items():
