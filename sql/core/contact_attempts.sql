@@ -4,6 +4,11 @@
 --          account's flags and bucket on the day, what the outcome means, and the money it
 --          brought in.
 -- Grain:   one row per contact attempt.
+-- Refresh: incremental by month (the debtor's local month of the attempt). A payment credits an
+--          attempt up to `paid_within_days` before it, so a month's payments reach back into the
+--          months those days span (plus a day for the zones between bank and debtor):
+-- Reach: SELECT CAST(ceil((max(CAST(value AS DOUBLE)) + 1) / 28) AS INTEGER) FROM settings.measure_parameters WHERE parameter = 'paid_within_days'
+-- Sorted by: account_id
 -- Columns / measures, in plain words:
 --   day_type / day_note    `working` when the debtor's local date is a working weekday that is
 --                          not a public holiday, or a make-up working day; else `non_working`
@@ -37,6 +42,7 @@
 CREATE OR REPLACE TABLE core.contact_attempts AS
 WITH contacts AS (
     SELECT * FROM core.contacts_local
+    WHERE local_date BETWEEN $first_month AND last_day($last_month)
 ),
 
 params AS (
@@ -56,8 +62,9 @@ promises_by_attempt AS (
 ),
 
 -- Last-touch credit: attempts and payments of an account on one timeline; each payment takes
--- the latest attempt before it (an attempt at the same instant counts as before). Instants
--- only, so this reads raw.contacts (no local clock needed).
+-- the latest attempt before it (an attempt at the same instant counts as before). Only the
+-- attempts computed take part: a payment whose latest attempt came earlier credits none of them,
+-- so the earlier ones (and the payments before the first attempt computed) can stay out.
 touches AS (
     SELECT
         account_id,
@@ -66,7 +73,7 @@ touches AS (
         attempt_id,
         started_at AS attempt_started_at,
         CAST(NULL AS DECIMAL(18, 2)) AS amount
-    FROM raw.contacts
+    FROM contacts
     UNION ALL
     SELECT
         account_id,
@@ -76,6 +83,7 @@ touches AS (
         CAST(NULL AS TIMESTAMPTZ) AS attempt_started_at,
         amount
     FROM core.payments_net
+    WHERE paid_at >= CAST($first_month AS TIMESTAMPTZ) - INTERVAL 2 DAY
 ),
 
 credited AS (

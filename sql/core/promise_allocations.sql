@@ -3,6 +3,12 @@
 --          every grace-day setting that a view needs (the one in force and those of
 --          settings.promise_scenarios), so the kept rate and its sensitivity share one rule.
 -- Grain:   one row per grace_days x promise.
+-- Refresh: incremental by month: `month` is the month of `paid_by`, the end of the promise's
+--          window. A promise's money comes from payments made by then and from the promises of
+--          its arrangement due no later, all dated by then, so a change dated on a day changes
+--          only promises whose window ends on or after it. The promises of every account with
+--          such a promise are judged again together (an arrangement may have started months
+--          earlier); the months before are kept.
 -- The rule, in plain words:
 --   window        a promise can be paid from the moment it was made to the end of its promised
 --                 date plus `grace_days` calendar days (bank calendar, inclusive): `paid_by`.
@@ -32,6 +38,14 @@ WITH grace_settings AS (
     SELECT grace_days FROM settings.promise_scenarios
 ),
 
+-- The accounts with a promise whose window ends in the months computed.
+accounts_judged AS (
+    SELECT DISTINCT p.account_id
+    FROM core.promises_local AS p
+    CROSS JOIN grace_settings AS g
+    WHERE p.promised_date + g.grace_days >= $first_month
+),
+
 promises AS (
     SELECT
         g.grace_days,
@@ -39,6 +53,7 @@ promises AS (
         p.promised_date + g.grace_days AS paid_by
     FROM core.promises_local AS p
     CROSS JOIN grace_settings AS g
+    WHERE p.account_id IN (SELECT a.account_id FROM accounts_judged AS a)
 ),
 
 -- A promise opens a new arrangement when it was made after every earlier promise's window closed.
@@ -170,6 +185,7 @@ received_together AS (
 )
 
 SELECT
+    CAST(date_trunc('month', paid_by) AS DATE) AS month,
     grace_days,
     promise_id,
     account_id,
@@ -190,4 +206,5 @@ SELECT
         0
     ) AS paid_amount,
     paid_in_window
-FROM received_together;
+FROM received_together
+WHERE paid_by BETWEEN $first_month AND last_day($last_month);

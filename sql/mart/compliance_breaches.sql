@@ -7,6 +7,9 @@
 --          accounts record in force on the attempt's date (core.account_versions).
 -- Grain:   one row per breached rule per attempt (an attempt may break several rules, and the
 --          same behaviour may break a rule of each rule set).
+-- Refresh: incremental by month (of the attempt's local date). A month's attempts are judged with
+--          the attempts of the `period_days` before them that a cap or a conversation counts
+--          (settings.frequency_caps), read alongside.
 -- The checks (`check_kind`), in plain words:
 --   window              no permitted window of the rule covers the local time, on a day type the
 --                       rule has windows for (settings.contact_windows: start inclusive, end
@@ -32,9 +35,16 @@
 --                       recorded) while the customer had not authorised third-party contact
 CREATE OR REPLACE TABLE mart.compliance_breaches AS
 -- Every check reads core.contact_attempts itself (a table: only the columns it needs), not a
--- shared CTE that would hold every attempt's columns at once.
+-- shared CTE that would hold every attempt's columns at once; each reads the attempts from the
+-- earliest day a rule can look back to from the first month judged.
+WITH lookback AS (
+    SELECT
+        CAST($first_month AS DATE) - CAST(coalesce(max(period_days), 0) AS INTEGER) AS since
+    FROM settings.frequency_caps
+),
+
 -- The rules in force, with the channels each binds and the debtors its rule set covers.
-WITH rules AS (
+rules AS (
     SELECT
         r.rule_set,
         r.rule,
@@ -103,6 +113,7 @@ window_breaches AS (
         || ' local time (' || a.debtor_timezone || '), a ' || replace(a.day_type, '_', '-')
         || ' day; permitted ' || r.permitted AS detail
     FROM core.contact_attempts AS a
+    INNER JOIN lookback AS lb ON a.local_date >= lb.since
     INNER JOIN window_rules AS r
         ON a.channel = r.channel
         AND a.day_type = r.day_type
@@ -125,6 +136,7 @@ non_working_day_breaches AS (
         || strftime(a.local_time, '%H:%M:%S') || ' local time (' || a.debtor_timezone || '), '
         || coalesce(a.day_note, 'a non-working day') AS detail
     FROM core.contact_attempts AS a
+    INNER JOIN lookback AS lb ON a.local_date >= lb.since
     INNER JOIN rules AS r
         ON a.channel = r.channel
         AND (r.applies_to_timezones IS NULL OR a.debtor_timezone LIKE r.applies_to_timezones)
@@ -144,6 +156,7 @@ number_days AS (
         max(c.period_days) AS period_days,
         count(*) AS attempts_that_day
     FROM core.contact_attempts AS a
+    INNER JOIN lookback AS lb ON a.local_date >= lb.since
     INNER JOIN caps AS c
         ON a.channel = c.channel
         AND (c.applies_to_timezones IS NULL OR a.debtor_timezone LIKE c.applies_to_timezones)
@@ -173,6 +186,7 @@ number_attempts_all AS (
         c.max_attempts,
         c.period_days
     FROM core.contact_attempts AS a
+    INNER JOIN lookback AS lb ON a.local_date >= lb.since
     INNER JOIN caps AS c
         ON a.channel = c.channel
         AND (c.applies_to_timezones IS NULL OR a.debtor_timezone LIKE c.applies_to_timezones)
@@ -245,6 +259,7 @@ debtor_calls_all AS (
         c.max_attempts,
         c.period_days
     FROM core.contact_attempts AS a
+    INNER JOIN lookback AS lb ON a.local_date >= lb.since
     INNER JOIN caps AS c
         ON a.channel = c.channel
         AND (c.applies_to_timezones IS NULL OR a.debtor_timezone LIKE c.applies_to_timezones)
@@ -321,6 +336,7 @@ since_conversation AS (
         last_value(CASE WHEN a.is_conversation THEN a.local_date END IGNORE NULLS)
             OVER earlier AS conversation_date
     FROM core.contact_attempts AS a
+    INNER JOIN lookback AS lb ON a.local_date >= lb.since
     INNER JOIN conversation_rules AS r
         ON r.applies_to_timezones IS NULL OR a.debtor_timezone LIKE r.applies_to_timezones
     WINDOW earlier AS (
@@ -360,6 +376,7 @@ do_not_contact_breaches AS (
         || coalesce(strftime(a.account_record_date, '%Y-%m-%d'), 'unknown date') || ')'
             AS detail
     FROM core.contact_attempts AS a
+    INNER JOIN lookback AS lb ON a.local_date >= lb.since
     INNER JOIN rules AS r
         ON a.channel = r.channel
         AND (r.applies_to_timezones IS NULL OR a.debtor_timezone LIKE r.applies_to_timezones)
@@ -376,6 +393,7 @@ third_party_breaches AS (
         || ' a third party (' || coalesce(a.third_party_relation, 'relation not recorded')
         || ') without the customer''s authorisation' AS detail
     FROM core.contact_attempts AS a
+    INNER JOIN lookback AS lb ON a.local_date >= lb.since
     INNER JOIN rules AS r
         ON a.channel = r.channel
         AND (r.applies_to_timezones IS NULL OR a.debtor_timezone LIKE r.applies_to_timezones)
@@ -416,4 +434,5 @@ SELECT
     b.rule,
     b.detail
 FROM breaches AS b
-INNER JOIN core.contact_attempts AS a ON b.attempt_id = a.attempt_id;
+INNER JOIN core.contact_attempts AS a ON b.attempt_id = a.attempt_id
+WHERE a.month BETWEEN $first_month AND $last_month;

@@ -8,6 +8,7 @@
 --          the account's bucket on the attempt's day, core.account_day_buckets; treatment = the
 --          strategy assigned at the last month end before the attempt, core.contact_attempts,
 --          empty when there is none).
+-- Refresh: incremental by month.
 -- Measures:
 --   attempts              contact attempts, failed ones included
 --   connects              attempts where someone answered (接通)
@@ -25,6 +26,7 @@
 CREATE OR REPLACE TABLE mart.contact_effectiveness AS
 WITH attempts AS (
     SELECT * FROM core.contact_attempts
+    WHERE month BETWEEN $first_month AND $last_month
 ),
 
 counted AS (

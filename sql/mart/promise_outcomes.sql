@@ -1,7 +1,7 @@
 -- mart.promise_outcomes
 -- Purpose: what became of every promise to pay (承诺还款), under the grace days and tolerance in
 --          force (settings.measure_parameters; defaults 3 calendar days inclusive, tolerance 0).
--- Grain:   one row per promise.
+-- Grain:   one row per promise (stored by month in core.promise_outcome_rows).
 -- Columns / measures:
 --   paid_by          promised date + grace days: the last (bank calendar) day money counts
 --   paid_amount      yuan this promise received: payments that stand (a reversed payment never
@@ -13,31 +13,29 @@
 --                    the warehouse's latest business date (core.as_of_date)
 --   bucket           the account's bucket on the day the promise was made
 --   month            the month of the promised date (the month the promise falls due)
-CREATE OR REPLACE TABLE mart.promise_outcomes AS
+CREATE OR REPLACE VIEW mart.promise_outcomes AS
 SELECT
-    s.promise_id,
-    s.account_id,
-    s.agent_id,
-    ag.agent_name,
-    ag.team,
-    ag.agency,
-    s.attempt_id,
-    s.created_at,
-    s.created_date,
-    s.promised_date,
-    CAST(date_trunc('month', s.promised_date) AS DATE) AS month,
-    s.promised_amount,
-    s.grace_days,
-    s.tolerance_share,
-    s.paid_by,
-    s.paid_amount,
-    s.paid_in_window,
-    s.arrangement_id,
-    s.arrangement_promises,
-    s.status,
-    s.as_of_date,
-    b.bucket
-FROM core.promise_statuses AS s
-LEFT JOIN raw.agents AS ag ON s.agent_id = ag.agent_id
-LEFT JOIN core.account_day_buckets AS b ON s.account_id = b.account_id AND s.created_date = b.day
-WHERE s.is_in_force;
+    o.promise_id,
+    o.account_id,
+    o.agent_id,
+    o.agent_name,
+    o.team,
+    o.agency,
+    o.attempt_id,
+    o.created_at,
+    o.created_date,
+    o.promised_date,
+    o.month,
+    o.promised_amount,
+    o.grace_days,
+    o.tolerance_share,
+    o.paid_by,
+    o.paid_amount,
+    o.paid_in_window,
+    o.arrangement_id,
+    o.arrangement_promises,
+    o.status,
+    d.as_of_date,
+    o.bucket
+FROM core.promise_outcome_rows AS o
+CROSS JOIN core.as_of_date AS d;

@@ -7,6 +7,7 @@ from warehouse.contract.schema import Column, Extract, Kind
 SCHEMA = Extract(
     name="promises",
     grain="one row per promise to pay",
+    dated_by="created_at",
     load_order=70,
     columns=(
         Column("promise_id", Kind.TEXT, "the promise", key=True),

@@ -176,6 +176,16 @@ def _build(
     return timings
 
 
+def _reach(lake: Lake, m: SqlModel) -> int:
+    """How many months before its inputs' first change an incremental table recomputes: the
+    header's static reach plus, when it has one, what its `Reach:` query answers."""
+    reach = m.incremental or 0
+    if m.reach_query is not None:
+        value = lake.con.execute(m.reach_query).fetchall()[0][0]
+        reach += int(value or 0)
+    return reach
+
+
 def _build_table(
     lake: Lake,
     m: SqlModel,
@@ -205,7 +215,7 @@ def _build_table(
         start = inputs_changed_from(m)
         if start is None:
             return None, "skipped"
-        first = add_months(start, -(m.incremental or 0))
+        first = add_months(start, -_reach(lake, m))
         whole = first <= FIRST_MONTH
     if whole:
         first = FIRST_MONTH

@@ -6,7 +6,9 @@
 
 A file's header says how it is built: `-- Refresh: incremental by month[, reaching back N
 months]` for a table keyed by `month` that can recompute a range of months (named parameters
-`$first_month` and `$last_month`), `-- Sorted by: a, b` for a table whose files are written
+`$first_month` and `$last_month`; it reads whatever earlier rows its months need itself),
+`-- Reach: SELECT ...` for more months of reach that a setting decides (a window of days),
+`-- Sorted by: a, b` for a table whose files are written
 sorted by those columns (readers that filter on them skip most of each file), and
 `-- Joins: the smaller side of each join is on the right` for one that asks DuckDB to keep its
 joins' build sides as written.
@@ -36,6 +38,10 @@ INCREMENTAL = re.compile(
     r"^--\s*Refresh:\s*incremental by month(?:, reaching back (?P<reach>\d+) months?)?",
     re.IGNORECASE | re.MULTILINE,
 )
+# A reach that a setting decides (a window of N days reaches back ceil(N / 28) months): the
+# header names a query that returns the months, e.g.
+#   -- Reach: SELECT ... FROM settings.measure_parameters ...
+REACH_QUERY = re.compile(r"^--\s*Reach:\s*(?P<query>SELECT\b.*)$", re.IGNORECASE | re.MULTILINE)
 CREATE_TABLE = re.compile(
     r"^\s*CREATE\s+OR\s+REPLACE\s+TABLE\s+(?P<name>[\w.]+)\s+AS\s+(?P<select>.*?);?\s*$",
     re.IGNORECASE | re.DOTALL,
@@ -90,6 +96,13 @@ class SqlModel:
         if not match:
             return None
         return int(match["reach"] or 0)
+
+    @cached_property
+    def reach_query(self) -> str | None:
+        """The query whose answer (months) is added to the table's static reach (header
+        `Reach:`), for a look-back that a setting decides."""
+        match = REACH_QUERY.search(self.sql)
+        return match["query"].strip().rstrip(";") if match else None
 
     @cached_property
     def sorted_by(self) -> tuple[str, ...]:

@@ -83,7 +83,7 @@ NARROWED = {"HUGEINT": "BIGINT", "UHUGEINT": "BIGINT"}
 
 
 def lake_root(db: Path) -> Path:
-    """The lake folder of the warehouse at `db` (`data/warehouse.duckdb` -> `data/warehouse.lake`)."""
+    """The lake folder beside the catalog `db`: `data/warehouse.duckdb` -> `data/warehouse.lake`."""
     db = Path(db)
     return db.with_name(db.stem + LAKE_SUFFIX)
 
@@ -192,7 +192,7 @@ class Lake:
         order_by: Sequence[str] = (),
         keep_partition_column: bool = True,
     ) -> list[LakeFile]:
-        """Write the rows of `select_sql` as new files of `relation`; returns them (not yet current).
+        """Write the rows of `select_sql` as new files of `relation` (returned, not yet current).
 
         With `by_month`, the rows go into one folder per value of that column (a DATE, the
         month's first day); `keep_partition_column` keeps the column in the files (a model's
