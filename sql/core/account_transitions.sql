@@ -21,7 +21,8 @@
 --   balance    the account's balance at the from month (empty for `New` and returning accounts).
 --   to_balance its balance at the next month (empty for `Gone`; an absorbed account missing
 --              from the next month end keeps its last balance).
---   risk_grade the account's risk grade at the from month (the next month's without a from month).
+--   risk_grade, product, branch, vintage_year  the account's at the from month (the next month's
+--              without a from month): its picture's, from the accounts record in force then.
 CREATE OR REPLACE TABLE core.account_transitions AS
 WITH complete_months AS (
     SELECT month FROM mart.months WHERE is_complete
@@ -46,7 +47,10 @@ from_side AS (
         a.account_id,
         a.bucket,
         a.balance,
-        a.risk_grade
+        a.risk_grade,
+        a.product,
+        a.branch,
+        year(a.vintage) AS vintage_year
     FROM mart.account_month AS a
     INNER JOIN pairs AS p ON a.month = p.from_month
 ),
@@ -68,7 +72,10 @@ to_side AS (
         a.bucket,
         a.balance,
         f.first_month = a.month AS is_first_month,
-        a.risk_grade
+        a.risk_grade,
+        a.product,
+        a.branch,
+        year(a.vintage) AS vintage_year
     FROM mart.account_month AS a
     INNER JOIN pairs AS p ON a.month = p.to_month
     LEFT JOIN first_seen AS f ON a.account_id = f.account_id
@@ -91,7 +98,11 @@ transitions AS (
         f.balance,
         CASE WHEN t.account_id IS NULL AND ab.bucket IS NOT NULL THEN f.balance ELSE t.balance END
             AS to_balance,
-        coalesce(f.risk_grade, t.risk_grade) AS risk_grade
+        coalesce(f.risk_grade, t.risk_grade) AS risk_grade,
+        CASE WHEN f.account_id IS NOT NULL THEN f.product ELSE t.product END AS product,
+        CASE WHEN f.account_id IS NOT NULL THEN f.branch ELSE t.branch END AS branch,
+        CASE WHEN f.account_id IS NOT NULL THEN f.vintage_year ELSE t.vintage_year END
+            AS vintage_year
     FROM from_side AS f
     FULL OUTER JOIN to_side AS t ON f.account_id = t.account_id AND f.from_month = t.from_month
     LEFT JOIN absorbing AS ab ON f.bucket = ab.bucket
@@ -104,5 +115,8 @@ SELECT
     to_bucket,
     balance,
     to_balance,
-    risk_grade
+    risk_grade,
+    product,
+    branch,
+    vintage_year
 FROM transitions;

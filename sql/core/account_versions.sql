@@ -1,12 +1,15 @@
 -- core.account_versions
--- Purpose: the account flags that compliance judges "as of the contact date": do-not-contact and
---          third-party authorisation change over time, and a contact is judged by the accounts
---          record in force on its (bank) date.
+-- Purpose: every accounts record as a version of the account, in force from its business date to
+--          the next one's: a month's picture, a contact or a promise is judged by the record in
+--          force on its date (the segments, the score and employment behind the risk grade, the
+--          debtor's time zone, do-not-contact and third-party authorisation), not by today's.
 -- Grain:   one row per account per business date of an accounts record the warehouse holds.
 -- Columns: in_force_from   the record's business date; NULL for an account's first record,
---                          which also stands for the time before it (contacts older than any
+--                          which also stands for the time before it (rows older than any
 --                          record the warehouse holds are judged by the oldest one)
 --          in_force_until  the next record's business date (exclusive); NULL = still in force
+--          the attributes  as the record stated them (do_not_contact and
+--                          third_party_authorized false when not given)
 -- Sources: raw.account_history (every accounts record the loader landed, one per account and
 --          business date) together with raw.accounts (the latest record per account): a
 --          warehouse loaded before the history existed has only the latest records, and is
@@ -17,8 +20,17 @@ WITH history AS (
     SELECT
         account_id,
         _business_date AS business_date,
+        product,
+        branch,
+        city,
+        province,
+        open_date,
+        credit_limit,
+        credit_score,
+        employment_type,
         do_not_contact,
         third_party_authorized,
+        timezone,
         1 AS source_rank,
         _load_id,
         _line_number
@@ -29,8 +41,17 @@ latest AS (
     SELECT
         account_id,
         _business_date AS business_date,
+        product,
+        branch,
+        city,
+        province,
+        open_date,
+        credit_limit,
+        credit_score,
+        employment_type,
         do_not_contact,
         third_party_authorized,
+        timezone,
         0 AS source_rank,
         _load_id,
         _line_number
@@ -39,27 +60,33 @@ latest AS (
 
 records AS (
     SELECT
-        account_id,
-        business_date,
-        coalesce(do_not_contact, false) AS do_not_contact,
-        coalesce(third_party_authorized, false) AS third_party_authorized,
+        r.account_id,
+        r.business_date,
+        r.product,
+        r.branch,
+        r.city,
+        r.province,
+        r.open_date,
+        r.credit_limit,
+        r.credit_score,
+        r.employment_type,
+        r.timezone,
+        coalesce(r.do_not_contact, false) AS do_not_contact,
+        coalesce(r.third_party_authorized, false) AS third_party_authorized,
         row_number() OVER (
-            PARTITION BY account_id, business_date
-            ORDER BY source_rank, _load_id DESC, _line_number DESC
+            PARTITION BY r.account_id, r.business_date
+            ORDER BY r.source_rank, r._load_id DESC, r._line_number DESC
         ) AS record_rank
     FROM (
         SELECT * FROM history
         UNION ALL
         SELECT * FROM latest
-    ) AS both_sources
+    ) AS r
 ),
 
 versions AS (
     SELECT
-        account_id,
-        business_date,
-        do_not_contact,
-        third_party_authorized,
+        *,
         row_number() OVER (PARTITION BY account_id ORDER BY business_date) AS version_number,
         lead(business_date) OVER (PARTITION BY account_id ORDER BY business_date) AS in_force_until
     FROM records
@@ -72,6 +99,15 @@ SELECT
     business_date,
     CASE WHEN version_number > 1 THEN business_date END AS in_force_from,
     in_force_until,
+    product,
+    branch,
+    city,
+    province,
+    open_date,
+    credit_limit,
+    credit_score,
+    employment_type,
     do_not_contact,
-    third_party_authorized
+    third_party_authorized,
+    timezone
 FROM versions;

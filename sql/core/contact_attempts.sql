@@ -156,7 +156,11 @@ enriched AS (
     FROM contacts AS c
     LEFT JOIN raw.holidays AS h ON c.local_date = h.date
     LEFT JOIN settings.working_weekdays AS w ON c.local_weekday = w.iso_weekday
-    LEFT JOIN raw.agents AS ag ON c.agent_id = ag.agent_id
+    -- The agent's name, team and agency on the attempt's date (core.agent_versions).
+    LEFT JOIN core.agent_versions AS ag
+        ON c.agent_id = ag.agent_id
+        AND (ag.in_force_from IS NULL OR c.bank_date >= ag.in_force_from)
+        AND (ag.in_force_until IS NULL OR c.bank_date < ag.in_force_until)
     LEFT JOIN core.account_versions AS v
         ON c.account_id = v.account_id
         AND (v.in_force_from IS NULL OR c.bank_date >= v.in_force_from)

@@ -4,7 +4,8 @@
 --          its two siblings (core.payments_net, core.promises_local) are the only places where an
 --          instant becomes a wall-clock time.
 -- Grain:   one row per contact attempt (raw.contacts).
--- Columns: debtor_timezone  the account's `timezone` (latest accounts record), else the bank's
+-- Columns: debtor_timezone  the account's `timezone` in the accounts record in force on the
+--                           attempt's bank date (core.account_versions), else the bank's
 --                           (settings.bank_timezone); an attempt on an account the warehouse
 --                           does not know yet is judged in the bank's zone
 --          local_time       the wall-clock time the debtor saw (TIMESTAMP, no zone)
@@ -18,6 +19,7 @@ WITH contacts AS (
     SELECT * FROM raw.contacts
 ),
 
+-- The debtor's zone is the one of the accounts record in force on the attempt's (bank) date.
 zoned AS (
     SELECT
         c.*,
@@ -25,7 +27,16 @@ zoned AS (
         bank.timezone AS bank_timezone
     FROM contacts AS c
     CROSS JOIN settings.bank_timezone AS bank
-    LEFT JOIN core.accounts AS a ON c.account_id = a.account_id
+    LEFT JOIN core.account_versions AS a
+        ON c.account_id = a.account_id
+        AND (
+            a.in_force_from IS NULL
+            OR CAST(c.started_at AT TIME ZONE bank.timezone AS DATE) >= a.in_force_from
+        )
+        AND (
+            a.in_force_until IS NULL
+            OR CAST(c.started_at AT TIME ZONE bank.timezone AS DATE) < a.in_force_until
+        )
 ),
 
 clocked AS (

@@ -41,6 +41,10 @@ SELECT
     s.status,
     b.bucket
 FROM core.promise_statuses AS s
-LEFT JOIN raw.agents AS ag ON s.agent_id = ag.agent_id
+-- The agent's name, team and agency on the day the promise was made (core.agent_versions).
+LEFT JOIN core.agent_versions AS ag
+    ON s.agent_id = ag.agent_id
+    AND (ag.in_force_from IS NULL OR s.created_date >= ag.in_force_from)
+    AND (ag.in_force_until IS NULL OR s.created_date < ag.in_force_until)
 LEFT JOIN core.account_day_buckets AS b ON s.account_id = b.account_id AND s.created_date = b.day
 WHERE s.is_in_force AND s.promised_date BETWEEN $first_month AND last_day($last_month);

@@ -8,8 +8,8 @@
 -- Measures:
 --   from_bucket / to_bucket  as in mart.bucket_migration (`New`, `Gone` included).
 --   balance / to_balance     the account's balance at the from month and at the next.
---   product, branch, risk_grade  the account's segments (risk grade at the from month, else the
---          next month's), as in mart.bucket_migration_by_segment.
+--   product, branch, risk_grade  the account's segments at the from month (else the next
+--          month's), as in mart.bucket_migration_by_segment.
 CREATE OR REPLACE VIEW mart.account_migration AS
 SELECT
     x.month,
@@ -18,8 +18,7 @@ SELECT
     x.to_bucket,
     x.balance,
     x.to_balance,
-    a.product,
-    a.branch,
+    x.product,
+    x.branch,
     x.risk_grade
 FROM core.account_transitions AS x
-LEFT JOIN core.accounts AS a ON x.account_id = a.account_id

@@ -4,7 +4,9 @@
 --          step 1 for it: a risk grade, a likely delinquency cause and the treatment that goes
 --          with them. warehouse/strategy.py runs this same query for one month under candidate
 --          settings, so a manager can preview a change before saving it.
--- Grain:   one row per account per calendar month in which it has a snapshot. Normally the
+-- Grain:   one row per account per calendar month in which it has a snapshot; its segments,
+--          score and employment are those of the accounts record in force on the picture's date
+--          (core.account_versions). Normally the
 --          picture is the month-end file (every account not yet closed is in it); an account
 --          missing from the month's last snapshot date keeps its latest earlier snapshot of the
 --          month; the unfinished current month holds the latest snapshots so far (mart.months
@@ -267,7 +269,11 @@ with_account AS (
         e.risk_grade AS employment_risk_grade,
         coalesce(e.no_regular_income, FALSE) AS no_regular_income
     FROM bucketed AS s
-    LEFT JOIN core.accounts AS a ON s.account_id = a.account_id
+    -- The accounts record in force on the picture's date (core.account_versions).
+    LEFT JOIN core.account_versions AS a
+        ON s.account_id = a.account_id
+        AND (a.in_force_from IS NULL OR s.as_of_date >= a.in_force_from)
+        AND (a.in_force_until IS NULL OR s.as_of_date < a.in_force_until)
     LEFT JOIN partial_payments AS pay ON s.account_id = pay.account_id AND s.month = pay.month
     LEFT JOIN contacts AS c ON s.account_id = c.account_id AND s.month = c.month
     LEFT JOIN past AS h ON s.account_id = h.account_id AND s.month = h.month

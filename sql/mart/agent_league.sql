@@ -75,7 +75,11 @@ combined AS (
         coalesce(b.breaches, 0) AS breaches,
         coalesce(b.attempts_in_breach, 0) AS attempts_in_breach
     FROM agent_months AS m
-    LEFT JOIN raw.agents AS ag ON m.agent_id = ag.agent_id
+    -- The agent's name, team and agency at the month end (core.agent_versions).
+    LEFT JOIN core.agent_versions AS ag
+        ON m.agent_id = ag.agent_id
+        AND (ag.in_force_from IS NULL OR last_day(m.month) >= ag.in_force_from)
+        AND (ag.in_force_until IS NULL OR last_day(m.month) < ag.in_force_until)
     LEFT JOIN contacts AS c ON m.month = c.month AND m.agent_id = c.agent_id
     LEFT JOIN promises AS p ON m.month = p.month AND m.agent_id = p.agent_id
     LEFT JOIN breaches AS b ON m.month = b.month AND m.agent_id = b.agent_id

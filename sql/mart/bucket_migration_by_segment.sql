@@ -13,7 +13,8 @@
 --   to_balance their balance at the next month (empty for `Gone`; an absorbed account missing
 --              from the next month end keeps its last balance).
 --   segments   product, branch, vintage_year (year of the open date) and risk_grade at the from
---              month (the next month's for accounts without a from month).
+--              month (the next month's for accounts without a from month), as
+--              core.account_transitions has them from the month-end pictures.
 --   share_of_accounts / share_of_balance  accounts / balance over those of the same from bucket
 --              within the same segment.
 CREATE OR REPLACE TABLE mart.bucket_migration_by_segment AS
@@ -23,16 +24,6 @@ WITH transitions AS (
     WHERE month BETWEEN $first_month AND $last_month
 ),
 
--- Product, branch and open date are the account's (core.accounts), the same in both months.
-segmented AS (
-    SELECT
-        x.*,
-        a.product,
-        a.branch,
-        year(a.open_date) AS vintage_year
-    FROM transitions AS x
-    LEFT JOIN core.accounts AS a ON x.account_id = a.account_id
-),
 
 matrix AS (
     SELECT
@@ -46,7 +37,7 @@ matrix AS (
         count(*) AS accounts,
         sum(balance) AS balance,
         sum(to_balance) AS to_balance
-    FROM segmented
+    FROM transitions
     GROUP BY month, from_bucket, to_bucket, product, branch, risk_grade, vintage_year
 )
 

@@ -122,7 +122,12 @@ measured AS (
     FROM joined AS j
     LEFT JOIN buckets AS b ON j.bucket = b.bucket
     LEFT JOIN write_offs AS w ON j.account_id = w.account_id
-    LEFT JOIN core.accounts AS c ON j.account_id = c.account_id AND NOT j.has_picture
+    -- An account without a picture: the accounts record in force at the month end.
+    LEFT JOIN core.account_versions AS c
+        ON j.account_id = c.account_id
+        AND NOT j.has_picture
+        AND (c.in_force_from IS NULL OR last_day(j.month) >= c.in_force_from)
+        AND (c.in_force_until IS NULL OR last_day(j.month) < c.in_force_until)
 ),
 
 -- First by bucket (few sums over every row), then one row per segment (a pivot of few rows).

@@ -8,7 +8,8 @@
 --          before it).
 -- Measures:
 --   months_on_book      whole months from the open month to the month.
---   cohort_accounts     accounts opened in the vintage month (core.accounts): the denominator
+--   cohort_accounts     accounts opened in the vintage month (by the accounts record in force at
+--                       the month end, core.account_versions): the denominator
 --                       throughout, so paid-off and written-off accounts stay in it.
 --   delinquent_accounts live accounts of the cohort at the measure's days past due or more at that
 --                       month end, plus every account of the cohort written off at or before it
@@ -16,19 +17,25 @@
 --                       off). written_off_accounts is that second part.
 --   delinquent_ratio    delinquent_accounts / cohort_accounts.
 CREATE OR REPLACE TABLE mart.vintage_curves AS
-WITH cohorts AS (
-    SELECT
-        CAST(date_trunc('month', open_date) AS DATE) AS vintage,
-        count(*) AS cohort_accounts
-    FROM core.accounts
-    WHERE open_date IS NOT NULL
-    GROUP BY CAST(date_trunc('month', open_date) AS DATE)
-),
-
-months AS (
+WITH months AS (
     SELECT month
     FROM mart.months
     WHERE is_complete AND month BETWEEN $first_month AND $last_month
+),
+
+-- Each month's cohorts: the accounts opened in the vintage month, by the accounts record in
+-- force at that month end (core.account_versions).
+cohorts AS (
+    SELECT
+        m.month,
+        CAST(date_trunc('month', v.open_date) AS DATE) AS vintage,
+        count(*) AS cohort_accounts
+    FROM months AS m
+    INNER JOIN core.account_versions AS v
+        ON (v.in_force_from IS NULL OR last_day(m.month) >= v.in_force_from)
+        AND (v.in_force_until IS NULL OR last_day(m.month) < v.in_force_until)
+    WHERE v.open_date IS NOT NULL
+    GROUP BY m.month, CAST(date_trunc('month', v.open_date) AS DATE)
 ),
 
 -- The month each account was first written off, over its whole history.
@@ -77,12 +84,12 @@ live_delinquent AS (
 grid AS (
     SELECT
         c.vintage,
-        m.month,
+        c.month,
         t.measure,
         c.cohort_accounts
     FROM cohorts AS c
-    INNER JOIN months AS m ON c.vintage <= m.month
     CROSS JOIN settings.delinquency_thresholds AS t
+    WHERE c.vintage <= c.month
 )
 
 SELECT

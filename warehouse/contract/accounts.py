@@ -35,15 +35,28 @@ SCHEMA = Extract(
         ),
         Column("timezone", Kind.TIMEZONE, "debtor's IANA time zone (empty = the bank's)"),
     ),
-    # raw.accounts keeps the latest record; compliance judges a contact by the flags in force on
-    # its date, so every record's flags are kept too (the accounts extract has no status: an
-    # account's status is in its snapshots, which are dated already).
+    # raw.accounts keeps the latest record; the marts judge a month, a contact or a promise by
+    # the record in force on its date, so every record's attributes that they read are kept too
+    # (the accounts extract has no status: an account's status is in its snapshots, which are
+    # dated already).
     history=History(
         table="raw.account_history",
         grain=(
-            "one row per account per accounts file (business date): the compliance-relevant "
-            "flags as that record stated them; a corrected file replaces its date's rows"
+            "one row per account per accounts file (business date): the attributes the marts "
+            "read, as that record stated them; a corrected file replaces its date's rows"
         ),
-        columns=("do_not_contact", "third_party_authorized", "timezone"),
+        columns=(
+            "product",
+            "branch",
+            "city",
+            "province",
+            "open_date",
+            "credit_limit",
+            "credit_score",
+            "employment_type",
+            "do_not_contact",
+            "third_party_authorized",
+            "timezone",
+        ),
     ),
 )

@@ -9,6 +9,7 @@ KINDS = ("holiday", "makeup_workday")
 SCHEMA = Extract(
     name="holidays",
     grain="one row per calendar exception",
+    dated_by="date",
     load_order=10,
     columns=(
         Column("date", Kind.DATE, "the day", key=True),

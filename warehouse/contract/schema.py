@@ -92,8 +92,11 @@ class History:
     """Every record of an extract whose raw table keeps only the latest one per key, reduced to
     the columns whose past values matter (`raw.<table>`): one row per key per business date.
 
-    The raw table answers "what is true now"; the history answers "what was true on a day" (a
-    contact is judged by the account's flags in force on its date, not by today's)."""
+    The raw table answers "what is true now"; the history answers "what was true on a day": a
+    month's picture, a contact or a promise is judged by the record in force on its date, not by
+    today's (the first record also stands for the time before it). So a record changes the
+    marts from its business date on, and a key seen for the first time changes the months of
+    the rows that name it (`warehouse.landing.writing`)."""
 
     table: str  # raw.<name>
     grain: str

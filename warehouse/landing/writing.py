@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import polars as pl
 
-from warehouse.contract import Extract
+from warehouse.contract import EXTRACTS, Extract
 from warehouse.contract.schema import LINEAGE_COLUMNS, Kind
 from warehouse.landing.files import FileResult
 from warehouse.months import FIRST_MONTH, month_of
@@ -103,15 +103,10 @@ class ExtractWriter:
             self.changed[relation] = min(month, self.changed.get(relation, month))
 
     def _dating_sql(self, alias: str) -> str | None:
-        """SQL for the day a row of this extract dates (None: a row may change any month)."""
-        if self.extract.dated_by is None:
-            return None
-        column = self.extract.column(self.extract.dated_by)
-        value = f"{alias}.{column.name}"
-        if column.kind == Kind.TIMESTAMP:
-            zone = self.bank_timezone.replace("'", "''")
-            return f"CAST({value} AT TIME ZONE '{zone}' AS DATE)"
-        return f"CAST({value} AS DATE)"
+        """SQL for the day a row of this extract dates (None: a row may change any month).
+        Records of an extract with a history are in force from their business date: the marts
+        read them through their versions."""
+        return ExtractWriter.dating_of(self.extract, alias, self.bank_timezone)
 
     def _note_rows(self, relation: str, rows_sql: str, params: Any = None) -> None:
         """Note the month of the earliest row `rows_sql` (a FROM ... WHERE over alias `t`)
@@ -241,9 +236,72 @@ class ExtractWriter:
         )
         self.con.register("__history", rows.to_arrow())
         try:
+            self._first_records(history.table)
             self._append(history.table, self._history_columns, "__history")
         finally:
             self.con.unregister("__history")
+
+    def _first_records(self, history: str) -> None:
+        """A key whose first record this is also stands for the time before it (the first record
+        of an account back-fills its earlier months): those months change too, from the
+        earliest row of any dated extract that names the key."""
+        key = self.extract.key
+        existing = self.lake.files(history)
+        known = (
+            f" AND NOT EXISTS (SELECT 1 FROM {self.lake.scan([f.path for f in existing])} AS h "
+            f"WHERE {' AND '.join(f'h.{k} = n.{k}' for k in key)})"
+            if existing
+            else ""
+        )
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE __first_keys AS SELECT DISTINCT {', '.join(key)} "
+            f"FROM __history AS n WHERE TRUE{known}"
+        )
+        try:
+            if not self.con.execute("SELECT count(*) FROM __first_keys").fetchall()[0][0]:
+                return
+            for other in self.referencing:
+                files = self.lake.files(other.table)
+                dating = ExtractWriter.dating_of(other, "t", self.bank_timezone)
+                if not files or dating is None:
+                    continue
+                on = " AND ".join(f"t.{k} = k.{k}" for k in key)
+                self._note_from(
+                    history,
+                    f"SELECT min({dating}) FROM {self.lake.scan([f.path for f in files])} AS t "
+                    f"INNER JOIN __first_keys AS k ON {on}",
+                )
+        finally:
+            self.con.execute("DROP TABLE IF EXISTS __first_keys")
+
+    def _note_from(self, relation: str, sql: str) -> None:
+        value = self.con.execute(sql).fetchall()[0][0]
+        if value is not None:
+            self._note(relation, month_of(value))
+
+    @property
+    def referencing(self) -> list[Extract]:
+        """The other extracts whose rows name this one's key (an account, an agent)."""
+        return [
+            other
+            for other in EXTRACTS.values()
+            if other.name != self.extract.name
+            and all(any(c.name == k for c in other.columns) for k in self.extract.key)
+        ]
+
+    @staticmethod
+    def dating_of(extract: Extract, alias: str, bank_timezone: str) -> str | None:
+        """SQL for the day a row of `extract` dates, None when its rows are not dated."""
+        if extract.history is not None:
+            return f"{alias}._business_date"
+        if extract.dated_by is None:
+            return None
+        column = extract.column(extract.dated_by)
+        value = f"{alias}.{column.name}"
+        if column.kind == Kind.TIMESTAMP:
+            zone = bank_timezone.replace("'", "''")
+            return f"CAST({value} AT TIME ZONE '{zone}' AS DATE)"
+        return f"CAST({value} AS DATE)"
 
     def flush(self, *, unless_checks_pending: bool = False) -> None:
         """Land the buffered rows. With `unless_checks_pending`, a small buffer waits while Great
