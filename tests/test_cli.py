@@ -200,3 +200,39 @@ def test_db_from_the_environment(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "env.duckdb").exists()
+
+
+def test_an_unexpected_error_has_its_own_exit_status_and_publishes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A first load publishes the tiny bank; a second, with a new file, meets a mart that fails in
+    # a way nobody planned for (not a refused file, not a failed check).
+    db = tmp_path / "w.duckdb"
+    inbox = write_inbox(tmp_path / "inbox", TINY_FILES)
+    assert runner.invoke(app, ["load", str(inbox), "--db", str(db)]).exit_code == 0
+    published = db.read_bytes()
+    import warehouse.marts
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("a mart divided by zero for card 6225880212345678")
+
+    monkeypatch.setattr(warehouse.marts, "build", broken)
+    more = write_inbox(
+        tmp_path / "more",
+        {
+            "snapshots_20240331.csv": "as_of_date,account_id,balance,days_past_due,status\n"
+            "2024-03-31,A1,5,0,open\n"
+        },
+    )
+    done = runner.invoke(
+        app, ["load", str(more), "--db", str(db)], env={"COLUMNS": "200", "NO_COLOR": "1"}
+    )
+    assert done.exit_code == 3, done.output
+    text = " ".join(done.output.split())
+    # What failed, and where (the innermost frame of the project's code).
+    assert "the load failed: ZeroDivisionError: a mart divided by zero" in text
+    assert "warehouse/jobs/load.py" in text
+    assert "Nothing was published" in text
+    # The number in the message is masked; the published catalog is the first load's.
+    assert "6225880212345678" not in done.output
+    assert db.read_bytes() == published

@@ -2,22 +2,25 @@
 
 Every command that touches the warehouse takes `--db`; without it `COLLECTIONS_DB`, else
 `data/warehouse.duckdb`. Exit status: 0 all good, 1 when a file was refused (or a check
-failed), 2 for a usage error.
+failed, or another job holds the warehouse), 2 for a usage error, 3 for an unexpected error
+(the command says what failed and where; nothing is published).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import subprocess
 import sys
 import threading
 import time
+import traceback
 import urllib.request
 import webbrowser
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -224,6 +227,8 @@ def load(
     except LookupError as exc:  # an unknown --encoding
         console.print(f"[red]{exc}")
         raise typer.Exit(2) from None
+    except Exception as exc:  # anything else: say what and where, publish nothing
+        _unexpected("the load", exc)
 
     problems = [
         f
@@ -279,6 +284,38 @@ def load(
         console.print(_dq_line(summary.dq))
     if summary.refused:
         raise typer.Exit(1)
+
+
+UNEXPECTED_ERROR = 3
+
+
+def _unexpected(job: str, exc: Exception) -> NoReturn:
+    """An error nobody planned for: what failed and where (the innermost frame of our code),
+    with numbers scrubbed from the message, and its own exit status. The job ran inside a
+    publication, so nothing was published."""
+    from warehouse.landing.masking import scrub_text
+
+    frames = [
+        frame
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if f"{os.sep}warehouse{os.sep}" in frame.filename
+        or f"{os.sep}checks{os.sep}" in frame.filename
+    ]
+    where = ""
+    if frames:
+        frame = frames[-1]
+        relative = Path(frame.filename).resolve()
+        with contextlib.suppress(ValueError):
+            relative = relative.relative_to(PROJECT_ROOT)
+        where = f" (in {relative}:{frame.lineno}, {frame.name})"
+    message = scrub_text(str(exc).splitlines()[0] if str(exc) else "")
+    console.print(
+        f"[red]{job} failed: {type(exc).__name__}: {message}{where}[/]\n"
+        "Nothing was published: the published warehouse is as it was. Set "
+        "COLLECTIONS_LOG_LEVEL=DEBUG for the whole traceback."
+    )
+    logging.getLogger(__name__).debug("the whole traceback", exc_info=exc)
+    raise typer.Exit(UNEXPECTED_ERROR) from None
 
 
 def _print_dq_failures(failed: list, *, title: str) -> None:
@@ -339,6 +376,8 @@ def check(db: DbOption = None) -> None:
     except LoadInProgress as exc:
         console.print(f"[red]{exc}")
         raise typer.Exit(1) from None
+    except Exception as exc:
+        _unexpected("the check", exc)
     _print_dq_failures(summary.failed, title=f"Data-quality expectations that failed in {target}")
     console.print(_dq_line(summary))
     if summary.errors:
@@ -460,6 +499,8 @@ def rebuild(
     except (LoadInProgress, FileNotFoundError) as exc:
         console.print(f"[red]{exc}")
         raise typer.Exit(1) from None
+    except Exception as exc:
+        _unexpected("the rebuild", exc)
     which = "as loaded" if result.version is None else f"settings version {result.version}"
     console.print(
         f"Published version {result.publication} of {target} with {which} ({result.seconds:.1f} s)"
