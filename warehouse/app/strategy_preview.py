@@ -26,10 +26,9 @@ month:
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import duckdb
@@ -38,7 +37,7 @@ import polars as pl
 from warehouse import marts
 from warehouse.app import strategy
 from warehouse.app.store import Settings
-from warehouse.months import add_months
+from warehouse.months import LAST_MONTH, add_months, month_of
 
 BREACHES = "mart.compliance_breaches"
 AUTOMATED = "(automated)"
@@ -301,14 +300,6 @@ def replay_breaches(
     """Attempts since `since` judged under the candidate contact rules: breaches per rule set
     and rule, saved (the published mart) vs candidate."""
     model = marts.model(BREACHES)
-    # Only the attempts a rule can still look back to: the longest counting period before
-    # `since` (an attempt's breach depends on at most that much history), not the whole book.
-    periods = [int(r["period_days"]) for settings in (current, candidate)
-               for r in settings.get("settings.frequency_caps", [])]  # fmt: skip
-    lookback = since - timedelta(days=max(periods, default=0) + 1)
-    recent = (
-        f"(SELECT * FROM core.contact_attempts WHERE local_date >= DATE '{lookback.isoformat()}')"
-    )
     changed = {
         table: rows
         for table, rows in candidate.items()
@@ -316,12 +307,14 @@ def replay_breaches(
     }
     replayed = None
     if changed:
+        # The model judges the months from `since`'s on, reading itself the attempts of the
+        # counting periods before them (under the candidate's caps), not the whole book.
         with strategy.substituted(con, model.select_sql(), changed) as query:
-            query = re.sub(r"\bcore\.contact_attempts\b", recent, query)
+            values = marts.parameters_for(query, marts.month_range(month_of(since), LAST_MONTH))
             replayed = con.sql(
                 f"SELECT rule_set, rule, count(*)::BIGINT AS breaches FROM ({query}) AS b "
-                "WHERE local_date >= ? GROUP BY ALL",
-                params=[since],
+                "WHERE local_date >= $since GROUP BY ALL",
+                params={**values, "since": since},
             ).pl()
     saved = con.sql(
         "SELECT rule_set, rule, count(*)::BIGINT AS breaches FROM mart.compliance_breaches "

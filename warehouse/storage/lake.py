@@ -116,8 +116,7 @@ class Lake:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, root: Path) -> None:
         self.con = con
-        self.root = Path(root).resolve()
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root = Path(root).resolve()  # made when the first file is written
         self.bytes_written = 0
         self._written: list[Path] = []
         con.execute(LAKE_DDL)
