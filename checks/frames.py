@@ -18,6 +18,7 @@ datasource does not work against DuckDB. So:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -26,6 +27,10 @@ import polars as pl
 from checks import queries
 from checks.rules import FILE, Check, DatesPresent, FileMeasure, MartSuite
 from warehouse.contract.sql import quote_identifier
+
+# The first day of every month a bank can have, and a day after every one.
+EVERY_MONTH = date(1900, 1, 1)
+NO_MONTH = date(2999, 12, 1)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -179,8 +184,14 @@ def invalid_contact_points_frame(con: duckdb.DuckDBPyConnection) -> pl.DataFrame
     return queries.frame(con, "warehouse/invalid_contact_points")
 
 
-def mart_frame(con: duckdb.DuckDBPyConnection, mart: MartSuite) -> pl.DataFrame:
-    return queries.frame(con, mart.query)
+def mart_frame(
+    con: duckdb.DuckDBPyConnection, mart: MartSuite, *, since: date | None = None
+) -> pl.DataFrame:
+    """The suite's aggregate frame; a suite that follows a table sees its months from `since`
+    (None: every month)."""
+    if mart.follows is None:
+        return queries.frame(con, mart.query)
+    return queries.frame(con, mart.query, params={"since": since or EVERY_MONTH})
 
 
 def other_mart_views(con: duckdb.DuckDBPyConnection, known: Iterable[str]) -> list[str]:

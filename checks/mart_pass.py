@@ -5,6 +5,8 @@ fails the whole load: wrong numbers are not published.
 
 from __future__ import annotations
 
+from datetime import date
+
 import duckdb
 
 from checks import frames, rules
@@ -17,13 +19,33 @@ class MartPass:
         self.results = results
         self.validate = validate
 
+    def since(self, con: duckdb.DuckDBPyConnection, mart: rules.MartSuite) -> date | None:
+        """The first month a load must check of a suite that follows a table: the first month
+        the load rebuilt that table from (ops.mart_builds; the months before are as checked
+        when they were built), a month after every one when it rebuilt none. Every month for
+        `collections check`, or when the table's build is not on record."""
+        if mart.follows is None or self.results.kind != "load":
+            return None
+        try:
+            found = con.execute(
+                "SELECT mode, first_month FROM ops.mart_builds WHERE model = ?", [mart.follows]
+            ).fetchall()
+        except duckdb.Error:
+            return None
+        if not found:
+            return None
+        mode, first = found[0]
+        if first is None:
+            return frames.NO_MONTH if mode in ("skipped", "unchanged") else None
+        return first if isinstance(first, date) else None
+
     def check_marts(self, con: duckdb.DuckDBPyConnection) -> None:
         for mart in rules.MART_SUITES:
             plans = [p for p in (self.results.plan(rule) for rule in mart.rules) if p]
             if not plans:
                 continue
             try:
-                frame = frames.mart_frame(con, mart)
+                frame = frames.mart_frame(con, mart, since=self.since(con, mart))
             except duckdb.Error as exc:
                 self.results.unchecked(plans, mart.suite, exc)
                 continue

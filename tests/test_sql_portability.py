@@ -45,3 +45,19 @@ def test_duckdb_only_files_say_why() -> None:
         assert not mentions or is_duckdb_only(model), (
             f"{model.file}: write `-- dialect: duckdb-only because <reason>`"
         )
+
+
+@pytest.mark.parametrize("model", MODELS, ids=[m.name for m in MODELS])
+def test_the_runner_reads_the_inputs_the_parse_tree_names(model: marts.SqlModel) -> None:
+    # The runner finds a model's inputs by name (fast, no parse); sqlglot's parse tree must agree.
+    from sqlglot import exp
+
+    parsed: set[str] = set()
+    for statement in sqlglot.parse(model.sql, read="duckdb"):
+        if statement is None:
+            continue
+        for table in statement.find_all(exp.Table):
+            if table.db and table.name:
+                parsed.add(f"{table.db}.{table.name}".lower())
+    parsed.discard(model.name)
+    assert model.inputs == frozenset(parsed)

@@ -21,6 +21,9 @@ class MartSuite:
     view: str
     index: tuple[str, ...]
     rules: tuple[Rule, ...] = field(default_factory=tuple)
+    # The table whose rebuild decides which months a load checks: its frame's query takes
+    # `$since`, the first month that table was rebuilt from (None: every row, every time).
+    follows: str | None = None
 
     @property
     def suite(self) -> str:
@@ -68,6 +71,7 @@ MART_SUITES: tuple[MartSuite, ...] = (
                 Check("between", column="missing_accounts", min_value=0, max_value=0),
             ),
         ),
+        follows="mart.account_month",
     ),
     MartSuite(
         "bucket_month",
@@ -81,6 +85,7 @@ MART_SUITES: tuple[MartSuite, ...] = (
                 counts_rows=False,
             ),
         ),
+        follows="mart.bucket_month",
     ),
     MartSuite(
         "delinquency_ratios",
@@ -100,6 +105,7 @@ MART_SUITES: tuple[MartSuite, ...] = (
                 Check("between", column="delinquent_over_live", min_value=0, max_value=0),
             ),
         ),
+        follows="mart.account_month",
     ),
     MartSuite(
         "invalid_contact_points",

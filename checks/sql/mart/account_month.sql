@@ -2,7 +2,8 @@
 -- Purpose: the aggregate frame of mart.account_month's suite: per month, rows that repeat an
 --          account, rows without a bucket or a known risk grade, and accounts that have a
 --          snapshot that month but no row. Months of either side are kept (a full join).
--- Grain:   one row per month (first day) of mart.account_month or of raw.snapshots.
+-- Grain:   one row per month (first day) of mart.account_month or of raw.snapshots, from
+--          `$since` (the first month the load rebuilt; every month for `collections check`).
 -- Columns (each must be 0):
 --   month               the month.
 --   duplicate_rows      rows beyond one per account.
@@ -18,6 +19,7 @@ WITH mart AS (
         count(*) FILTER (WHERE g.risk_grade IS NULL) AS without_risk_grade
     FROM mart.account_month AS m
     LEFT JOIN settings.risk_grades AS g ON m.risk_grade = g.risk_grade
+    WHERE m.month >= $since
     GROUP BY m.month
 ),
 
@@ -26,6 +28,7 @@ snapshots AS (
         CAST(date_trunc('month', as_of_date) AS DATE) AS month,
         count(DISTINCT account_id) AS accounts
     FROM raw.snapshots
+    WHERE as_of_date >= $since
     GROUP BY 1
 )
 

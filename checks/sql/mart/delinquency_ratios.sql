@@ -2,6 +2,7 @@
 -- Purpose: the aggregate frame of mart.delinquency_ratios' suite: every ratio, and how many
 --          delinquent accounts a slice has beyond its live accounts.
 -- Grain:   one row per row of mart.delinquency_ratios (month x measure x product x branch x
+--          From `$since`: the first month the load rebuilt (every month for `collections check`).
 --          risk grade).
 -- Columns:
 --   month, measure, product, branch, risk_grade  the slice.
@@ -16,4 +17,5 @@ SELECT
     CAST(account_ratio AS DOUBLE) AS account_ratio,
     greatest(delinquent_accounts - live_accounts, 0) AS delinquent_over_live
 FROM mart.delinquency_ratios
+WHERE month >= $since
 ORDER BY ALL
