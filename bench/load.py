@@ -17,69 +17,23 @@ Target (issue 3): the checks add at most 30% to the load's wall time.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PYTHON = sys.executable
-
-FLOOR_SCRIPT = r"""
-import duckdb, sys, json, time, glob, os
-inbox, db = sys.argv[1], sys.argv[2]
-con = duckdb.connect(db)
-con.execute('SET enable_progress_bar = false')
-rows = 0
-started = time.perf_counter()
-files = glob.glob(os.path.join(inbox, '*.csv'))
-extracts = sorted({os.path.basename(p).rsplit('_', 1)[0] for p in files})
-for extract in extracts:
-    pattern = os.path.join(inbox, f'{extract}_*.csv')
-    con.execute(
-        f"CREATE TABLE {extract} AS SELECT * "
-        f"FROM read_csv('{pattern}', union_by_name = true, header = true)"
-    )
-    rows += con.execute(f'SELECT count(*) FROM {extract}').fetchone()[0]
-con.execute('CHECKPOINT')
-con.close()
-print(json.dumps({'rows': rows, 'seconds': time.perf_counter() - started}))
-"""
+from measure import PYTHON, ROOT, floor, run_step
 
 
-def step(
-    name: str, command: list[str], env: dict[str, str], *, published: Path | None = None
-) -> tuple[float, int, str]:
-    """Run one measured step in a fresh process; (seconds, peak RSS bytes, stdout).
-
-    A small wrapper process runs the command and reports its children's ru_maxrss, so the peak
-    is that step's alone, not the largest of all steps so far.
-    """
-    wrapper = (
-        "import resource, subprocess, sys, time, json;"
-        "t = time.perf_counter(); p = subprocess.run(sys.argv[1:], capture_output=True, text=True);"
-        "print(json.dumps({'seconds': time.perf_counter() - t,"
-        " 'rss': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,"
-        " 'out': p.stdout, 'err': p.stderr[-3000:], 'rc': p.returncode}))"
-    )
-    done = subprocess.run(
-        [PYTHON, "-c", wrapper, *command], capture_output=True, text=True, env=env, check=True
-    )
-    result = json.loads(done.stdout)
-    if result["rc"] not in (0, 1):
-        raise SystemExit(f"{name} failed ({result['rc']}):\n{result['err']}")
+def step(name: str, command: list[str], *, published: Path | None = None) -> tuple[float, int, str]:
+    """Run one measured step in a fresh process (bench/measure.py); (seconds, peak RSS, stdout).
+    A step that published nothing measured a failure, not a load."""
+    measured = run_step(name, command, ok=(0, 1))
     if published is not None and not published.exists():
-        # Exit 1 is also how an unexpected error ends: without a published warehouse the step
-        # measured a failure, not a load.
         raise SystemExit(
-            f"{name} published nothing ({result['rc']}):\n{result['out'][-3000:]}\n{result['err']}"
+            f"{name} published nothing ({measured.returncode}):\n{measured.out[-3000:]}\n"
+            f"{measured.err}"
         )
-    print(
-        f"{name}: {result['seconds']:,.1f} s, peak RSS {result['rss'] / 2**30:.2f} GiB", flush=True
-    )
-    return result["seconds"], result["rss"], result["out"]
+    return measured.seconds, measured.rss, measured.out
 
 
 def main() -> None:
@@ -94,7 +48,6 @@ def main() -> None:
 
     inbox = args.out / f"bank_{args.accounts}x{args.months}_s{args.seed}"
     marker = inbox / ".complete"
-    env = {**os.environ, "COLLECTIONS_MASK_KEY": "benchmark-key-not-a-secret-0123456789abcdef"}
     if not marker.exists():
         shutil.rmtree(inbox, ignore_errors=True)
         seconds, rss, _ = step(
@@ -113,7 +66,6 @@ def main() -> None:
                 "--seed",
                 str(args.seed),
             ],
-            env,
         )
         marker.write_text("ok")
         print(f"generate: {seconds:,.1f} s, peak RSS {rss / 2**30:.2f} GiB")
@@ -128,22 +80,18 @@ def main() -> None:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
 
-    floor_seconds, floor_rss, floor_out = step(
-        "floor", [PYTHON, "-c", FLOOR_SCRIPT, str(inbox), str(work / "floor.duckdb")], env
-    )
-    floor_rows = json.loads(floor_out.strip().splitlines()[-1])["rows"]
+    floor_run, floor_rows = floor(inbox, work / "floor.duckdb")
+    floor_seconds, floor_rss = floor_run.seconds, floor_run.rss
 
     db = work / "warehouse.duckdb"
     load_seconds, load_rss, _ = step(
         "load",
         [PYTHON, "-m", "warehouse.cli", "load", str(inbox), "--db", str(db)],
-        env,
         published=db,
     )
     again_seconds, again_rss, _ = step(
         "load again",
         [PYTHON, "-m", "warehouse.cli", "load", str(inbox), "--db", str(db)],
-        env,
         published=db,
     )
     unchecked_db = work / "unchecked" / "warehouse.duckdb"
@@ -160,7 +108,6 @@ def main() -> None:
             str(unchecked_db),
             "--no-checks",
         ],
-        env,
         published=unchecked_db,
     )
 
@@ -170,17 +117,17 @@ def main() -> None:
     con = connect_reader(db)
     rows_read, rows_landed, rows_quarantined = con.execute(
         "SELECT rows_read, rows_landed, rows_quarantined FROM ops.load_runs WHERE load_id = 1"
-    ).fetchone()
+    ).fetchall()[0]
     statuses = dict(
         con.execute(
             "SELECT status, count(*) FROM ops.loaded_files WHERE load_id = 2 GROUP BY 1"
         ).fetchall()
     )
-    account_months = con.execute("SELECT count(*) FROM mart.account_month").fetchone()[0]
+    account_months = con.execute("SELECT count(*) FROM mart.account_month").fetchall()[0][0]
     dq_status, dq_seconds, dq_validations, dq_warnings, dq_errors = con.execute(
         "SELECT status, seconds, validations, failed_warnings, failed_errors "
         "FROM dq.runs WHERE load_id = 1"
-    ).fetchone()
+    ).fetchall()[0]
     con.close()
 
     floor_rate = floor_rows / floor_seconds
