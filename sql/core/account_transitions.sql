@@ -7,6 +7,7 @@
 --          with a picture (mart.account_month) in either month.
 -- Refresh: incremental by month, reaching back 2 months: a month's row needs the next month, and
 --          a new month-end file completes the month before it (mart.months).
+-- Sorted by: from_bucket, to_bucket, account_id
 -- Joins: the smaller side of each join is on the right (DuckDB builds its hash tables there).
 -- Measures: only pairs of consecutive complete months (mart.months) are compared.
 --   from_bucket / to_bucket  the account's bucket (mart.account_month) at the from month and

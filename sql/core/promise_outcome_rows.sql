@@ -5,6 +5,7 @@
 -- Grain:   one row per promise.
 -- Refresh: incremental by month (of the promised date). A promise's window ends its grace days
 --          after the promised date, so a change dated on a day reaches back over the grace:
+-- Sorted by: account_id
 -- Reach: SELECT CAST(ceil(max(grace_days) / 28.0) AS INTEGER) FROM (SELECT CAST(value AS INTEGER) AS grace_days FROM settings.measure_parameters WHERE parameter = 'promise_grace_days' UNION ALL SELECT grace_days FROM settings.promise_scenarios) AS g
 -- Columns / measures:
 --   paid_by          promised date + grace days: the last (bank calendar) day money counts

@@ -11,7 +11,8 @@
 --          missing from the month's last snapshot date keeps its latest earlier snapshot of the
 --          month; the unfinished current month holds the latest snapshots so far (mart.months
 --          says which months are complete).
--- Refresh: incremental by month (warehouse/marts.py): the months $first_month to $last_month.
+-- Refresh: incremental by month (warehouse/marts/): the months $first_month to $last_month.
+-- Sorted by: account_id
 -- Joins: the smaller side of each join is on the right (DuckDB builds its hash tables there).
 -- Measures:
 --   bucket         from days_past_due and settings.buckets; a charged-off snapshot is

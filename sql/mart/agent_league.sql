@@ -2,6 +2,7 @@
 -- Purpose: the agent league table: each collector's month side by side with the others' (contact
 --          effectiveness, promises kept, money brought in, compliance), ranked.
 -- Grain:   one row per month x agent (agents with at least one attempt or promise that month).
+-- Refresh: incremental by month.
 -- Measures:
 --   attempts, connects, right_party_contacts, promises, amount_paid_7d   as
 --                          mart.contact_effectiveness, for the agent's attempts in the month
@@ -13,7 +14,7 @@
 --   breach_rate            attempts_in_breach / attempts
 --   rank_amount_paid       1 = the most money brought in (amount_paid_7d) that month
 --   rank_in_team           the same rank within the agent's team
-CREATE OR REPLACE VIEW mart.agent_league AS
+CREATE OR REPLACE TABLE mart.agent_league AS
 WITH contacts AS (
     SELECT
         month,
@@ -24,7 +25,7 @@ WITH contacts AS (
         sum(promises) AS promises,
         sum(amount_paid_7d) AS amount_paid_7d
     FROM mart.contact_effectiveness
-    WHERE agent_id IS NOT NULL
+    WHERE agent_id IS NOT NULL AND month BETWEEN $first_month AND $last_month
     GROUP BY month, agent_id
 ),
 
@@ -36,7 +37,7 @@ promises AS (
         count(*) FILTER (WHERE status = 'kept') AS promises_kept,
         count(*) FILTER (WHERE status <> 'pending') AS promises_resolved
     FROM mart.promise_outcomes
-    WHERE agent_id IS NOT NULL
+    WHERE agent_id IS NOT NULL AND month BETWEEN $first_month AND $last_month
     GROUP BY month, agent_id
 ),
 
@@ -47,7 +48,7 @@ breaches AS (
         count(*) AS breaches,
         count(DISTINCT attempt_id) AS attempts_in_breach
     FROM mart.compliance_breaches
-    WHERE agent_id IS NOT NULL
+    WHERE agent_id IS NOT NULL AND month BETWEEN $first_month AND $last_month
     GROUP BY month, agent_id
 ),
 

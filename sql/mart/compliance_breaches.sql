@@ -10,6 +10,7 @@
 -- Refresh: incremental by month (of the attempt's local date). A month's attempts are judged with
 --          the attempts of the `period_days` before them that a cap or a conversation counts
 --          (settings.frequency_caps), read alongside.
+-- Sorted by: account_id
 -- The checks (`check_kind`), in plain words:
 --   window              no permitted window of the rule covers the local time, on a day type the
 --                       rule has windows for (settings.contact_windows: start inclusive, end

@@ -2,16 +2,17 @@
 -- Purpose: the 30+ / 60+ / 90+ delinquency ratios by month (thresholds from
 --          settings.delinquency_thresholds).
 -- Grain:   one row per month x measure x product x branch x risk grade.
+-- Refresh: incremental by month.
 -- Measures: the denominator is the live book: accounts not written off or closed (`Written off`
 --          and `Closed` have no day range in settings.buckets). account_ratio = delinquent
 --          accounts / live accounts; balance_ratio = their balance / live balance. The ratios are
 --          for one slice; to combine slices, add the counts and balances, not the ratios.
-CREATE OR REPLACE VIEW mart.delinquency_ratios AS
+CREATE OR REPLACE TABLE mart.delinquency_ratios AS
 WITH live AS (
     SELECT a.*
     FROM mart.account_month AS a
     INNER JOIN settings.buckets AS b ON a.bucket = b.bucket
-    WHERE b.status IS NULL
+    WHERE b.status IS NULL AND a.month BETWEEN $first_month AND $last_month
 )
 
 SELECT

@@ -149,6 +149,8 @@ class Loader:
     def finish(self) -> None:
         for writer in self.writers.values():
             writer.flush()
+        for writer in self.writers.values():
+            writer.compact()
 
     def changes(self) -> dict[str, date]:
         """Per raw relation this load changed, the first month whose rows changed."""

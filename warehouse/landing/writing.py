@@ -182,7 +182,22 @@ class ExtractWriter:
         return removed
 
     def _order(self, relation: str) -> list[str]:
-        return list(self.extract.key) if relation == self.extract.table else []
+        """How the rows of a file are sorted: by account where an account is named (one
+        account's rows, for its timeline, sit in one stretch of each file), else by key."""
+        columns = {c.name for c in self.extract.columns}
+        if "account_id" in columns:
+            return ["account_id", *(k for k in self.extract.key if k != "account_id")]
+        return list(self.extract.key)
+
+    def compact(self) -> None:
+        """Merge the month folders of this writer's relations that hold too many files (a day
+        adds one): a reader opens a few files per month, whatever the number of days."""
+        relations = [self.extract.table]
+        if self.extract.history is not None:
+            relations.append(self.extract.history.table)
+        for relation in relations:
+            if relation in self.changed:
+                self.lake.compact(relation, order_by=self._order(relation))
 
     def _replace_previous(self) -> None:
         """Remove the rows (and quarantine) of the files this batch's corrections replace."""

@@ -58,12 +58,12 @@ def _settings_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
 @contextmanager
 def planned(con: duckdb.DuckDBPyConnection, m: SqlModel) -> Iterator[None]:
     """Run `m` with the engine settings it asks for: its joins' build sides as written (header
-    `Joins:`), and, for a table, no insertion order to keep (its rows have none), which lets
-    DuckDB write it on every thread."""
+    `Joins:`), and, for a table not sorted for its readers, no insertion order to keep, which
+    lets DuckDB write it on every thread."""
     settings = []
     if m.joins_as_written:
         settings.append(("disabled_optimizers", "'build_side_probe_side'"))
-    if not m.is_view and not m.is_settings:
+    if not m.is_view and not m.is_settings and not m.sorted_by:
         settings.append(("preserve_insertion_order", "false"))
     for name, value in settings:
         con.execute(f"SET {name} = {value}")

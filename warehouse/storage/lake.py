@@ -40,6 +40,8 @@ import duckdb
 from warehouse.contract.sql import quote_identifier, quote_literal
 
 LAKE_SUFFIX = ".lake"
+# A month folder holds at most this many files before a job merges them (a daily load adds one).
+COMPACT_AT = 8
 # How long a file stays on disk after it left the current version: readers holding an older
 # catalog (a dashboard session mid-rerun, an analyst's notebook) keep reading it meanwhile.
 RETIRED_GRACE = timedelta(hours=1)
@@ -298,6 +300,26 @@ class Lake:
             keep_partition_column=False,
             order_by=order_by,
         )
+
+    def compact(
+        self, relation: str, *, at_most: int = COMPACT_AT, order_by: Sequence[str] = ()
+    ) -> int:
+        """Rewrite each month folder of `relation` that holds more than `at_most` files as one
+        file (the rows and their order by `order_by` unchanged); returns how many it merged."""
+        by_month: dict[date | None, list[LakeFile]] = {}
+        for file in self.files(relation):
+            by_month.setdefault(file.month, []).append(file)
+        merged = 0
+        for month, files in by_month.items():
+            if len(files) <= at_most:
+                continue
+            paths = [f.path for f in files]
+            written = self.write(
+                relation, f"SELECT * FROM {self.scan(paths)}", month=month, order_by=order_by
+            )
+            self.swap(relation, remove=paths, add=written)
+            merged += 1
+        return merged
 
     def rewrite(
         self,
