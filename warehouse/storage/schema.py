@@ -141,10 +141,48 @@ def raw_tables() -> tuple[str, ...]:
     return tuple(r.name for r in raw_relations())
 
 
+def tables_to_move(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Relations of a warehouse written before the lake: tables in raw, core or mart."""
+    return [
+        f"{schema}.{name}"
+        for schema, name in con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() "
+            "WHERE database_name = current_database() AND NOT internal "
+            "AND schema_name IN ('raw', 'core', 'mart') ORDER BY 1, 2"
+        ).fetchall()
+    ]
+
+
+def move_into_lake(con: duckdb.DuckDBPyConnection, lake: Lake) -> list[str]:
+    """A warehouse written before the lake (every relation a table of one DuckDB file) moves its
+    landed rows into the lake and drops its tables; the next build writes the marts there. The
+    catalog then shrinks to settings, ops and dq (DuckDB frees the dropped tables' blocks)."""
+    moved = tables_to_move(con)
+    raw = {r.name: r for r in raw_relations()}
+    for name in moved:
+        if name in raw:
+            relation = raw[name]
+            lake.declare(
+                name,
+                [(column, kind) for column, kind, _ in relation.columns],
+                comment=relation.grain,
+                column_comments={column: text for column, _, text in relation.columns},
+                partition_by=BY_BUSINESS_MONTH,
+            )
+            files = lake.write_rows(name, f"SELECT * FROM {name}")
+        con.execute(f"DROP TABLE {name}")
+        if name in raw:
+            lake.swap(name, add=files)
+    return moved
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
     """Create every ops table and declare every raw relation (an empty view at first);
-    idempotent, and a column the contract gained reaches every relation's view."""
+    idempotent, and a column the contract gained reaches every relation's view. A warehouse
+    written before the lake moves into it first (`move_into_lake`)."""
     con.execute(OPS_DDL)
+    if tables_to_move(con):
+        move_into_lake(con, lake)
     for relation in raw_relations():
         lake.declare(
             relation.name,

@@ -1,0 +1,164 @@
+"""The lake under the catalog: files written once, listed per version, cleaned up when no version
+can read them, merged when a month gathers too many; a warehouse of the earlier one-file layout
+moves in on its next load; a copy of a warehouse reads its own files."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import TINY_FILES, query, write_inbox
+
+from warehouse.jobs.load import load_inbox
+from warehouse.storage import connect_reader, connect_writer, copy_warehouse, in_place, lake_root
+from warehouse.storage.lake import COMPACT_AT, RETIRED_GRACE
+
+SNAPSHOTS_HEADER = "as_of_date,account_id,balance,days_past_due,status\n"
+
+
+def on_disk(db: Path) -> set[str]:
+    root = lake_root(db)
+    return {p.relative_to(root).as_posix() for p in root.rglob("*.parquet")}
+
+
+def listed(db: Path) -> set[str]:
+    return {path for (path,) in query(db, "SELECT path FROM ops.lake_files")}
+
+
+def retired(db: Path) -> set[str]:
+    return {path for (path,) in query(db, "SELECT path FROM ops.lake_retired")}
+
+
+def day(db: Path, folder: Path, when: str, account: str = "A1", dpd: int = 0) -> None:
+    name = f"snapshots_{when.replace('-', '')}.csv"
+    inbox = write_inbox(folder, {name: f"{SNAPSHOTS_HEADER}{when},{account},5,{dpd},open\n"})
+    assert load_inbox(inbox, db=db).refused == 0
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    db = tmp_path / "warehouse.duckdb"
+    load_inbox(write_inbox(tmp_path / "inbox", TINY_FILES), db=db)
+    return db
+
+
+def test_a_version_lists_exactly_the_files_its_views_read(tiny: Path) -> None:
+    # Every file on disk is listed by the catalog, and every raw or mart relation reads its own.
+    assert on_disk(tiny) == listed(tiny)
+    views = dict(
+        query(
+            tiny,
+            "SELECT schema_name || '.' || view_name, sql FROM duckdb_views() "
+            "WHERE database_name = 'wh' AND schema_name IN ('raw', 'core', 'mart')",
+        )
+    )
+    for relation, path in query(tiny, "SELECT relation, path FROM ops.lake_files"):
+        assert path in views[relation], (relation, path)
+
+
+def test_retired_files_stay_for_older_readers_then_go(tiny: Path, tmp_path: Path) -> None:
+    # A correction rewrites the snapshots of 2024-02-15: the old file leaves the version, stays
+    # on disk while a reader of the old catalog may still read it, and the next job after the
+    # grace deletes it.
+    before = listed(tiny)
+    held = connect_reader(tiny)  # a reader of the version before the correction
+    corrected = write_inbox(
+        tmp_path / "fix",
+        {
+            "snapshots_20240215.csv": TINY_FILES["snapshots_20240215.csv"].replace(
+                "2024-02-15,A2,10,2050.00", "2024-02-15,A2,10,2055.00"
+            )
+        },
+    )
+    assert [f.status for f in load_inbox(corrected, db=tiny).files] == ["replaced"]
+    gone = before - listed(tiny)
+    assert gone and gone <= retired(tiny) and gone <= on_disk(tiny)
+    # The old reader still answers from its own files (A2 at 2,050.00 of 17,400.00 in all);
+    # the published version has the correction (2,055.00).
+    assert held.execute("SELECT sum(balance) FROM raw.snapshots").fetchall()[0][0] == 17_400
+    held.close()
+    assert query(tiny, "SELECT sum(balance) FROM raw.snapshots") == [(17_405,)]
+    # After the grace, the next job deletes them (and only them).
+    with in_place(tiny) as lake:
+        lake.con.execute(
+            "UPDATE ops.lake_retired SET retired_at = ?",
+            [datetime.now(UTC) - RETIRED_GRACE - timedelta(minutes=1)],
+        )
+    day(tiny, tmp_path / "later", "2024-03-31")
+    assert not gone & on_disk(tiny)
+    assert on_disk(tiny) == listed(tiny) | retired(tiny)
+
+
+def test_a_killed_jobs_files_are_deleted_by_the_next(tiny: Path, tmp_path: Path) -> None:
+    # Files no catalog lists (written by a job killed before it published) go with the next job.
+    orphan = lake_root(tiny) / "raw" / "snapshots" / "month=2024-03-01" / "part-orphan.parquet"
+    orphan.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(lake_root(tiny) / sorted(listed(tiny))[0], orphan)
+    day(tiny, tmp_path / "next", "2024-03-31")
+    assert not orphan.exists()
+
+
+def test_a_month_gathering_many_files_is_merged(tiny: Path, tmp_path: Path) -> None:
+    # A day adds a file to March's folder; past COMPACT_AT files the folder becomes one file,
+    # with every row.
+    for number in range(1, COMPACT_AT + 3):
+        day(tiny, tmp_path / f"d{number}", f"2024-03-{number:02d}", dpd=number)
+    march = [
+        path
+        for (path,) in query(
+            tiny,
+            "SELECT path FROM ops.lake_files WHERE relation = 'raw.snapshots' "
+            "AND month = DATE '2024-03-01'",
+        )
+    ]
+    assert 1 <= len(march) <= COMPACT_AT
+    assert query(
+        tiny,
+        "SELECT count(*), sum(days_past_due) FROM raw.snapshots WHERE as_of_date >= '2024-03-01'",
+    ) == [(COMPACT_AT + 2, sum(range(1, COMPACT_AT + 3)))]
+
+
+def test_a_copy_reads_its_own_files(tiny: Path, tmp_path: Path) -> None:
+    copy = copy_warehouse(tiny, tmp_path / "copy" / "warehouse.duckdb")
+    shutil.rmtree(lake_root(tiny))  # the original's files are gone; the copy's stay
+    assert query(copy, "SELECT count(*) FROM raw.snapshots") == [(8,)]
+    assert query(copy, "SELECT count(*) FROM mart.account_month") == [(6,)]
+
+
+def test_a_one_file_warehouse_moves_into_the_lake_on_its_next_load(
+    tiny: Path, tmp_path: Path
+) -> None:
+    # The earlier layout: every relation a table of the one DuckDB file, no lake beside it.
+    con = connect_writer(tiny)
+    relations = [
+        name
+        for (name,) in con.execute(
+            "SELECT relation FROM ops.lake_relations WHERE relation LIKE 'raw.%' ORDER BY 1"
+        ).fetchall()
+    ]
+    for name in relations:
+        con.execute(f"CREATE TABLE {name}__t AS SELECT * FROM {name}")
+        con.execute(f"DROP VIEW {name}")
+        con.execute(f"ALTER TABLE {name}__t RENAME TO {name.split('.')[1]}")
+    con.execute("DROP VIEW mart.account_month")
+    con.execute("CREATE TABLE mart.account_month AS SELECT 1 AS stale")
+    for table in ("lake_files", "lake_retired", "lake_relations", "lake_location"):
+        con.execute(f"DROP TABLE ops.{table}")
+    con.execute("CHECKPOINT")
+    con.close()
+    shutil.rmtree(lake_root(tiny))
+    landed = query(tiny, "SELECT count(*) FROM raw.snapshots")
+    assert landed == [(8,)]
+
+    day(tiny, tmp_path / "next", "2024-03-31")
+    # No table left in raw, core or mart; the rows landed before are in the lake, with the new day.
+    assert query(
+        tiny,
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'wh' "
+        "AND schema_name IN ('raw', 'core', 'mart')",
+    ) == [(0,)]
+    assert query(tiny, "SELECT count(*) FROM raw.snapshots") == [(9,)]
+    assert query(tiny, "SELECT count(*) FROM mart.account_month") == [(7,)]
+    assert on_disk(tiny) == listed(tiny)
