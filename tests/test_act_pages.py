@@ -28,14 +28,29 @@ COMPLIANCE = User("demo-compliance", "compliance")
 ADMIN = User("demo-admin", "admin")
 
 
+PASSWORDS = {user.username: f"{user.username} passphrase" for user in (MANAGER, ANALYST,
+                                                                     COMPLIANCE, ADMIN)}  # fmt: skip
+
+
+def write_users(path: Path) -> None:
+    """The four users of these tests (cheap hashes: test_redteam_signin.py tests the real)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("warehouse.app.users.SCRYPT_N", 2**14)
+        users = UsersFile(path)
+        for user in (MANAGER, ANALYST, COMPLIANCE, ADMIN):
+            users.add(user.username, PASSWORDS[user.username], user.role,
+                      display_name=user.display_name)  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def tiny_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny bank loaded once per module; each test works on a copy of the file."""
+    """The tiny bank loaded once per module, with its users; each test works on a copy."""
     from warehouse.jobs.load import load_inbox
 
     folder = tmp_path_factory.mktemp("act_template")
     db = folder / "warehouse.duckdb"
     load_inbox(write_inbox(folder / "inbox", TINY_FILES), db=db)
+    write_users(folder / "users.json")
     return db
 
 
@@ -47,11 +62,29 @@ def tiny_warehouse(tiny_template: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def warehouse(tiny_warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def warehouse(tiny_warehouse: Path, tiny_template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("COLLECTIONS_DB", str(tiny_warehouse))
     monkeypatch.delenv("COLLECTIONS_DEMO_USER", raising=False)
-    UsersFile(tiny_warehouse.parent / "users.json").ensure_demo_users()
+    monkeypatch.delenv("COLLECTIONS_KIOSK", raising=False)
+    monkeypatch.setattr("warehouse.app.users.SCRYPT_N", 2**14)
+    shutil.copyfile(tiny_template.parent / "users.json", tiny_warehouse.parent / "users.json")
     return tiny_warehouse
+
+
+@pytest.fixture(scope="module")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny bank in a warehouse created as a demo, with the demo's users."""
+    from warehouse.app.demo_mode import create_demo_warehouse
+    from warehouse.jobs.load import load_inbox
+
+    folder = tmp_path_factory.mktemp("act_demo")
+    db = folder / "warehouse.duckdb"
+    create_demo_warehouse(db)
+    load_inbox(write_inbox(folder / "inbox", TINY_FILES), db=db)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("warehouse.app.users.SCRYPT_N", 2**14)
+        UsersFile(folder / "users.json").ensure_demo_users(db)
+    return db
 
 
 @pytest.fixture
@@ -95,18 +128,25 @@ def test_a_users_file_asks_for_a_password(warehouse: Path) -> None:
     at.text_input(key="login_password").set_value("wrong")
     at.button[0].click().run()
     assert "wrong password" in at.error[0].value
-    at.text_input(key="login_password").set_value("demo-manager")
+    at.text_input(key="login_password").set_value(PASSWORDS["demo-manager"])
     at.button[0].click().run()
     assert not at.exception
     assert at.title[0].value == "Portfolio health"
     assert "Signed in as Demo manager (manager)" in texts(at)
     trail = AppStore.beside(warehouse).audit_trail()
-    assert [(e["action"], e["allowed"]) for e in trail] == [("login", 1), ("login", 0)]
+    assert [(e["action"], e["outcome"], e["username"]) for e in trail] == [
+        ("login", "ok", "demo-manager"), ("login", "failed", "demo-manager"),
+    ]  # fmt: skip
 
 
 def test_the_demo_opens_straight_into_a_session(
-    warehouse: Path, monkeypatch: pytest.MonkeyPatch
+    demo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(demo_template, db)
+    shutil.copyfile(demo_template.parent / "users.json", tmp_path / "users.json")
+    monkeypatch.setenv("COLLECTIONS_DB", str(db))
+    monkeypatch.delenv("COLLECTIONS_KIOSK", raising=False)
     monkeypatch.setenv("COLLECTIONS_DEMO_USER", "demo-manager")
     at = open_page(None)
     assert at.title[0].value == "Portfolio health"
@@ -114,12 +154,34 @@ def test_the_demo_opens_straight_into_a_session(
     assert "Numbers reflect the settings as loaded" in texts(at)
     button(at, "sign_out").click().run()
     assert at.title[0].value == "Sign in"
+    assert "passphrase" not in texts(at) and "password = user name" not in texts(at)
 
 
-def test_without_users_the_session_is_a_read_only_viewer(
+def test_the_demo_user_is_refused_on_a_real_warehouse(
+    warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLLECTIONS_DEMO_USER", "demo-admin")
+    at = open_page(None)
+    assert at.title[0].value == "Sign in"
+    assert "not created as a demo" in texts(at)
+
+
+def test_without_users_nobody_gets_in(
     tiny_warehouse: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("COLLECTIONS_DB", str(tiny_warehouse))
+    monkeypatch.delenv("COLLECTIONS_KIOSK", raising=False)
+    at = open_page(None)
+    assert at.title[0].value == "Sign in"
+    assert "Nobody can sign in yet" in texts(at)
+    assert not at.text_input  # no form: there is nobody to sign in as
+
+
+def test_a_kiosk_is_a_read_only_viewer(
+    tiny_warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLLECTIONS_DB", str(tiny_warehouse))
+    monkeypatch.setenv("COLLECTIONS_KIOSK", "1")
     at = open_page(None, "strategy")
     assert at.title[0].value == "Strategy"
     assert "Only a manager or an admin may save" in texts(at)
@@ -230,10 +292,12 @@ def test_work_queue_ranks_and_exports_per_team(warehouse: Path) -> None:
     assert queue["treatment"].tolist() == ["negotiate_plan", "restructure"]
     at.selectbox(key="wq_team").set_value("(unassigned)").run()
     assert not at.exception
-    exported = at.get("download_button")
-    assert len(exported) == 1
-    trail = AppStore.beside(warehouse).audit_trail()
-    assert trail[0]["action"] == "queue.export" and trail[0]["detail"] == "(unassigned)"
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Export (unassigned)'s queue (CSV)", "Export (unassigned)'s queue (Excel)"]
+    # Built (and audited) only when downloaded: looking is not exporting.
+    assert not [
+        e for e in AppStore.beside(warehouse).audit_trail() if e["action"] == "queue.export"
+    ]
 
 
 def test_work_queue_export_is_not_offered_to_an_analyst(warehouse: Path) -> None:
@@ -304,7 +368,7 @@ def test_workbench_runs_an_ordinary_query_and_saves_it(warehouse: Path) -> None:
     assert len(at.get("download_button")) == 2
     at.text_input(key="wb_save_name").set_value("grades in Feb")
     button(at, "wb_save").click().run()
-    assert "Saved as “grades in Feb”" in texts(at)
+    assert "Saved as “` grades in Feb `”" in texts(at)  # shown as text, not Markdown
     assert [q.name for q in AppStore.beside(warehouse).saved_queries()] == ["grades in Feb"]
 
 
