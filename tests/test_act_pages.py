@@ -28,8 +28,7 @@ COMPLIANCE = User("demo-compliance", "compliance")
 ADMIN = User("demo-admin", "admin")
 
 
-PASSWORDS = {user.username: f"{user.username} passphrase" for user in (MANAGER, ANALYST,
-                                                                     COMPLIANCE, ADMIN)}  # fmt: skip
+PASSWORDS = {u.username: f"{u.username} passphrase" for u in (MANAGER, ANALYST, COMPLIANCE, ADMIN)}
 
 
 def write_users(path: Path) -> None:
@@ -419,3 +418,83 @@ def test_workbench_schema_browser_examples_and_saved_queries(warehouse: Path) ->
     assert at.text_area(key="wb_sql").value == "SELECT 3 AS n"
     button(at, "wb_run").click().run()
     assert at.main.dataframe[-1].value.to_dict("records") == [{"n": 3}]
+
+
+# --- Under attack, through the pages (the red team's page-level attacks) ------------------------
+
+
+def test_a_memory_bomb_on_the_workbench_page_is_stopped_and_said_in_chinese(
+    warehouse: Path,
+) -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["user"] = ANALYST
+    at.query_params["lang"] = "zh"
+    at.run()
+    at.switch_page("app_pages/sql_workbench.py").run()
+    at.number_input(key="wb_seconds").set_value(5)
+    run_sql(at, "SELECT len(range(0, 150000000))")
+    assert not at.exception
+    stopped = " ".join(w.value for w in at.warning)
+    assert "已停止" in stopped and ("内存" in stopped or "时间限制" in stopped)
+    run_sql(at, "SELECT count(*) AS n FROM mart.account_month")  # the app goes on
+    assert at.main.dataframe[-1].value.to_dict("records") == [{"n": 6}]
+    outcomes = [e["outcome"] for e in AppStore.beside(warehouse).audit_trail()[:2]]
+    assert outcomes == ["ok", "stopped"]
+
+
+def test_a_refusal_shows_the_users_text_as_text(warehouse: Path) -> None:
+    at = open_page(ANALYST, "sql_workbench")
+    run_sql(at, 'SELECT * FROM "x](https://evil.example/login) ![t](https://evil.example/t.png)"')
+    assert not at.exception
+    message = at.error[0].value
+    assert message.startswith("Refused")
+    # The name the user typed is in a code span: no link or image is rendered from it.
+    assert "` x](https://evil.example/login) ![t](https://evil.example/t.png) `" in message
+
+
+def test_the_sign_in_page_locks_out_a_brute_force(warehouse: Path) -> None:
+    at = open_page(None)
+    for attempt in range(6):
+        at.text_input(key="login_username").set_value("demo-admin")
+        at.text_input(key="login_password").set_value(f"guess number {attempt}")
+        at.button[0].click().run()
+    at.text_input(key="login_password").set_value(PASSWORDS["demo-admin"])
+    at.button[0].click().run()
+    assert at.title[0].value == "Sign in"
+    assert "locked" in at.error[0].value
+    actions = [(e["action"], e["outcome"]) for e in AppStore.beside(warehouse).audit_trail()]
+    assert actions[0] == ("login", "locked") and ("login.lockout", "locked") in actions
+
+
+def test_an_account_timeline_view_is_audited_once(warehouse: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["user"] = COMPLIANCE
+    at.run()
+    at.switch_page("app_pages/accounts.py")
+    at.query_params["account"] = "A3"
+    at.run()
+    assert not at.exception
+    at.run()  # a rerun is not a second view
+    views = [e for e in AppStore.beside(warehouse).audit_trail() if e["action"] == "account.view"]
+    assert [(e["username"], e["target"]) for e in views] == [("demo-compliance", "A3")]
+
+
+def test_the_audit_page_is_for_admins_and_filters(warehouse: Path) -> None:
+    store = AppStore.beside(warehouse)
+    store.audit(ANALYST, "workbench.query", allowed=True, query="SELECT 42", rows=1)
+    store.audit(MANAGER, "strategy.save", allowed=True, target="v2", detail="M2 is high")
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        open_page(ANALYST).switch_page("app_pages/audit.py")
+    direct = AppTest.from_file(str(Path(APP).parent / "app_pages" / "audit.py"))
+    direct.session_state["user"] = ANALYST
+    direct.run()
+    assert any("may not open this page" in e.value for e in direct.error)
+    at = open_page(ADMIN, "audit")
+    assert "Chain intact" in texts(at)
+    shown = at.dataframe[0].value
+    assert {"workbench.query", "strategy.save"} <= set(shown["action"])
+    at.multiselect(key="audit_actions").set_value(["strategy.save"]).run()
+    assert at.dataframe[0].value["target"].tolist() == ["v2"]
+    at.text_input(key="audit_search").set_value("SELECT 42").run()
+    assert at.info  # strategy.save rows do not hold that text
+    assert [b.label for b in at.get("download_button")] == ["Download CSV", "Download Excel"]
