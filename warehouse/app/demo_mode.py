@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from warehouse.config import owner_only
+from warehouse.contract.sql import quote_identifier
 from warehouse.storage import CATALOG, connect_reader
 from warehouse.storage.publication import publishing
 
@@ -57,16 +58,18 @@ def create_demo_warehouse(db: Path) -> bool:
         require_demo(target)
         return False
     with publishing(target) as staging:
-        staging.con.execute(f"CREATE SCHEMA IF NOT EXISTS {MARKER_SCHEMA}")
-        staging.con.execute(
-            f"CREATE TABLE {MARKER} AS SELECT ?::TIMESTAMPTZ AS created_at, ? AS note",
-            [
-                datetime.now(UTC),
-                "created by `collections demo`: a synthetic bank, never a real one",
-            ],
+        con = staging.con
+        # Fully qualified: a file named demo.duckdb is a catalog named demo too.
+        catalog = quote_identifier(str(con.execute("SELECT current_database()").fetchall()[0][0]))
+        schema = f"{catalog}.{quote_identifier(MARKER_SCHEMA)}"
+        table = f"{schema}.{quote_identifier(MARKER_TABLE)}"
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        con.execute(
+            f"CREATE TABLE {table} AS SELECT ?::TIMESTAMPTZ AS created_at, ? AS note",
+            [datetime.now(UTC), "created by `collections demo`: a synthetic bank, not a real one"],
         )
-        staging.con.execute(
-            f"COMMENT ON TABLE {MARKER} IS 'this warehouse is a demo (collections demo): "
+        con.execute(
+            f"COMMENT ON TABLE {table} IS 'this warehouse is a demo (collections demo): "
             "synthetic data, demo users, automatic sign-in allowed'"
         )
     owner_only(target)
