@@ -138,7 +138,8 @@ def page_attacks(folder: Path) -> list[tuple[str, Callable[[], str]]]:
         (
             "page: cross join of minutes",
             stopped(
-                "SELECT count(*) FROM range(100000000) a, range(100000) b WHERE a.range + b.range = -1",
+                "SELECT count(*) FROM range(100000000) a, range(100000) b "
+                "WHERE a.range + b.range = -1",
                 "en",
             ),
         ),  # fmt: skip
