@@ -336,12 +336,16 @@ def _(env: Env) -> str:
 
 # --- The worker's limits ------------------------------------------------------------------------
 
+# Each attack is sized so that no machine answers it within these limits: what is attacked is
+# the limit, never a speed. The byte-cap attacks get a long deadline, so only the cap decides.
 SMALL = Limits(seconds=1, max_rows=1000, address_space=1536 * 2**20, max_bytes=8 * 2**20)
+PATIENT = Limits(seconds=30, max_rows=1000, address_space=1536 * 2**20, max_bytes=8 * 2**20)
 
 
 def _limited(env: Env, sql: str, *, wanted: tuple[str, ...]) -> str:
+    limits = PATIENT if wanted in (("bytes",), ("rows",)) else SMALL
     try:
-        result = run_as(ANALYST, env.db, sql, store=env.store, limits=SMALL)
+        result = run_as(ANALYST, env.db, sql, store=env.store, limits=limits)
     except QueryStopped as exc:
         if exc.limit not in wanted:
             raise Breach(f"stopped by {exc.limit}, expected one of {wanted}: {exc}") from exc
@@ -360,10 +364,11 @@ def _resource(name: str, sql: str, *wanted: str) -> None:
 
 
 for name, sql, wanted in (
-    ("a 30-million-element list", "SELECT len(range(0, 30000000))", ("time", "memory")),
+    ("a 30-million-element list, a hundred times",
+     "SELECT len(range(0, 30000000)) FROM range(100)", ("time", "memory")),
     ("a 150-million-element list", "SELECT len(range(0, 150000000))", ("memory", "time")),
     ("a one-gigabyte string", "SELECT repeat('x', 1000000000)", ("memory", "time", "bytes")),
-    ("a 60 MB string split", "SELECT len(string_split(repeat('a,', 30000000), ','))",
+    ("a 600 MB string split", "SELECT len(string_split(repeat('a,', 300000000), ','))",
      ("memory", "time")),
     ("a 20 MB single value", "SELECT repeat('x', 20000000) AS s", ("bytes",)),
     ("many megabyte rows", "SELECT repeat('x', 1000000) AS s FROM range(100)", ("bytes",)),
