@@ -794,6 +794,16 @@ def _(env: Env) -> str:
     return "refused"
 
 
+@attack("exports", "a team name Excel refuses as a sheet name")
+def _(env: Env) -> str:
+    book = exports.to_excel(pl.DataFrame({"a": ["x"]}), sheet="work queue North/East [1]: *?")
+    with zipfile.ZipFile(io.BytesIO(book)) as opened:
+        names = opened.read("xl/workbook.xml").decode()
+    if "North_East" not in names:
+        raise Breach("the sheet lost its team")
+    return "refused"
+
+
 @attack("exports", "a formula in a nested workbench value")
 def _(env: Env) -> str:
     _formula_free(to_csv(pl.DataFrame({"l": [["=1+1"]], "s": [{"a": "=1+1"}]})))

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from typing import Any
 
 import polars as pl
 
 FORMULA_STARTS = frozenset("=+-@\t\r\n＝＋－＠")
+SHEET_UNSAFE = re.compile(r"[\[\]:*?/\\]")  # characters Excel refuses in a sheet's name
 BOM = b"\xef\xbb\xbf"
 
 
@@ -84,7 +86,7 @@ def to_excel(
     buffer = io.BytesIO()
     flat(frame).write_excel(
         buffer,
-        worksheet=sheet[:31],
+        worksheet=SHEET_UNSAFE.sub("_", sheet).strip("'")[:31] or "export",
         autofilter=True,
         freeze_panes=(1, 0),
         autofit=True,
