@@ -182,9 +182,9 @@ def written(before: dict[str, int], after: dict[str, int]) -> int:
 
 
 def warehouse_files(db: Path) -> dict[str, int]:
-    from warehouse.storage import lake_root
+    from warehouse.config import lake_path
 
-    files = folder_bytes(lake_root(db))
+    files = folder_bytes(lake_path(db))
     if db.exists():
         files[str(db)] = db.stat().st_size
     return files

@@ -10,8 +10,10 @@ switch (中文 / English, `?lang=zh`) sits above the filters; every text goes th
 `dashboard.i18n.t`.
 
 Who is signed in (`dashboard.session`) decides which pages the navigation offers
-(`warehouse.access`); the sidebar says who that is and which settings version the published
-numbers reflect (ops.settings_version), on every page.
+(`warehouse.app.access`); nobody signed in sees only the sign-in page (unless the operator
+started a read-only kiosk). The sidebar says who that is and which settings version the
+published numbers reflect (ops.settings_version), on every page. A page that shows one
+person's data (an account's timeline) is written to the audit trail after it ran.
 """
 
 from __future__ import annotations
@@ -192,6 +194,7 @@ champion_challenger = _page(
     "app_pages/champion_challenger.py", "champion_challenger", ":material/science:", "experiments"
 )
 sql_workbench = _page("app_pages/sql_workbench.py", "sql_workbench", ":material/terminal:", "sql")
+audit = _page("app_pages/audit.py", "audit", ":material/policy:", "audit")
 PAGES_WITH_FILTERS = (portfolio, migration, contacts, promises, compliance)
 PAGE_KEYS = {  # page -> its name in warehouse.access (who may see it)
     id(page): key
@@ -200,7 +203,7 @@ PAGE_KEYS = {  # page -> its name in warehouse.access (who may see it)
         (promises, "promises"), (compliance, "compliance"), (accounts, "accounts"),
         (loads, "loads"), (data_quality, "data_quality"), (strategy, "strategy"),
         (work_queue, "work_queue"), (champion_challenger, "champion_challenger"),
-        (sql_workbench, "sql_workbench"),
+        (sql_workbench, "sql_workbench"), (audit, "audit"),
     )
 }  # fmt: skip
 
@@ -220,7 +223,7 @@ sections = {
         [portfolio, migration, contacts, promises, compliance, accounts]
     ),
     t("nav.act"): _visible([strategy, work_queue, champion_challenger, sql_workbench]),
-    t("nav.operations"): _visible([loads, data_quality]),
+    t("nav.operations"): _visible([loads, data_quality, audit]),
 }
 page = st.navigation({name: pages for name, pages in sections.items() if pages})
 
@@ -243,4 +246,7 @@ if any(page is filtered for filtered in PAGES_WITH_FILTERS):
     st.session_state[FILTERS_KEY] = sidebar_filters(version)
 else:
     _clear_filter_params()
-page.run()
+try:
+    page.run()
+finally:  # also when the page stops early: a personal-data view it showed is still audited
+    session.audit_page_view(PAGE_KEYS.get(id(page), ""))

@@ -68,6 +68,14 @@ def _mask_key(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ.pop("COLLECTIONS_DB", None)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _reading_pages_open_as_a_kiosk() -> None:
+    """The dashboard lets nobody in without users, OIDC or an explicit kiosk (docs/security.md).
+    The reading pages' tests run as that kiosk's anonymous viewer; the tests of sign-in itself
+    take the variable away (tests/test_act_pages.py, tests/test_redteam_signin.py)."""
+    os.environ["COLLECTIONS_KIOSK"] = "1"
+
+
 def write_inbox(folder: Path, files: dict[str, str | bytes]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():

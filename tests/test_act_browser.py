@@ -13,6 +13,7 @@ from browser_support import CHROMIUM, CHROMIUM_ARGS, EXCEPTION, IDLE, Server, se
 from conftest import TINY_FILES, write_inbox
 from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
 
+from warehouse.app.demo_mode import create_demo_warehouse
 from warehouse.app.users import UsersFile
 from warehouse.jobs.load import load_inbox
 
@@ -35,8 +36,9 @@ PAGES = {  # url path -> title in English, in Chinese
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("act_browser")
     db = folder / "warehouse.duckdb"
+    create_demo_warehouse(db)  # demo sign-in works only on a warehouse created as a demo
     load_inbox(write_inbox(folder / "inbox", TINY_FILES), db=db)
-    UsersFile(folder / "users.json").ensure_demo_users()
+    UsersFile(folder / "users.json").ensure_demo_users(db)
     previous = os.environ.get("COLLECTIONS_DEMO_USER")
     os.environ["COLLECTIONS_DEMO_USER"] = "demo-admin"
     try:

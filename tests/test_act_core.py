@@ -22,6 +22,7 @@ import pytest
 from conftest import TINY_FILES, write_inbox
 from typer.testing import CliRunner
 
+from warehouse.app import users
 from warehouse.app.access import ACTIONS, ROLES, Forbidden, User, can, can_see, require
 from warehouse.app.experiments import (
     arm_of,
@@ -94,46 +95,74 @@ def test_the_permission_table() -> None:
 # --- Users --------------------------------------------------------------------------------------
 
 
-def test_users_file_hashes_and_checks_passwords(tmp_path: Path) -> None:
-    users = UsersFile(tmp_path / "users.json")
-    users.add("alice", "s3cret pass", "manager", display_name="Alice", email="Alice@Bank.cn")
+@pytest.fixture
+def fast_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheaper scrypt where the hash's strength is not what is tested (test_redteam_signin.py
+    checks the real parameters and the rehash)."""
+    monkeypatch.setattr(users, "SCRYPT_N", 2**14)
+
+
+def test_users_file_hashes_and_checks_passwords(tmp_path: Path, fast_hashes: None) -> None:
+    users_file = UsersFile(tmp_path / "users.json")
+    users_file.add("alice", "s3cret passphrase", "manager", display_name="Alice",
+                   email="Alice@Bank.cn")  # fmt: skip
     text = (tmp_path / "users.json").read_text()
     assert "s3cret" not in text and "scrypt$16384$8$1$" in text
     assert stat.S_IMODE((tmp_path / "users.json").stat().st_mode) == 0o600
-    assert users.authenticate("alice", "s3cret pass") == User("alice", "manager", "Alice")
-    assert users.authenticate("alice", "wrong") is None
-    assert users.authenticate("nobody", "s3cret pass") is None
-    assert users.by_email("alice@bank.cn").username == "alice"
+    assert users_file.authenticate("alice", "s3cret passphrase") == User(
+        "alice", "manager", "Alice"
+    )
+    assert users_file.authenticate("alice", "wrong") is None
+    assert users_file.authenticate("nobody", "s3cret passphrase") is None
+    assert users_file.by_email("alice@bank.cn").username == "alice"
     with pytest.raises(ValueError, match="exists already"):
-        users.add("alice", "x", "admin")
+        users_file.add("alice", "another long passphrase", "admin")
     with pytest.raises(ValueError, match="unknown role"):
-        users.add("bob", "x", "boss")
+        users_file.add("bob", "another long passphrase", "boss")
+    with pytest.raises(ValueError, match="at least 12 characters"):
+        users_file.add("bob", "short", "analyst")
     stored = hash_password("pw", salt=b"\x00" * 16)
     assert stored != hash_password("pw") and check_password("pw", stored)
     assert not check_password("pw", "plain")
 
 
-def test_demo_users_and_the_cli(tmp_path: Path) -> None:
+def test_demo_users_and_the_cli(tmp_path: Path, fast_hashes: None) -> None:
+    from warehouse.app.demo_mode import create_demo_warehouse
     from warehouse.cli import app
 
     db = tmp_path / "warehouse.duckdb"
-    UsersFile(tmp_path / "users.json").ensure_demo_users()
+    create_demo_warehouse(db)
+    created = UsersFile(tmp_path / "users.json").ensure_demo_users(db)
+    assert sorted(created) == ["demo-admin", "demo-analyst", "demo-compliance", "demo-manager"]
+    assert all(len(password) >= 12 for password in created.values())
     runner = CliRunner()
+    secret = "a long enough passphrase"
     result = runner.invoke(
-        app, ["users", "add", "carol", "--role", "analyst", "--password", "pw", "--db", str(db)]
+        app, ["users", "add", "carol", "--role", "analyst", "--password", secret, "--db", str(db)]
     )
     assert result.exit_code == 0, result.output
     listed = runner.invoke(app, ["users", "list", "--db", str(db)])
     assert listed.exit_code == 0
-    users = UsersFile(tmp_path / "users.json")
-    assert {r.username: r.role for r in users.records()} == {
+    users_file = UsersFile(tmp_path / "users.json")
+    assert {r.username: r.role for r in users_file.records()} == {
         "carol": "analyst", "demo-admin": "admin", "demo-analyst": "analyst",
         "demo-compliance": "compliance", "demo-manager": "manager",
     }  # fmt: skip
-    assert users.authenticate("demo-manager", "demo-manager").role == "manager"
-    bad = runner.invoke(app, ["users", "add", "dan", "--role", "boss", "--password", "pw",
+    assert users_file.authenticate("demo-manager", created["demo-manager"]).role == "manager"
+    bad = runner.invoke(app, ["users", "add", "dan", "--role", "boss", "--password", secret,
                               "--db", str(db)])  # fmt: skip
     assert bad.exit_code == 2
+    new = "an entirely new passphrase"
+    changed = runner.invoke(app, ["users", "passwd", "carol", "--password", new, "--db", str(db)])
+    assert changed.exit_code == 0, changed.output
+    assert users_file.authenticate("carol", secret) is None
+    assert users_file.authenticate("carol", new).role == "analyst"
+    removed = runner.invoke(app, ["users", "remove", "carol", "--db", str(db)])
+    assert removed.exit_code == 0 and users_file.get("carol") is None
+    assert runner.invoke(app, ["users", "remove", "carol", "--db", str(db)]).exit_code == 2
+    trail = [(e["action"], e["target"]) for e in AppStore.beside(db).audit_trail()]
+    assert trail[:3] == [("users.remove", "carol"), ("users.passwd", "carol"),
+                         ("users.add", "carol")]  # fmt: skip
 
 
 # --- The app store: every forbidden action is refused where it is performed ----------------------

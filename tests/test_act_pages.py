@@ -8,6 +8,7 @@ Lowering the `high` grade's days past due from 61 to 31 moves A2 to high: one gr
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -27,14 +28,28 @@ COMPLIANCE = User("demo-compliance", "compliance")
 ADMIN = User("demo-admin", "admin")
 
 
+PASSWORDS = {u.username: f"{u.username} passphrase" for u in (MANAGER, ANALYST, COMPLIANCE, ADMIN)}
+
+
+def write_users(path: Path) -> None:
+    """The four users of these tests (cheap hashes: test_redteam_signin.py tests the real)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("warehouse.app.users.SCRYPT_N", 2**14)
+        users = UsersFile(path)
+        for user in (MANAGER, ANALYST, COMPLIANCE, ADMIN):
+            users.add(user.username, PASSWORDS[user.username], user.role,
+                      display_name=user.display_name)  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def tiny_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny bank loaded once per module; each test works on a copy of the file."""
+    """The tiny bank loaded once per module, with its users; each test works on a copy."""
     from warehouse.jobs.load import load_inbox
 
     folder = tmp_path_factory.mktemp("act_template")
     db = folder / "warehouse.duckdb"
     load_inbox(write_inbox(folder / "inbox", TINY_FILES), db=db)
+    write_users(folder / "users.json")
     return db
 
 
@@ -46,11 +61,29 @@ def tiny_warehouse(tiny_template: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def warehouse(tiny_warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def warehouse(tiny_warehouse: Path, tiny_template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("COLLECTIONS_DB", str(tiny_warehouse))
     monkeypatch.delenv("COLLECTIONS_DEMO_USER", raising=False)
-    UsersFile(tiny_warehouse.parent / "users.json").ensure_demo_users()
+    monkeypatch.delenv("COLLECTIONS_KIOSK", raising=False)
+    monkeypatch.setattr("warehouse.app.users.SCRYPT_N", 2**14)
+    shutil.copyfile(tiny_template.parent / "users.json", tiny_warehouse.parent / "users.json")
     return tiny_warehouse
+
+
+@pytest.fixture(scope="module")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny bank in a warehouse created as a demo, with the demo's users."""
+    from warehouse.app.demo_mode import create_demo_warehouse
+    from warehouse.jobs.load import load_inbox
+
+    folder = tmp_path_factory.mktemp("act_demo")
+    db = folder / "warehouse.duckdb"
+    create_demo_warehouse(db)
+    load_inbox(write_inbox(folder / "inbox", TINY_FILES), db=db)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("warehouse.app.users.SCRYPT_N", 2**14)
+        UsersFile(folder / "users.json").ensure_demo_users(db)
+    return db
 
 
 @pytest.fixture
@@ -94,18 +127,25 @@ def test_a_users_file_asks_for_a_password(warehouse: Path) -> None:
     at.text_input(key="login_password").set_value("wrong")
     at.button[0].click().run()
     assert "wrong password" in at.error[0].value
-    at.text_input(key="login_password").set_value("demo-manager")
+    at.text_input(key="login_password").set_value(PASSWORDS["demo-manager"])
     at.button[0].click().run()
     assert not at.exception
     assert at.title[0].value == "Portfolio health"
     assert "Signed in as Demo manager (manager)" in texts(at)
     trail = AppStore.beside(warehouse).audit_trail()
-    assert [(e["action"], e["allowed"]) for e in trail] == [("login", 1), ("login", 0)]
+    assert [(e["action"], e["outcome"], e["username"]) for e in trail] == [
+        ("login", "ok", "demo-manager"), ("login", "failed", "demo-manager"),
+    ]  # fmt: skip
 
 
 def test_the_demo_opens_straight_into_a_session(
-    warehouse: Path, monkeypatch: pytest.MonkeyPatch
+    demo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    db = tmp_path / "warehouse.duckdb"
+    copy_warehouse(demo_template, db)
+    shutil.copyfile(demo_template.parent / "users.json", tmp_path / "users.json")
+    monkeypatch.setenv("COLLECTIONS_DB", str(db))
+    monkeypatch.delenv("COLLECTIONS_KIOSK", raising=False)
     monkeypatch.setenv("COLLECTIONS_DEMO_USER", "demo-manager")
     at = open_page(None)
     assert at.title[0].value == "Portfolio health"
@@ -113,12 +153,34 @@ def test_the_demo_opens_straight_into_a_session(
     assert "Numbers reflect the settings as loaded" in texts(at)
     button(at, "sign_out").click().run()
     assert at.title[0].value == "Sign in"
+    assert "passphrase" not in texts(at) and "password = user name" not in texts(at)
 
 
-def test_without_users_the_session_is_a_read_only_viewer(
+def test_the_demo_user_is_refused_on_a_real_warehouse(
+    warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLLECTIONS_DEMO_USER", "demo-admin")
+    at = open_page(None)
+    assert at.title[0].value == "Sign in"
+    assert "not created as a demo" in texts(at)
+
+
+def test_without_users_nobody_gets_in(
     tiny_warehouse: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("COLLECTIONS_DB", str(tiny_warehouse))
+    monkeypatch.delenv("COLLECTIONS_KIOSK", raising=False)
+    at = open_page(None)
+    assert at.title[0].value == "Sign in"
+    assert "Nobody can sign in yet" in texts(at)
+    assert not at.text_input  # no form: there is nobody to sign in as
+
+
+def test_a_kiosk_is_a_read_only_viewer(
+    tiny_warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLLECTIONS_DB", str(tiny_warehouse))
+    monkeypatch.setenv("COLLECTIONS_KIOSK", "1")
     at = open_page(None, "strategy")
     assert at.title[0].value == "Strategy"
     assert "Only a manager or an admin may save" in texts(at)
@@ -229,10 +291,12 @@ def test_work_queue_ranks_and_exports_per_team(warehouse: Path) -> None:
     assert queue["treatment"].tolist() == ["negotiate_plan", "restructure"]
     at.selectbox(key="wq_team").set_value("(unassigned)").run()
     assert not at.exception
-    exported = at.get("download_button")
-    assert len(exported) == 1
-    trail = AppStore.beside(warehouse).audit_trail()
-    assert trail[0]["action"] == "queue.export" and trail[0]["detail"] == "(unassigned)"
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Export (unassigned)'s queue (CSV)", "Export (unassigned)'s queue (Excel)"]
+    # Built (and audited) only when downloaded: looking is not exporting.
+    assert not [
+        e for e in AppStore.beside(warehouse).audit_trail() if e["action"] == "queue.export"
+    ]
 
 
 def test_work_queue_export_is_not_offered_to_an_analyst(warehouse: Path) -> None:
@@ -303,7 +367,7 @@ def test_workbench_runs_an_ordinary_query_and_saves_it(warehouse: Path) -> None:
     assert len(at.get("download_button")) == 2
     at.text_input(key="wb_save_name").set_value("grades in Feb")
     button(at, "wb_save").click().run()
-    assert "Saved as “grades in Feb”" in texts(at)
+    assert "Saved as “` grades in Feb `”" in texts(at)  # shown as text, not Markdown
     assert [q.name for q in AppStore.beside(warehouse).saved_queries()] == ["grades in Feb"]
 
 
@@ -354,3 +418,83 @@ def test_workbench_schema_browser_examples_and_saved_queries(warehouse: Path) ->
     assert at.text_area(key="wb_sql").value == "SELECT 3 AS n"
     button(at, "wb_run").click().run()
     assert at.main.dataframe[-1].value.to_dict("records") == [{"n": 3}]
+
+
+# --- Under attack, through the pages (the red team's page-level attacks) ------------------------
+
+
+def test_a_memory_bomb_on_the_workbench_page_is_stopped_and_said_in_chinese(
+    warehouse: Path,
+) -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["user"] = ANALYST
+    at.query_params["lang"] = "zh"
+    at.run()
+    at.switch_page("app_pages/sql_workbench.py").run()
+    at.number_input(key="wb_seconds").set_value(5)
+    run_sql(at, "SELECT len(range(0, 150000000))")
+    assert not at.exception
+    stopped = " ".join(w.value for w in at.warning)
+    assert "已停止" in stopped and ("内存" in stopped or "时间限制" in stopped)
+    run_sql(at, "SELECT count(*) AS n FROM mart.account_month")  # the app goes on
+    assert at.main.dataframe[-1].value.to_dict("records") == [{"n": 6}]
+    outcomes = [e["outcome"] for e in AppStore.beside(warehouse).audit_trail()[:2]]
+    assert outcomes == ["ok", "stopped"]
+
+
+def test_a_refusal_shows_the_users_text_as_text(warehouse: Path) -> None:
+    at = open_page(ANALYST, "sql_workbench")
+    run_sql(at, 'SELECT * FROM "x](https://evil.example/login) ![t](https://evil.example/t.png)"')
+    assert not at.exception
+    message = at.error[0].value
+    assert message.startswith("Refused")
+    # The name the user typed is in a code span: no link or image is rendered from it.
+    assert "` x](https://evil.example/login) ![t](https://evil.example/t.png) `" in message
+
+
+def test_the_sign_in_page_locks_out_a_brute_force(warehouse: Path) -> None:
+    at = open_page(None)
+    for attempt in range(6):
+        at.text_input(key="login_username").set_value("demo-admin")
+        at.text_input(key="login_password").set_value(f"guess number {attempt}")
+        at.button[0].click().run()
+    at.text_input(key="login_password").set_value(PASSWORDS["demo-admin"])
+    at.button[0].click().run()
+    assert at.title[0].value == "Sign in"
+    assert "locked" in at.error[0].value
+    actions = [(e["action"], e["outcome"]) for e in AppStore.beside(warehouse).audit_trail()]
+    assert actions[0] == ("login", "locked") and ("login.lockout", "locked") in actions
+
+
+def test_an_account_timeline_view_is_audited_once(warehouse: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["user"] = COMPLIANCE
+    at.run()
+    at.switch_page("app_pages/accounts.py")
+    at.query_params["account"] = "A3"
+    at.run()
+    assert not at.exception
+    at.run()  # a rerun is not a second view
+    views = [e for e in AppStore.beside(warehouse).audit_trail() if e["action"] == "account.view"]
+    assert [(e["username"], e["target"]) for e in views] == [("demo-compliance", "A3")]
+
+
+def test_the_audit_page_is_for_admins_and_filters(warehouse: Path) -> None:
+    store = AppStore.beside(warehouse)
+    store.audit(ANALYST, "workbench.query", allowed=True, query="SELECT 42", rows=1)
+    store.audit(MANAGER, "strategy.save", allowed=True, target="v2", detail="M2 is high")
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        open_page(ANALYST).switch_page("app_pages/audit.py")
+    direct = AppTest.from_file(str(Path(APP).parent / "app_pages" / "audit.py"))
+    direct.session_state["user"] = ANALYST
+    direct.run()
+    assert any("may not open this page" in e.value for e in direct.error)
+    at = open_page(ADMIN, "audit")
+    assert "Chain intact" in texts(at)
+    shown = at.dataframe[0].value
+    assert {"workbench.query", "strategy.save"} <= set(shown["action"])
+    at.multiselect(key="audit_actions").set_value(["strategy.save"]).run()
+    assert at.dataframe[0].value["target"].tolist() == ["v2"]
+    at.text_input(key="audit_search").set_value("SELECT 42").run()
+    assert at.info  # strategy.save rows do not hold that text
+    assert [b.label for b in at.get("download_button")] == ["Download CSV", "Download Excel"]

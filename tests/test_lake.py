@@ -11,15 +11,16 @@ from pathlib import Path
 import pytest
 from conftest import TINY_FILES, query, write_inbox
 
+from warehouse.config import lake_path
 from warehouse.jobs.load import load_inbox
-from warehouse.storage import connect_reader, connect_writer, copy_warehouse, in_place, lake_root
+from warehouse.storage import connect_reader, connect_writer, copy_warehouse, in_place
 from warehouse.storage.lake import COMPACT_AT, RETIRED_GRACE
 
 SNAPSHOTS_HEADER = "as_of_date,account_id,balance,days_past_due,status\n"
 
 
 def on_disk(db: Path) -> set[str]:
-    root = lake_root(db)
+    root = lake_path(db)
     return {p.relative_to(root).as_posix() for p in root.rglob("*.parquet")}
 
 
@@ -93,9 +94,9 @@ def test_retired_files_stay_for_older_readers_then_go(tiny: Path, tmp_path: Path
 
 def test_a_killed_jobs_files_are_deleted_by_the_next(tiny: Path, tmp_path: Path) -> None:
     # Files no catalog lists (written by a job killed before it published) go with the next job.
-    orphan = lake_root(tiny) / "raw" / "snapshots" / "month=2024-03-01" / "part-orphan.parquet"
+    orphan = lake_path(tiny) / "raw" / "snapshots" / "month=2024-03-01" / "part-orphan.parquet"
     orphan.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(lake_root(tiny) / sorted(listed(tiny))[0], orphan)
+    shutil.copy(lake_path(tiny) / sorted(listed(tiny))[0], orphan)
     day(tiny, tmp_path / "next", "2024-03-31")
     assert not orphan.exists()
 
@@ -122,7 +123,7 @@ def test_a_month_gathering_many_files_is_merged(tiny: Path, tmp_path: Path) -> N
 
 def test_a_copy_reads_its_own_files(tiny: Path, tmp_path: Path) -> None:
     copy = copy_warehouse(tiny, tmp_path / "copy" / "warehouse.duckdb")
-    shutil.rmtree(lake_root(tiny))  # the original's files are gone; the copy's stay
+    shutil.rmtree(lake_path(tiny))  # the original's files are gone; the copy's stay
     assert query(copy, "SELECT count(*) FROM raw.snapshots") == [(8,)]
     assert query(copy, "SELECT count(*) FROM mart.account_month") == [(6,)]
 
@@ -148,7 +149,7 @@ def test_a_one_file_warehouse_moves_into_the_lake_on_its_next_load(
         con.execute(f"DROP TABLE ops.{table}")
     con.execute("CHECKPOINT")
     con.close()
-    shutil.rmtree(lake_root(tiny))
+    shutil.rmtree(lake_path(tiny))
     landed = query(tiny, "SELECT count(*) FROM raw.snapshots")
     assert landed == [(8,)]
 
@@ -162,3 +163,13 @@ def test_a_one_file_warehouse_moves_into_the_lake_on_its_next_load(
     assert query(tiny, "SELECT count(*) FROM raw.snapshots") == [(9,)]
     assert query(tiny, "SELECT count(*) FROM mart.account_month") == [(7,)]
     assert on_disk(tiny) == listed(tiny)
+
+
+def test_what_a_load_creates_is_its_owners_only(tiny: Path) -> None:
+    # The catalog, every lake file and folder, and the Data Docs: no one else may read them.
+    paths = [tiny, lake_path(tiny), *lake_path(tiny).rglob("*")]
+    docs = tiny.parent / "dq_docs"
+    paths += [docs, *docs.rglob("*")]
+    for path in paths:
+        mode = path.stat().st_mode & 0o777
+        assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))

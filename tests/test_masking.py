@@ -17,11 +17,11 @@ import polars as pl
 import pytest
 from conftest import TINY_FILES, TINY_SECRETS, write_inbox
 
-from warehouse.config import PROJECT_ROOT
+from warehouse.config import PROJECT_ROOT, lake_path
 from warehouse.jobs.load import load_inbox
 from warehouse.landing import masking
 from warehouse.landing.masking import KeyedHasher, mask_key, scrub_text
-from warehouse.storage import connect_reader, lake_root
+from warehouse.storage import connect_reader
 
 # More personal values, used only in the quarantine-heavy files below.
 EXTRA_SECRETS = (
@@ -123,7 +123,7 @@ def lake_text(db: Path) -> bytes:
     import pyarrow.parquet as pq
 
     values = []
-    for path in sorted(lake_root(db).rglob("*.parquet")):
+    for path in sorted(lake_path(db).rglob("*.parquet")):
         for column in pq.read_table(path).columns:
             values.extend(str(value) for value in column.to_pylist())
     return "\n".join(values).encode("utf-8")

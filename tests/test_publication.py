@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from conftest import TINY_FILES, query, write_inbox
 
-from warehouse.config import PROJECT_ROOT
+from warehouse.config import PROJECT_ROOT, lake_path
 from warehouse.jobs.load import load_inbox
-from warehouse.storage import connect_reader, copy_warehouse, lake_root
+from warehouse.storage import connect_reader, copy_warehouse
 from warehouse.storage.publication import lock_path, staging_path
 
 pytestmark = pytest.mark.slow
@@ -125,7 +125,7 @@ def warehouse(tiny_published: Path, tmp_path: Path) -> Path:
 
 
 def lake_files_on_disk(db: Path) -> set[str]:
-    root = lake_root(db)
+    root = lake_path(db)
     return {p.relative_to(root).as_posix() for p in root.rglob("*.parquet")}
 
 

@@ -7,7 +7,6 @@ are the ones DuckDB 2.0.1 lets through a plain `read_only=True` connection.
 from __future__ import annotations
 
 import io
-import time
 from pathlib import Path
 
 import duckdb
@@ -98,24 +97,21 @@ def test_a_result_beyond_the_row_cap_is_cut_and_says_so(warehouse: Path) -> None
     assert result.frame["account_id"][0] == "A1"
 
 
-def test_a_huge_result_is_cut_quickly(warehouse: Path) -> None:
-    started = time.perf_counter()
+def test_a_huge_result_is_cut_at_the_row_cap(warehouse: Path) -> None:
     result = run_query(
         warehouse, "SELECT * FROM range(10000000000) t(i)", limits=Limits(max_rows=1000)
     )
-    assert result.frame.height == 1000 and result.truncated
-    assert time.perf_counter() - started < 5
+    assert result.frame.height == 1000 and result.truncated and result.cut_by == "rows"
 
 
 def test_a_query_that_would_run_for_minutes_is_stopped_by_the_timer(warehouse: Path) -> None:
-    started = time.perf_counter()
-    with pytest.raises(QueryTimedOut, match="time limit"):
+    with pytest.raises(QueryTimedOut, match="time limit") as caught:
         run_query(
             warehouse,
             "SELECT count(*) FROM range(100000000) a, range(100000) b WHERE a.range + b.range = -1",
             limits=Limits(seconds=1.0),
         )
-    assert time.perf_counter() - started < 5
+    assert caught.value.limit == "time"
 
 
 def test_a_typo_is_an_error_not_a_refusal(warehouse: Path) -> None:
@@ -127,7 +123,9 @@ def test_exports_round_trip(warehouse: Path) -> None:
     frame = run_query(
         warehouse, "SELECT account_id, balance, [1, 2] AS l FROM mart.balances LIMIT 2"
     ).frame
-    assert to_csv(frame).decode().splitlines()[0] == "account_id,balance,l"
+    assert to_csv(frame).startswith(b"\xef\xbb\xbf")
+    assert to_csv(frame).decode("utf-8-sig").splitlines()[0] == "account_id,balance,l"
+    assert to_csv(frame).decode("utf-8-sig").splitlines()[1] == 'A1,100.0,"[1, 2]"'
     back = pl.read_parquet(io.BytesIO(to_parquet(frame)))
     assert back.height == 2 and back["l"].to_list() == [[1, 2], [1, 2]]
 
@@ -190,7 +188,7 @@ def test_a_file_named_as_a_table_is_refused(warehouse: Path, secret_file: Path) 
         ("CHECKPOINT", "refused"),
         ("BEGIN TRANSACTION", "transactions"),
         ("VACUUM", "VACUUM"),
-        ("PIVOT raw.accounts ON account_id USING sum(balance)", "several"),
+        ("PIVOT raw.accounts ON account_id USING sum(balance)", "IN ('a', 'b'"),
     ],
 )
 def test_statements_that_are_not_reads_are_refused(

@@ -9,6 +9,7 @@ failed, or another job holds the warehouse), 2 for a usage error, 3 for an unexp
 from __future__ import annotations
 
 import contextlib
+import getpass
 import logging
 import os
 import subprocess
@@ -25,10 +26,17 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from warehouse.config import PROJECT_ROOT, warehouse_path
+from warehouse.config import (
+    PROJECT_ROOT,
+    lake_path,
+    owner_only,
+    owner_only_umask,
+    warehouse_path,
+)
 
 app = typer.Typer(
     help=(
@@ -384,20 +392,73 @@ def check(db: DbOption = None) -> None:
         raise typer.Exit(1)
 
 
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+def _loud(text: str, *, title: str, colour: str = "red") -> None:
+    """A warning nobody starting the dashboard can miss."""
+    console.print(Panel(text, title=title, border_style=colour, title_align="left"))
+
+
+def _oidc_configured() -> bool:
+    secrets = PROJECT_ROOT / ".streamlit" / "secrets.toml"
+    try:
+        return "[auth" in secrets.read_text(encoding="utf-8")
+    except OSError:
+        return False
+
+
+def _tighten(target: Path) -> list[str]:
+    """Make the warehouse, its lake, Data Docs, the app store and the users file owner-only;
+    the paths whose permissions were wider."""
+    from warehouse.app.store import store_path
+    from warehouse.app.users import users_path
+
+    store = store_path(target)
+    candidates = [
+        (target, False), (lake_path(target), True), (target.parent / "dq_docs", True),
+        (store, False), (store.with_name(store.name + "-wal"), False),
+        (store.with_name(store.name + "-shm"), False), (users_path(target), False),
+    ]  # fmt: skip
+    tightened = []
+    for path, recursive in candidates:
+        if path.exists() and path.stat().st_mode & 0o077:
+            tightened.append(str(path))
+        owner_only(path, recursive=recursive)
+    return tightened
+
+
 @app.command()
 def serve(
     db: DbOption = None,
-    port: Annotated[int, typer.Option(help="Port of the dashboard on localhost.")] = 8501,
+    port: Annotated[int, typer.Option(help="Port of the dashboard.")] = 8501,
+    address: Annotated[
+        str,
+        typer.Option(
+            help="Address to listen on. Default localhost: put the bank's reverse proxy in "
+            "front (docs/security.md) rather than listening on every interface."
+        ),
+    ] = "localhost",
     headless: Annotated[bool, typer.Option(help="Do not open a browser window.")] = False,
     demo_user: Annotated[
         str | None,
         typer.Option(
             "--demo-user",
-            help="Open every session signed in as this user of users.json (demos only).",
+            help="Open every session signed in as this demo user (a demo warehouse only).",
         ),
     ] = None,
+    kiosk: Annotated[
+        bool,
+        typer.Option(
+            "--kiosk",
+            help="Let anyone who reaches the dashboard read it without signing in (read-only).",
+        ),
+    ] = False,
 ) -> None:
     """Serve the dashboard (Streamlit) over the published warehouse, read-only."""
+    from warehouse.app import demo_mode
+    from warehouse.app.users import DEMO_NAMES, UsersFile, users_path
+
     target = warehouse_path(db).resolve()
     if not target.exists():
         console.print(
@@ -406,8 +467,47 @@ def serve(
         )
         raise typer.Exit(1)
     env = {**os.environ, "COLLECTIONS_DB": str(target)}
+    for inherited in ("COLLECTIONS_DEMO_USER", "COLLECTIONS_KIOSK"):
+        env.pop(inherited, None)  # only this command's own flags turn these on
     if demo_user:
+        if demo_user not in DEMO_NAMES or not demo_mode.is_demo(target):
+            console.print(
+                f"[red]--demo-user {demo_user} refused: automatic sign-in is only for a "
+                f"warehouse created by `collections demo`, as one of its users "
+                f"({', '.join(sorted(DEMO_NAMES))}); {target} is not one."
+            )
+            raise typer.Exit(2)
         env["COLLECTIONS_DEMO_USER"] = demo_user
+        _loud(
+            f"DEMO MODE: every visitor is signed in as {demo_user} without a password, on the "
+            f"synthetic demo warehouse {target}.\nNever on a shared server, never with real "
+            "data.",
+            title="demo mode",
+        )
+    if kiosk:
+        env["COLLECTIONS_KIOSK"] = "1"
+        _loud(
+            "KIOSK: anyone who reaches this dashboard reads every reading page (masked data "
+            "included) and the compliance export without signing in. Views and exports are "
+            "audited under the client's address.",
+            title="anonymous read-only kiosk",
+        )
+    if not UsersFile(users_path(target)).exists() and not _oidc_configured() and not kiosk:
+        _loud(
+            f"Nobody can sign in: there is no users file ({users_path(target)}) and no OIDC "
+            "([auth] in .streamlit/secrets.toml). Add a user: collections users add NAME "
+            "--role admin",
+            title="no users",
+            colour="yellow",
+        )
+    if address not in LOOPBACK:
+        _loud(
+            f"Listening on {address}, reachable from the network. Put the bank's reverse proxy "
+            "(TLS, OIDC) in front and bind to localhost instead: see docs/security.md.",
+            title="not on localhost",
+        )
+    for path in _tighten(target):
+        console.print(f"[yellow]made {path} owner-only (it was readable by others)")
     # Streamlit always runs headless: a non-headless first run stops to ask for an e-mail
     # address on the terminal. The browser is opened from here once the server answers.
     command = [
@@ -419,18 +519,22 @@ def serve(
         "--server.port",
         str(port),
         "--server.address",
-        "localhost",
+        address,
         "--server.headless",
         "true",
         "--browser.gatherUsageStats",
         "false",
     ]
     url = f"http://localhost:{port}"
-    console.print(f"Dashboard on {url}  (warehouse {target}); Ctrl+C stops it.")
+    console.print(f"Dashboard on http://{address}:{port}  (warehouse {target}); Ctrl+C stops it.")
     if not headless:
         threading.Thread(target=_open_browser_when_up, args=(url,), daemon=True).start()
-    # From the project root, so that .streamlit/config.toml applies wherever this is started.
-    raise typer.Exit(subprocess.call(command, env=env, cwd=PROJECT_ROOT))
+    # From the project root, so that .streamlit/config.toml applies wherever this is started;
+    # under an owner-only umask, so what the dashboard creates (the app store, a rebuilt
+    # warehouse) is its owner's only.
+    with owner_only_umask():
+        code = subprocess.call(command, env=env, cwd=PROJECT_ROOT)
+    raise typer.Exit(code)
 
 
 def _open_browser_when_up(url: str, *, wait_seconds: float = 60.0) -> None:
@@ -455,24 +559,55 @@ def demo(
     port: Annotated[int, typer.Option(help="Dashboard port.")] = 8501,
     headless: Annotated[bool, typer.Option(help="Do not open a browser window.")] = False,
 ) -> None:
-    """Generate the demo bank, load it and serve the dashboard: the whole product in one command."""
-    target = warehouse_path(db)
-    inbox = target.parent / "demo_inbox"
-    generate(
-        out=inbox, accounts=accounts, months=months, seed=7, start="2024-11", file_format="csv"
-    )
-    try:
-        load(inbox=inbox, db=target, encoding="utf-8")
-    except typer.Exit as exc:
-        if exc.exit_code not in (0, None):
-            raise
+    """Generate the demo bank, load it and serve the dashboard: the whole product in one command.
+
+    Only into a warehouse created as a demo (a new file, or one this command created before):
+    an existing warehouse of a real bank is refused, and so is a folder whose users file holds
+    anyone but the demo's users.
+    """
+    from warehouse.app import demo_mode
     from warehouse.app.users import UsersFile, users_path
 
-    UsersFile(users_path(target)).ensure_demo_users()
-    console.print(
-        "Demo users (password = user name): demo-admin, demo-manager, demo-compliance, "
-        "demo-analyst. The dashboard opens signed in as demo-manager; sign out to switch."
-    )
+    target = warehouse_path(db)
+    users = UsersFile(users_path(target))
+    if target.exists() and not demo_mode.is_demo(target):
+        console.print(
+            f"[red]{target} is not a demo warehouse: `collections demo` never writes into a "
+            "real bank's warehouse. Give it a new file: collections demo --db DEMO_DIR/demo.duckdb"
+        )
+        raise typer.Exit(2)
+    if not users.demo_users_only():
+        console.print(
+            f"[red]{users.path} holds users that are not the demo's: demo users go only into a "
+            "demo warehouse's own folder. Give it a new folder: collections demo --db "
+            "DEMO_DIR/demo.duckdb"
+        )
+        raise typer.Exit(2)
+    with owner_only_umask():
+        if demo_mode.create_demo_warehouse(target):
+            console.print(f"created the demo warehouse {target} (marked as a demo inside it)")
+        inbox = target.parent / "demo_inbox"
+        generate(
+            out=inbox, accounts=accounts, months=months, seed=7, start="2024-11",
+            file_format="csv",
+        )  # fmt: skip
+        try:
+            load(inbox=inbox, db=target, encoding="utf-8")
+        except typer.Exit as exc:
+            if exc.exit_code not in (0, None):
+                raise
+        created = users.ensure_demo_users(target)
+    _audit_cli("users.add", *created, detail="demo users created by `collections demo`", db=target)
+    if created:
+        table = Table(title="Demo users (shown once; `collections users passwd NAME` sets another)")
+        for column in ("user", "password"):
+            table.add_column(column)
+        for name, password in created.items():
+            table.add_row(name, password)
+        console.print(table)
+    else:
+        console.print("Demo users exist already (their passwords were shown when they were made).")
+    console.print("The dashboard opens signed in as demo-manager; sign out to switch.")
     serve(db=target, port=port, headless=headless, demo_user="demo-manager")
 
 
@@ -510,33 +645,110 @@ def rebuild(
 users_app = typer.Typer(help="Local users of the dashboard (users.json beside the warehouse).")
 app.add_typer(users_app, name="users")
 
+PasswordOption = Annotated[
+    str | None,
+    typer.Option(help="Password (asked for when left out; avoid it on shared shells)."),
+]
+
+
+def _audit_cli(action: str, *names: str, detail: str, db: Path) -> None:
+    """A row per user changed at the command line, in the app store's audit trail."""
+    from warehouse.app.store import AppStore
+
+    store = AppStore.beside(warehouse_path(db))
+    operator = getpass.getuser()
+    for name in names:
+        store.audit(None, action, allowed=True, role="operator", target=name,
+                    client="cli", detail=f"{detail} (OS user {operator})")  # fmt: skip
+
+
+def _new_password(given: str | None) -> str:
+    from warehouse.app.users import MIN_PASSWORD_LENGTH
+
+    return given or typer.prompt(
+        f"Password (at least {MIN_PASSWORD_LENGTH} characters)",
+        hide_input=True,
+        confirmation_prompt=True,
+    )
+
 
 @users_app.command("add")
 def users_add(
-    username: Annotated[str, typer.Argument(help="Login name.")],
+    username: Annotated[str, typer.Argument(help="Login name (a-z, 0-9, '.', '_', '-').")],
     role: Annotated[str, typer.Option(help="manager, compliance, analyst or admin.")],
     db: DbOption = None,
     display_name: Annotated[str, typer.Option(help="Name shown in the app.")] = "",
     email: Annotated[str | None, typer.Option(help="E-mail that an OIDC login maps to.")] = None,
-    password: Annotated[
-        str | None,
-        typer.Option(help="Password (asked for when left out; avoid it on shared shells)."),
-    ] = None,
+    password: PasswordOption = None,
     replace: Annotated[bool, typer.Option(help="Replace an existing user.")] = False,
 ) -> None:
     """Add a user (the password is stored as a salted scrypt hash)."""
     from warehouse.app.users import UsersFile, users_path
 
-    secret = password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     path = users_path(warehouse_path(db))
     try:
-        UsersFile(path).add(
-            username, secret, role, display_name=display_name, email=email, replace=replace
-        )
+        record = UsersFile(path).add(
+            username, _new_password(password), role, display_name=display_name, email=email,
+            replace=replace,
+        )  # fmt: skip
     except ValueError as exc:
         console.print(f"[red]{exc}")
         raise typer.Exit(2) from None
-    console.print(f"user {username} ({role}) saved in {path}")
+    _audit_cli("users.add", record.username, detail=f"role {role}", db=warehouse_path(db))
+    console.print(f"user {record.username} ({role}) saved in {path}")
+
+
+@users_app.command("passwd")
+def users_passwd(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    db: DbOption = None,
+    password: PasswordOption = None,
+) -> None:
+    """Give a user a new password (this also ends a lock-out)."""
+    from warehouse.app.users import UsersFile, users_path
+
+    path = users_path(warehouse_path(db))
+    try:
+        record = UsersFile(path).set_password(username, _new_password(password))
+    except (KeyError, ValueError) as exc:
+        console.print(f"[red]{str(exc).strip(chr(39))}")
+        raise typer.Exit(2) from None
+    _audit_cli("users.passwd", record.username, detail="new password", db=warehouse_path(db))
+    console.print(f"new password for {record.username} saved in {path}")
+
+
+@users_app.command("remove")
+def users_remove(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    db: DbOption = None,
+) -> None:
+    """Remove a user: they can no longer sign in (the audit trail keeps what they did)."""
+    from warehouse.app.users import UsersFile, normalise_username, users_path
+
+    path = users_path(warehouse_path(db))
+    if not UsersFile(path).remove(username):
+        console.print(f"[red]no user {username!r} in {path}")
+        raise typer.Exit(2)
+    name = normalise_username(username)
+    _audit_cli("users.remove", name, detail="removed", db=warehouse_path(db))
+    console.print(f"user {name} removed from {path}")
+
+
+@users_app.command("unlock")
+def users_unlock(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    db: DbOption = None,
+) -> None:
+    """End a user's sign-in lock-out now (it also ends by itself, 15 minutes after the last
+    failure)."""
+    from warehouse.app.users import UsersFile, users_path
+
+    record = UsersFile(users_path(warehouse_path(db))).get(username)
+    if record is None:
+        console.print(f"[red]no user {username!r}")
+        raise typer.Exit(2)
+    _audit_cli("users.unlock", record.username, detail="lock-out ended", db=warehouse_path(db))
+    console.print(f"{record.username} may sign in again")
 
 
 @users_app.command("list")

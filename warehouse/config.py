@@ -7,6 +7,8 @@ warehouse's `settings` tables (`sql/settings/`), never here.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -34,3 +36,52 @@ def marts_memory_limit() -> str:
     would publish nothing. Beyond the limit DuckDB spills to its temp directory.
     """
     return os.environ.get("COLLECTIONS_MARTS_MEMORY_LIMIT", DEFAULT_MARTS_MEMORY_LIMIT)
+
+
+# --- Files only their owner may read --------------------------------------------------------------
+# The warehouse, its lake, the app store (audit trail with SQL text), the users file and Data Docs
+# hold the bank's data or its users' secrets: owner-only, whatever the process's umask.
+
+OWNER_ONLY_UMASK = 0o077
+OWNER_ONLY_FILE = 0o600
+OWNER_ONLY_DIR = 0o700
+
+
+def owner_only(path: str | os.PathLike[str], *, recursive: bool = False) -> Path:
+    """Make `path` readable by its owner only (files 0600, folders 0700); with `recursive`, a
+    folder's whole tree (the lake, Data Docs). A missing path is left alone. Returns the path.
+
+    Code that creates one of the files above calls this on it, or runs under
+    `owner_only_umask()` so that it is created that way.
+    """
+    target = Path(path)
+    if not target.exists():
+        return target
+    if target.is_dir():
+        target.chmod(OWNER_ONLY_DIR)
+        if recursive:
+            for child in target.rglob("*"):
+                if child.is_symlink():
+                    continue
+                child.chmod(OWNER_ONLY_DIR if child.is_dir() else OWNER_ONLY_FILE)
+    else:
+        target.chmod(OWNER_ONLY_FILE)
+    return target
+
+
+@contextmanager
+def owner_only_umask() -> Iterator[None]:
+    """Everything created inside (files, folders, by this process or the ones it starts) is its
+    owner's only; the previous umask comes back afterwards."""
+    previous = os.umask(OWNER_ONLY_UMASK)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def lake_path(db: str | os.PathLike[str]) -> Path:
+    """The folder of Parquet files beside the warehouse's catalog (`<db stem>.lake/`): the only
+    files the warehouse's own views read."""
+    catalog = Path(db)
+    return catalog.with_name(catalog.stem + ".lake")

@@ -9,14 +9,14 @@ Excel. Alerts flag an agent or team whose breaches spiked.
 
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Callable
 from typing import Any
 
 import plotly.express as px
 import polars as pl
 import streamlit as st
 
-from dashboard import alerts, export
+from dashboard import alerts, export, session
 from dashboard import format as fmt
 from dashboard.app_pages import (
     alert_thresholds,
@@ -35,19 +35,32 @@ from dashboard.i18n import t
 from dashboard.reads import compliance as reads
 from dashboard.reads.connection import MAX_ROWS, bank_timezone
 from dashboard.reads.filters import TEAM, Filters
+from warehouse.app import access
 
 BY = {"rule": "compliance.rule", "agent": "col.agent", "team": "col.team"}
 SHOWN_BREACHES = 1_000
 
 
-def breaches_csv(filters: Filters, chosen: reads.BreachFilter) -> bytes:
-    """Every breach of the slice (up to MAX_ROWS) as CSV, built when the button is pressed."""
-    return export.to_csv(reads.breaches(version, filters, chosen).rows, zone)
+def breaches_download(
+    filters: Filters, chosen: reads.BreachFilter, kind: str
+) -> Callable[[], bytes]:
+    """Every breach of the slice (up to MAX_ROWS) as CSV or Excel, built when the user
+    downloads it; the export (who, the filter, rows) goes to the audit trail."""
 
+    def write(frame: pl.DataFrame) -> bytes:
+        if kind == "csv":
+            return export.to_csv(frame, zone)
+        return export.to_excel(frame, zone, sheet="breaches")
 
-def breaches_xlsx(filters: Filters, chosen: reads.BreachFilter) -> bytes:
-    """The same breaches as an Excel workbook."""
-    return export.to_excel(reads.breaches(version, filters, chosen).rows, zone, sheet="breaches")
+    detail = export.describe_filter(
+        {"format": kind, "from": filters.start, "to": filters.end, "team": filters.teams,
+         "rule_set": chosen.rule_set, "rule": chosen.rule, "agent": chosen.agent_id}
+    )  # fmt: skip
+    return export.audited(
+        lambda: reads.breaches(version, filters, chosen).rows, write, store=session.store(),
+        user=session.current_user(), action=access.COMPLIANCE_EXPORT,
+        what="compliance_breaches", detail=detail,
+    )  # fmt: skip
 
 
 def breach_config(zone: str) -> dict[str, Any]:
@@ -181,24 +194,25 @@ picked = st.dataframe(
 )
 with st.container(horizontal=True, gap="small"):
     stamp = f"{fmt.month_key(filters.start)}_{fmt.month_key(filters.end)}"
-    st.download_button(
-        t("common.download_csv"),
-        partial(breaches_csv, filters, chosen),
-        file_name=f"breaches_{stamp}.csv",
-        mime="text/csv",
-        key="export_csv",
-        on_click="ignore",
-        icon=":material/download:",
-    )
-    st.download_button(
-        t("common.download_xlsx"),
-        partial(breaches_xlsx, filters, chosen),
-        file_name=f"breaches_{stamp}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key="export_xlsx",
-        on_click="ignore",
-        icon=":material/table_view:",
-    )
+    if session.can(access.COMPLIANCE_EXPORT):
+        st.download_button(
+            t("common.download_csv"),
+            breaches_download(filters, chosen, "csv"),
+            file_name=f"breaches_{stamp}.csv",
+            mime=export.CSV_MIME,
+            key="export_csv",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+        st.download_button(
+            t("common.download_xlsx"),
+            breaches_download(filters, chosen, "xlsx"),
+            file_name=f"breaches_{stamp}.xlsx",
+            mime=export.XLSX_MIME,
+            key="export_xlsx",
+            on_click="ignore",
+            icon=":material/table_view:",
+        )
 st.caption(t("compliance.export_note", zone=zone))
 
 attempt_ids = list(dict.fromkeys(listed.rows["attempt_id"].to_list()))

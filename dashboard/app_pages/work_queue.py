@@ -1,6 +1,7 @@
 """Work queue: today's delinquent accounts ranked by expected recovery (balance x probability
 of curing, from the warehouse's own roll rates by segment), with the treatment each should get
-and the contact windows left today; one export per team (managers, compliance, admins).
+and the contact windows left today; one export per team, CSV or Excel (managers, compliance,
+admins), audited when downloaded.
 
 The ranking and windows are computed by `warehouse.work_queue`; a running champion/challenger
 experiment puts its challenger arm on the challenger version's treatments.
@@ -8,18 +9,18 @@ experiment puts its challenger arm on the challenger version's treatments.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import polars as pl
 import streamlit as st
 
+from dashboard import export, session
 from dashboard import format as fmt
-from dashboard import session
 from dashboard.app_pages import current_version, provenance_caption
 from dashboard.i18n import t
 from dashboard.reads import acting
-from warehouse.app import work_queue
-from warehouse.app.access import Forbidden
+from warehouse.app import exports
 
 PAGE = "work_queue"
 SHOWN = 500
@@ -35,11 +36,21 @@ def running_experiment() -> tuple[int, int, float, dict] | None:
     return None
 
 
-def export(frame: pl.DataFrame, team: str) -> bytes:
-    """The team's CSV, for a role that may export (checked here, not only by hiding the button)."""
-    user = session.store().authorise(session.current_user(), "queue.export", team)
-    session.store().audit(user, "queue.export", allowed=True, detail=team)
-    return work_queue.team_export(frame, team)
+def team_download(frame: pl.DataFrame, team: str, kind: str) -> Callable[[], bytes]:
+    """The team's part of the queue (in queue order) as CSV or Excel, built when the user
+    downloads it: the role is checked then (not only by hiding the button) and the export goes
+    to the audit trail (who, which team, rows)."""
+
+    def write(rows: pl.DataFrame) -> bytes:
+        if kind == "csv":
+            return exports.to_csv(rows)
+        return exports.to_excel(rows, sheet=f"work queue {team}")
+
+    return export.audited(
+        lambda: frame.filter(pl.col("team") == team), write, store=session.store(),
+        user=session.current_user(), action="queue.export", what="work_queue",
+        detail=export.describe_filter({"format": kind, "team": team}),
+    )  # fmt: skip
 
 
 session.require_page(PAGE)
@@ -76,14 +87,16 @@ st.dataframe(
 )
 if team is not None:
     if session.can("queue.export"):
-        try:
-            payload = export(frame, team)
-        except Forbidden as exc:
-            st.error(str(exc))
-        else:
+        with st.container(horizontal=True, gap="small"):
             st.download_button(
-                t("queue.export", team=team), payload, file_name=f"work_queue_{team}.csv",
-                mime="text/csv", key="wq_export",
+                t("queue.export", team=team), team_download(frame, team, "csv"),
+                file_name=f"work_queue_{team}.csv", mime=export.CSV_MIME, key="wq_export",
+                on_click="ignore", icon=":material/download:",
+            )  # fmt: skip
+            st.download_button(
+                t("sec.queue_export_xlsx", team=team), team_download(frame, team, "xlsx"),
+                file_name=f"work_queue_{team}.xlsx", mime=export.XLSX_MIME,
+                key="wq_export_xlsx", on_click="ignore", icon=":material/table_view:",
             )  # fmt: skip
     else:
         st.info(t("queue.export_forbidden"), icon=":material/lock:")

@@ -1,9 +1,10 @@
 """Who may see and do what: the one table of roles, pages and actions.
 
 Navigation (`dashboard/app.py`), each page, and the functions that perform an action
-(`warehouse.app_store`, `warehouse.workbench.run_as`) all ask this module, so a hidden button is
-never the only guard: an action a role may not take is refused where it is performed, and the
-refusal is written to the audit trail.
+(`warehouse.app.store`, `warehouse.app.workbench.run_as`) all ask this module, so a hidden button
+is never the only guard: an action a role may not take is refused where it is performed, and the
+refusal is written to the audit trail. What a user saved (a workbench query, an experiment) is
+changed or removed only by its author or an admin (`require_owner`).
 
 Roles (DOMAIN.md "Who uses it"):
 
@@ -11,7 +12,11 @@ manager     reading pages; save / roll back strategy; start / stop a challenger;
             work queue
 compliance  reading pages; export the work queue (for an audit)
 analyst     reading pages and the SQL workbench: run, save and export queries
-admin       everything, and managing users
+admin       everything, managing users, and the audit trail (Operations > Audit trail)
+
+A `viewer` is the anonymous session of a read-only kiosk (`collections serve --kiosk`): the
+reading pages and the compliance export, nothing else. Without a kiosk, nobody signed in sees
+nothing.
 
 (`permissions_table()` lists the exact pages and actions of each role.)
 """
@@ -21,8 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ROLES = ("manager", "compliance", "analyst", "admin")
-# The session of a dashboard nobody has set users up for (no users file, no OIDC): it reads the
-# reading pages and may take no action.
+# The anonymous session of a read-only kiosk, which the operator starts on purpose: it reads the
+# reading pages and may take no action but the compliance export (it is audited like any other).
 VIEWER = "viewer"
 READERS = frozenset({*ROLES, VIEWER})
 
@@ -37,6 +42,7 @@ PAGES: dict[str, frozenset[str]] = {
     "work_queue": READERS,
     "champion_challenger": READERS,
     "sql_workbench": frozenset({"analyst", "admin"}),
+    "audit": frozenset({"admin"}),
 }
 
 ACTIONS: dict[str, frozenset[str]] = {
@@ -46,11 +52,19 @@ ACTIONS: dict[str, frozenset[str]] = {
     "experiment.start": frozenset({"manager", "admin"}),
     "experiment.stop": frozenset({"manager", "admin"}),
     "queue.export": frozenset({"manager", "compliance", "admin"}),
+    "compliance.export": READERS,
     "workbench.query": frozenset({"analyst", "admin"}),
     "workbench.save_query": frozenset({"analyst", "admin"}),
     "workbench.export": frozenset({"analyst", "admin"}),
     "users.manage": frozenset({"admin"}),
+    "audit.view": frozenset({"admin"}),
+    "audit.export": frozenset({"admin"}),
 }
+
+
+# Actions the dashboard names in its own code (one spelling, here).
+COMPLIANCE_EXPORT = "compliance.export"
+AUDIT_EXPORT = "audit.export"
 
 
 class Forbidden(PermissionError):
@@ -95,6 +109,17 @@ def require(user: User | None, action: str) -> User:
         raise Forbidden(f"{action} is not permitted for {who}; it needs one of: {allowed}")
     assert user is not None
     return user
+
+
+def require_owner(user: User | None, action: str, owner: str) -> User:
+    """`require`, and the user is `owner` (the author of what is changed) or an admin."""
+    found = require(user, action)
+    if found.username != owner and found.role != "admin":
+        raise Forbidden(
+            f"{action} is not permitted for {found.username}: only its author ({owner}) or an "
+            "admin may change it"
+        )
+    return found
 
 
 def require_page(user: User | None, page: str) -> User:

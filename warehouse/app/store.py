@@ -9,14 +9,24 @@ rebuild` (`warehouse.jobs.rebuild`), which the app starts in the background afte
 
 Every function that changes something takes the acting `User` and checks `warehouse.app.access`
 first: a role that may not act is refused here, whatever the UI showed, and the refusal is
-written to the audit trail like every change.
+written to the audit trail like every change. What a user saved (a query, an experiment) is
+changed or removed only by its author or an admin.
+
+**The audit trail** (`audit`) is the one record of who did what: sign-ins and their failures,
+lock-outs, views of an account's timeline, strategy saves and rollbacks, exports (who, what
+filter, how many rows), every workbench query (who, when, its text, rows, outcome), user
+management. It is append-only: this module has no path that updates or deletes a row, SQLite
+triggers refuse an UPDATE, a DELETE or an INSERT that would replace a row, and every row carries
+a SHA-256 chain over itself and the row before (`verify_audit` finds a row changed outside the
+app). The file is owner-only (0600): it holds SQL text and user names.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -24,8 +34,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from warehouse.app import access
 from warehouse.app.access import Forbidden, User
+from warehouse.config import owner_only, owner_only_umask
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS settings_versions (
@@ -69,6 +82,36 @@ CREATE TABLE IF NOT EXISTS audit (
     detail TEXT
 );
 """
+
+# Columns the audit trail gained after its first version (added to an older store on open).
+AUDIT_ADDED_COLUMNS = (
+    ("outcome", "TEXT"),  # ok, refused, failed, stopped, locked
+    ("target", "TEXT"),  # what was acted on: an account, a user, a version, an export
+    ("query", "TEXT"),  # a workbench query's text
+    ("rows", "INTEGER"),  # rows answered or exported
+    ("client", "TEXT"),  # the client address a sign-in came from
+    ("chain", "TEXT"),  # sha256(previous chain + this row)
+)
+# The columns a row's chain covers, in order.
+CHAINED = ("event_id", "at", "username", "role", "action", "allowed", "outcome", "target",
+           "detail", "query", "rows", "client")  # fmt: skip
+AUDIT_COLUMNS = (*CHAINED, "chain")
+APPEND_ONLY = """
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: rows are never updated'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: rows are never deleted'); END;
+CREATE TRIGGER IF NOT EXISTS audit_only_appends BEFORE INSERT ON audit
+WHEN NEW.event_id IS NULL OR NEW.event_id <= coalesce((SELECT max(event_id) FROM audit), 0)
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: a row goes after the last one'); END;
+CREATE INDEX IF NOT EXISTS audit_by_user ON audit (action, username, event_id);
+CREATE INDEX IF NOT EXISTS audit_by_client ON audit (action, client, event_id);
+CREATE INDEX IF NOT EXISTS audit_by_target ON audit (action, target, event_id);
+"""
+OUTCOMES = ("ok", "refused", "failed", "stopped", "locked")
+# Longest texts kept per row (a workbench query is capped before it runs, at the same length).
+MAX_DETAIL_CHARS = 2_000
+MAX_QUERY_CHARS = 100_000
 
 
 def store_path(db: Path) -> Path:
@@ -130,12 +173,45 @@ class Experiment:
         return self.stopped_at is None
 
 
+def _chain(previous: str, row: Sequence[Any]) -> str:
+    text = json.dumps([previous, *row], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _clip(text: str | None, limit: int) -> str | None:
+    return None if text is None else str(text)[:limit]
+
+
+@dataclass(frozen=True)
+class AuditCheck:
+    """What `verify_audit` found: rows, rows chained, and the first row that breaks the chain."""
+
+    events: int
+    chained: int
+    broken_at: int | None
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_at is None
+
+
 class AppStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as con:
-            con.executescript(SCHEMA)
+        with owner_only_umask():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as con:
+                con.executescript(SCHEMA)
+                held = {row[1] for row in con.execute("PRAGMA table_info(audit)")}
+                for column, kind in AUDIT_ADDED_COLUMNS:
+                    if column not in held:
+                        con.execute(f"ALTER TABLE audit ADD COLUMN {column} {kind}")
+                con.executescript(APPEND_ONLY)
+        for path in (
+            self.path,
+            *(self.path.with_name(self.path.name + s) for s in ("-wal", "-shm")),
+        ):
+            owner_only(path)
 
     @classmethod
     def beside(cls, db: Path) -> AppStore:
@@ -154,30 +230,205 @@ class AppStore:
 
     # --- audit -----------------------------------------------------------------------------
 
-    def audit(self, user: User | None, action: str, *, allowed: bool, detail: str = "") -> None:
-        with self._connect() as con:
-            con.execute(
-                "INSERT INTO audit (at, username, role, action, allowed, detail) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [_now(), user and user.username, user and user.role, action, int(allowed), detail],
-            )
+    def audit(
+        self,
+        user: User | None,
+        action: str,
+        *,
+        allowed: bool,
+        detail: str = "",
+        outcome: str | None = None,
+        target: str | None = None,
+        query: str | None = None,
+        rows: int | None = None,
+        client: str | None = None,
+        username: str | None = None,
+        role: str | None = None,
+    ) -> int:
+        """Append one row to the audit trail; returns its event id.
 
-    def authorise(self, user: User | None, action: str, detail: str = "") -> User:
+        `user` is who acted (None: nobody signed in, or the operator at the command line);
+        `username`/`role` name them instead when there is no session user yet (a sign-in of a
+        name that exists). `outcome` is one of OUTCOMES (default: ok when allowed, else refused).
+        """
+        outcome = outcome or ("ok" if allowed else "refused")
+        if outcome not in OUTCOMES:
+            raise ValueError(f"unknown outcome {outcome!r}; expected one of {', '.join(OUTCOMES)}")
+        who = username if username is not None else (user.username if user else None)
+        as_role = role if role is not None else (user.role if user else None)
+        with self._connect() as con:
+            con.execute("BEGIN IMMEDIATE")  # one writer at a time: ids and the chain in order
+            try:
+                last = con.execute(
+                    "SELECT event_id, chain FROM audit ORDER BY event_id DESC LIMIT 1"
+                ).fetchone()
+                event_id = (last["event_id"] if last else 0) + 1
+                row = (
+                    event_id, _now(), who, as_role, action, int(allowed), outcome,
+                    _clip(target, 200), _clip(detail, MAX_DETAIL_CHARS),
+                    _clip(query, MAX_QUERY_CHARS), rows, _clip(client, 100),
+                )  # fmt: skip
+                chain = _chain((last["chain"] or "") if last else "", row)
+                con.execute(
+                    f"INSERT INTO audit ({', '.join(AUDIT_COLUMNS)}) "
+                    f"VALUES ({', '.join('?' for _ in AUDIT_COLUMNS)})",
+                    [*row, chain],
+                )
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return event_id
+
+    def authorise(
+        self,
+        user: User | None,
+        action: str,
+        detail: str = "",
+        *,
+        target: str | None = None,
+        query: str | None = None,
+    ) -> User:
         """access.require, with a refusal written to the audit trail before it is raised."""
         try:
             return access.require(user, action)
         except Forbidden as exc:
-            self.audit(user, action, allowed=False, detail=f"refused: {exc}; {detail}".strip())
+            self.audit(user, action, allowed=False,
+                       detail=f"refused: {exc}; {detail}".strip().rstrip(";"), target=target,
+                       query=query)  # fmt: skip
+            raise
+
+    def authorise_owner(
+        self, user: User | None, action: str, owner: str, *, target: str | None = None
+    ) -> User:
+        """access.require_owner, with a refusal written to the audit trail before it is raised."""
+        try:
+            return access.require_owner(user, action, owner)
+        except Forbidden as exc:
+            self.audit(user, action, allowed=False, detail=f"refused: {exc}", target=target)
             raise
 
     def audit_trail(self, *, limit: int = 200) -> list[dict[str, Any]]:
+        """The latest `limit` rows, newest first."""
         with self._connect() as con:
             rows = con.execute(
-                "SELECT event_id, at, username, role, action, allowed, detail FROM audit "
-                "ORDER BY event_id DESC LIMIT ?",
+                f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit ORDER BY event_id DESC LIMIT ?",
                 [limit],
             ).fetchall()
         return [dict(row) for row in rows]
+
+    def audit_events(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        usernames: Sequence[str] = (),
+        actions: Sequence[str] = (),
+        outcomes: Sequence[str] = (),
+        text: str | None = None,
+        limit: int = 100_000,
+    ) -> pl.DataFrame:
+        """The rows matching every filter given, newest first (at most `limit`): the Audit trail
+        page and its export. `text` is looked for in the target, the detail and the query."""
+        where, params = ["1 = 1"], []
+        if since is not None:
+            where.append("at >= ?")
+            params.append(since.astimezone(UTC).isoformat(timespec="seconds"))
+        if until is not None:
+            where.append("at < ?")
+            params.append(until.astimezone(UTC).isoformat(timespec="seconds"))
+        for column, values in (("username", usernames), ("action", actions),
+                               ("outcome", outcomes)):  # fmt: skip
+            if values:
+                where.append(f"{column} IN ({', '.join('?' for _ in values)})")
+                params.extend(values)
+        if text:
+            where.append(
+                "(instr(lower(coalesce(target, '')), lower(?)) > 0 "
+                "OR instr(lower(coalesce(detail, '')), lower(?)) > 0 "
+                "OR instr(lower(coalesce(query, '')), lower(?)) > 0)"
+            )
+            params.extend([text, text, text])
+        with self._connect() as con:
+            rows = con.execute(
+                f"SELECT {', '.join(CHAINED)} FROM audit WHERE {' AND '.join(where)} "
+                "ORDER BY event_id DESC LIMIT ?",
+                [*params, int(limit)],
+            ).fetchall()
+        schema = {
+            "event_id": pl.Int64, "at": pl.String, "username": pl.String, "role": pl.String,
+            "action": pl.String, "allowed": pl.Int64, "outcome": pl.String, "target": pl.String,
+            "detail": pl.String, "query": pl.String, "rows": pl.Int64, "client": pl.String,
+        }  # fmt: skip
+        frame = pl.DataFrame([tuple(row) for row in rows], schema=schema, orient="row")
+        return frame.with_columns(
+            pl.col("at").str.to_datetime("%Y-%m-%dT%H:%M:%S%z", time_zone="UTC"),
+            pl.col("allowed").cast(pl.Boolean),
+        )
+
+    def audit_facets(self) -> dict[str, list[str]]:
+        """The user names, actions and outcomes the trail holds (the page's filter choices)."""
+        with self._connect() as con:
+            return {
+                column: [
+                    row[0]
+                    for row in con.execute(
+                        f"SELECT DISTINCT {column} FROM audit WHERE {column} IS NOT NULL "
+                        f"ORDER BY {column}"
+                    )
+                ]
+                for column in ("username", "action", "outcome")
+            }
+
+    def verify_audit(self) -> AuditCheck:
+        """Recompute the chain over every row. Rows from before the chain existed (no chain, at
+        the start of an older store) are counted but cannot be checked."""
+        events = chained = 0
+        previous = ""
+        broken: int | None = None
+        with self._connect() as con:
+            for row in con.execute(
+                f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit ORDER BY event_id"
+            ):
+                events += 1
+                if row["chain"] is None and chained == 0:
+                    continue
+                expected = _chain(previous, tuple(row[c] for c in CHAINED))
+                if broken is None and row["chain"] != expected:
+                    broken = row["event_id"]
+                chained += 1
+                previous = row["chain"] or ""
+        return AuditCheck(events, chained, broken)
+
+    def sign_in_failures(
+        self, *, since: datetime, username: str | None = None, client: str | None = None
+    ) -> tuple[int, datetime | None]:
+        """Failed sign-ins since `since` of one user name (after its last success, password
+        change or unlock) or from one client: (how many, when the latest was)."""
+        if (username is None) == (client is None):
+            raise ValueError("count the failures of one user name or of one client")
+        floor = since.astimezone(UTC).isoformat(timespec="seconds")
+        with self._connect() as con:
+            if username is not None:
+                reset = con.execute(
+                    "SELECT coalesce(max(event_id), 0) FROM audit WHERE "
+                    "(action = 'login' AND outcome = 'ok' AND username = ?) OR "
+                    "(action IN ('users.passwd', 'users.unlock', 'users.add') AND target = ?)",
+                    [username, username],
+                ).fetchone()[0]
+                row = con.execute(
+                    "SELECT count(*), max(at) FROM audit WHERE action = 'login' "
+                    "AND outcome = 'failed' AND username = ? AND at >= ? AND event_id > ?",
+                    [username, floor, reset],
+                ).fetchone()
+            else:
+                row = con.execute(
+                    "SELECT count(*), max(at) FROM audit WHERE action = 'login' "
+                    "AND outcome = 'failed' AND client = ? AND at >= ?",
+                    [client, floor],
+                ).fetchone()
+        latest = datetime.fromisoformat(row[1]) if row[1] else None
+        return int(row[0]), latest
 
     # --- settings versions -----------------------------------------------------------------
 
@@ -241,7 +492,8 @@ class AppStore:
         if not reason.strip():
             raise ValueError("a settings version needs a reason (what changed, and why)")
         saved = self._insert_version(user.username, reason.strip(), "save", based_on, settings)
-        self.audit(user, "strategy.save", allowed=True, detail=f"v{saved.version}: {reason}")
+        self.audit(user, "strategy.save", allowed=True, target=f"v{saved.version}",
+                   detail=f"based on v{based_on}: {reason}")  # fmt: skip
         return saved
 
     def rollback(self, user: User | None, version: int, *, reason: str) -> SettingsVersion:
@@ -250,9 +502,8 @@ class AppStore:
         target = self.settings_version(version)
         why = reason.strip() or f"roll back to version {version}"
         saved = self._insert_version(user.username, why, "rollback", version, target.settings)
-        self.audit(
-            user, "strategy.rollback", allowed=True, detail=f"v{saved.version} restores v{version}"
-        )
+        self.audit(user, "strategy.rollback", allowed=True, target=f"v{saved.version}",
+                   detail=f"v{saved.version} restores v{version}: {why}")  # fmt: skip
         return saved
 
     # --- saved queries ---------------------------------------------------------------------
@@ -269,7 +520,7 @@ class AppStore:
                 "created_at = excluded.created_at",
                 [name.strip(), sql, user.username, _now()],
             )
-        self.audit(user, "workbench.save_query", allowed=True, detail=name)
+        self.audit(user, "workbench.save_query", allowed=True, target=name.strip(), query=sql)
         return next(
             q for q in self.saved_queries() if q.name == name.strip() and q.author == user.username
         )
@@ -280,10 +531,19 @@ class AppStore:
         return [SavedQuery(**dict(row)) for row in rows]
 
     def delete_query(self, user: User | None, query_id: int) -> None:
+        """Remove a saved query: its author's or an admin's to remove, nobody else's."""
         self.authorise(user, "workbench.save_query", f"delete {query_id}")
+        found = next((q for q in self.saved_queries() if q.query_id == query_id), None)
+        if found is None:
+            raise KeyError(f"no saved query {query_id}")
+        self.authorise_owner(user, "workbench.save_query", found.author,
+                             target=f"query {query_id}")  # fmt: skip
         with self._connect() as con:
             con.execute("DELETE FROM saved_queries WHERE query_id = ?", [query_id])
-        self.audit(user, "workbench.delete_query", allowed=True, detail=str(query_id))
+        self.audit(
+            user, "workbench.delete_query", allowed=True, target=f"query {query_id}",
+            detail=f"{found.name} by {found.author}",
+        )  # fmt: skip
 
     # --- experiments -----------------------------------------------------------------------
 
@@ -346,7 +606,10 @@ class AppStore:
         return self.experiment(experiment_id)
 
     def stop_experiment(self, user: User | None, experiment_id: int) -> Experiment:
+        """Stop a running experiment: its author's or an admin's to stop."""
         self.authorise(user, "experiment.stop", str(experiment_id))
+        self.authorise_owner(user, "experiment.stop", self.experiment(experiment_id).author,
+                             target=f"experiment {experiment_id}")  # fmt: skip
         with self._connect() as con:
             con.execute(
                 "UPDATE experiments SET stopped_at = ? "

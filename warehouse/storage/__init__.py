@@ -9,7 +9,7 @@ job that publishes goes through.
 from __future__ import annotations
 
 from warehouse.storage.connect import CATALOG, connect_reader, connect_writer
-from warehouse.storage.lake import Lake, LakeFile, lake_root
+from warehouse.storage.lake import Lake, LakeFile
 from warehouse.storage.publication import (
     LoadInProgress,
     Staging,
@@ -30,7 +30,6 @@ __all__ = [
     "copy_warehouse",
     "in_place",
     "ensure_schema",
-    "lake_root",
     "publishing",
     "raw_relations",
     "raw_tables",

@@ -39,7 +39,6 @@ import duckdb
 
 from warehouse.contract.sql import quote_identifier, quote_literal
 
-LAKE_SUFFIX = ".lake"
 # A month folder holds at most this many files before a job merges them (a daily load adds one).
 COMPACT_AT = 8
 # How long a file stays on disk after it left the current version: readers holding an older
@@ -82,12 +81,6 @@ COMMENT ON TABLE ops.lake_relations IS
 # Types DuckDB writes to Parquet lossily or not at all are narrowed first (sum(BIGINT) is a
 # HUGEINT, which Parquet would store as a DOUBLE).
 NARROWED = {"HUGEINT": "BIGINT", "UHUGEINT": "BIGINT"}
-
-
-def lake_root(db: Path) -> Path:
-    """The lake folder beside the catalog `db`: `data/warehouse.duckdb` -> `data/warehouse.lake`."""
-    db = Path(db)
-    return db.with_name(db.stem + LAKE_SUFFIX)
 
 
 @dataclass(frozen=True)

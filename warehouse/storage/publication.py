@@ -30,8 +30,9 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.config import lake_path, owner_only_umask
 from warehouse.storage.connect import connect_writer
-from warehouse.storage.lake import Lake, lake_root
+from warehouse.storage.lake import Lake
 from warehouse.storage.schema import ensure_schema
 
 
@@ -154,12 +155,13 @@ def publishing(
     published = Path(published)
     if must_exist and not published.exists():
         raise FileNotFoundError(f"no warehouse at {published}: run `collections load INBOX` first")
-    with exclusive_lock(published, wait_seconds=wait_seconds):
+    # Whatever the job creates (the catalog, the lake's files, Data Docs) is its owner's only.
+    with owner_only_umask(), exclusive_lock(published, wait_seconds=wait_seconds):
         interrupted = discard_stale_staging(published)
         path = prepare_staging(published)
         con = connect_writer(path)
         try:
-            lake = Lake(con, lake_root(published))
+            lake = Lake(con, lake_path(published))
             lake.collect_garbage()
             ensure_schema(con, lake)
             staging = Staging(con, path, lake, interrupted)
@@ -185,7 +187,7 @@ def in_place(published: Path) -> Iterator[Lake]:
     instead (`publishing`). Checkpoints and closes on the way out."""
     con = connect_writer(Path(published))
     try:
-        lake = Lake(con, lake_root(Path(published)))
+        lake = Lake(con, lake_path(Path(published)))
         ensure_schema(con, lake)
         yield lake
         lake.sync()
@@ -205,11 +207,11 @@ def copy_warehouse(source: Path, target: Path) -> Path:
     if target.resolve() == source.resolve():
         raise ValueError(f"cannot copy the warehouse {source} onto itself")
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(lake_root(target), ignore_errors=True)
+    shutil.rmtree(lake_path(target), ignore_errors=True)
     shutil.copyfile(source, target)
     con = connect_writer(target)
     try:
-        source_lake, target_lake = lake_root(source).resolve(), lake_root(target).resolve()
+        source_lake, target_lake = lake_path(source).resolve(), lake_path(target).resolve()
         paths = [p for (p,) in con.execute("SELECT path FROM ops.lake_files").fetchall()]
         for relative in paths:
             destination = target_lake / relative

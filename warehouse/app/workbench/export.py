@@ -1,30 +1,18 @@
-"""Workbench results as files to download: CSV (nested values as JSON text) and Parquet."""
+"""Workbench results as files to download: CSV (through the one export helper,
+`warehouse.app.exports`: BOM, plain numbers, no formula reaches a spreadsheet, nested values as
+JSON text) and Parquet (typed; nothing in it is run by a spreadsheet)."""
 
 from __future__ import annotations
 
 import io
-import json
-from typing import Any
 
 import polars as pl
 
-
-def _as_json(value: Any) -> str:
-    return json.dumps(value, default=str, ensure_ascii=False)
-
-
-def _flat(frame: pl.DataFrame) -> pl.DataFrame:
-    """CSV has no nested values: lists and structs become their text."""
-    nested = [name for name, kind in frame.schema.items() if kind.is_nested()]
-    if not nested:
-        return frame
-    return frame.with_columns(
-        pl.col(name).map_elements(_as_json, return_dtype=pl.String) for name in nested
-    )
+from warehouse.app import exports
 
 
 def to_csv(frame: pl.DataFrame) -> bytes:
-    return _flat(frame).write_csv().encode("utf-8")
+    return exports.to_csv(frame)
 
 
 def to_parquet(frame: pl.DataFrame) -> bytes:

@@ -2,20 +2,81 @@
 
 `check_query` uses DuckDB's parser twice: `extract_statements` (how many statements, of which
 type) and `json_serialize_sql` (the whole tree: a DELETE inside a WITH is a SELECT to the
-first). A refusal is a `QueryRefused` whose message says what was refused and why.
+first). The tree is then walked against **allow-lists**, not a list of bad names:
+
+* every query node is a SELECT, a set operation or a CTE (anything else changes data);
+* every table reference is a table or view by its plain name, a subquery, a join, VALUES,
+  PIVOT/UNPIVOT, DESCRIBE/SUMMARIZE, or a call of one of ALLOWED_TABLE_FUNCTIONS (ranges,
+  `unnest`, the catalogue's own `duckdb_*` functions): no table function that reads a file, runs
+  SQL from a string (`json_execute_serialized_sql`, `query`), or reaches the environment;
+* a table named by a path (`FROM 'x.csv'`, `FROM "/etc/passwd"`) is refused: DuckDB would read
+  the file (a replacement scan);
+* the few scalar functions that read the environment or plan SQL from text are refused.
+
+So no query reads a file, the warehouse's own included (DuckDB lets a read-only connection read
+the file it attached). A refusal is a `QueryRefused` with a `code` and its `params`, so the
+dashboard can say it in the user's language; its English text is what the audit trail keeps.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import duckdb
 
-# Table and scalar functions that reach outside the warehouse. External access is off anyway;
-# naming them here gives the analyst a clear refusal instead of a permission error.
+MAX_QUERY_CHARS = 100_000  # the audit trail keeps a query's text whole, up to this
+MAX_TREE_NODES = 200_000
+
+# Table functions a query may call: they make rows from their arguments or describe the
+# warehouse's own catalogue. Every other one (read_csv, read_blob, glob, query,
+# json_execute_serialized_sql, parquet_metadata, duckdb_settings, ...) is refused.
+ALLOWED_TABLE_FUNCTIONS = frozenset(
+    {
+        "range",
+        "generate_series",
+        "unnest",
+        "repeat",
+        "repeat_row",
+        "json_each",
+        "json_tree",
+        "duckdb_columns",
+        "duckdb_tables",
+        "duckdb_views",
+        "duckdb_schemas",
+        "duckdb_types",
+        "duckdb_functions",
+        "duckdb_keywords",
+        "duckdb_constraints",
+        "duckdb_indexes",
+        "duckdb_sequences",
+        "pragma_table_info",
+    }  # fmt: skip
+)
+# Scalar functions refused wherever they appear: the environment, secrets, and planning SQL
+# from a string (which binds file-reading functions inside it).
+REFUSED_FUNCTIONS = frozenset(
+    {"getenv", "which_secret", "json_serialize_plan", "json_execute_serialized_sql"}
+)
+# Query-node types of a read: anything else in the tree (DELETE/INSERT/UPDATE_QUERY_NODE, ...)
+# changes data, wherever it hides.
+READ_NODES = frozenset({"SELECT_NODE", "SET_OPERATION_NODE", "RECURSIVE_CTE_NODE", "CTE_NODE"})
+TABLE_REFS = frozenset(
+    {
+        "BASE_TABLE",
+        "TABLE_FUNCTION",
+        "SUBQUERY",
+        "JOIN",
+        "EMPTY",
+        "EXPRESSION_LIST",
+        "PIVOT",
+        "SHOW_REF",
+    }  # fmt: skip
+)
+PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+# Kept for callers of the first version: the names refused outright before the allow-list.
 FILE_FUNCTIONS = frozenset(
     {
         "read_csv",
@@ -24,38 +85,15 @@ FILE_FUNCTIONS = frozenset(
         "parquet_scan",
         "read_json",
         "read_json_auto",
-        "read_json_objects",
-        "read_ndjson",
-        "read_ndjson_auto",
-        "read_ndjson_objects",
         "read_text",
         "read_blob",
         "glob",
         "sniff_csv",
-        "parquet_metadata",
-        "parquet_schema",
-        "parquet_file_metadata",
-        "parquet_kv_metadata",
-        "parquet_bloom_probe",
-        "read_xlsx",
-        "st_read",
-        "iceberg_scan",
-        "delta_scan",
-        "sqlite_scan",
-        "sqlite_attach",
-        "postgres_scan",
-        "postgres_attach",
-        "mysql_scan",
-        "getenv",
         "query",
         "query_table",
-        "read_duckdb",
-        "load_aws_credentials",
+        "getenv",
     }  # fmt: skip
 )
-# Query-node types of a read: anything else in the tree (DELETE/INSERT/UPDATE_QUERY_NODE, ...)
-# changes data, wherever it hides.
-READ_NODES = frozenset({"SELECT_NODE", "SET_OPERATION_NODE", "RECURSIVE_CTE_NODE", "CTE_NODE"})
 
 WHY_REFUSED = {
     "COPY": "COPY reads or writes files",
@@ -65,6 +103,7 @@ WHY_REFUSED = {
     "DETACH": "DETACH changes the attached databases",
     "EXTENSION": "INSTALL/LOAD adds code to the engine",
     "LOAD": "INSTALL/LOAD adds code to the engine",
+    "UPDATE_EXTENSIONS": "UPDATE EXTENSIONS changes the engine",
     "SET": "SET/RESET changes the engine's settings",
     "VARIABLE_SET": "SET VARIABLE changes the session",
     "PRAGMA": "PRAGMA can change settings or read files",
@@ -82,17 +121,33 @@ WHY_REFUSED = {
     "CALL": "CALL runs procedures; select from a table function instead",
     "PREPARE": "PREPARE/EXECUTE runs other statements",
     "EXECUTE": "PREPARE/EXECUTE runs other statements",
-    "MULTI": "this statement expands into several (e.g. PIVOT); wrap it as `SELECT * FROM (...)`",
     "EXPLAIN": "EXPLAIN is not offered; run the query itself",
+    "CHECKPOINT": "CHECKPOINT writes the warehouse",
+    "LOGICAL_PLAN": "this statement is not a query",
+    "RELATION": "this statement is not a query",
+    "UNKNOWN": "this statement is not a query (e.g. UPDATE EXTENSIONS changes the engine)",
 }
+PIVOT_ADVICE = (
+    "a PIVOT that first looks up its columns' values is two statements here; name the values "
+    "and it is one: PIVOT <table> ON <column> IN ('a', 'b', ...) USING sum(<measure>) "
+    "(it may be wrapped, e.g. SELECT * FROM (PIVOT ...) WHERE ...)"
+)
 
 
 class QueryRefused(ValueError):
-    """The workbench will not run this text; the message says why (for the analyst)."""
+    """The workbench will not run this text. `code` and `params` name the reason (the
+    dashboard's catalogue says it in the user's language); the text says it in English."""
+
+    def __init__(self, code: str, message: str, /, **params: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 class QueryFailed(RuntimeError):
     """DuckDB could not run an allowed query (a typo, a missing table, ...)."""
+
+    code = "failed"
 
 
 # --- Checking the text --------------------------------------------------------------------------
@@ -110,60 +165,169 @@ def _parser() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _walk(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _walk(value)
+def _refuse_statement(kind: str) -> QueryRefused:
+    why = WHY_REFUSED.get(kind, f"{kind} is not a read")
+    return QueryRefused(
+        "statement",
+        f"refused: {why}. The workbench only runs read-only SELECT queries.",
+        statement=kind,
+    )
+
+
+def _tree(text: str) -> dict[str, Any]:
+    raw = _parser().execute("SELECT json_serialize_sql(?)", [text]).fetchall()[0][0]
+    try:
+        tree = json.loads(raw)
+    except RecursionError:
+        raise QueryRefused(
+            "too_deep", "refused: the query is nested too deeply to check; simplify it"
+        ) from None
+    if not isinstance(tree, dict):
+        raise QueryRefused("construct", "refused: the query could not be checked", construct="?")
+    return tree
+
+
+def _check_name(table: dict[str, Any]) -> None:
+    for part in ("catalog_name", "schema_name", "table_name"):
+        name = table.get(part) or ""
+        if name and not PLAIN_NAME.match(name):
+            raise QueryRefused(
+                "file_table",
+                f"refused: {name!r} is not the name of a table or view; a path or URL named as "
+                "a table would be read as a file, and the workbench reads only the warehouse's "
+                "own tables and views (outside the warehouse: refused)",
+                name=name,
+            )
+
+
+def _check_node(node: dict[str, Any]) -> None:
+    """One dict of the tree: an expression (it has a `class`), a query node (a `cte_map`, or a
+    type ending in _NODE), a table reference (an `alias` and a `query_location`), or a detail
+    (an ORDER BY term, a modifier, a type) that decides nothing."""
+    node_type = node.get("type")
+    if "class" in node:
+        if node.get("class") == "FUNCTION":
+            name = str(node.get("function_name", "")).lower()
+            if name in REFUSED_FUNCTIONS:
+                raise QueryRefused(
+                    "function",
+                    f"refused: {name}() reaches the environment or runs SQL from text; the "
+                    "workbench only reads the warehouse's own tables and views",
+                    name=name,
+                )
+        return
+    if "cte_map" in node or (isinstance(node_type, str) and node_type.endswith("_NODE")):
+        if node_type not in READ_NODES:
+            verb = str(node_type).removesuffix("_QUERY_NODE").removesuffix("_NODE")
+            raise QueryRefused(
+                "data_changing",
+                f"refused: the query hides a data-changing {verb} (e.g. inside WITH); "
+                "the workbench only reads",
+                verb=verb,
+            )
+        return
+    if not ("alias" in node and "query_location" in node):
+        return
+    if node_type not in TABLE_REFS:
+        raise QueryRefused(
+            "construct",
+            f"refused: {node_type} is not a construct the workbench knows to be a read",
+            construct=str(node_type),
+        )
+    if node_type == "BASE_TABLE":
+        _check_name(node)
+    elif node_type == "TABLE_FUNCTION":
+        function = node.get("function") or {}
+        name = str(function.get("function_name", "")).lower()
+        qualified = function.get("schema") or function.get("catalog")
+        if name not in ALLOWED_TABLE_FUNCTIONS or qualified:
+            raise QueryRefused(
+                "table_function",
+                f"refused: {name}() is not one of the table functions the workbench allows "
+                f"({', '.join(sorted(ALLOWED_TABLE_FUNCTIONS))}); it may read files, run SQL "
+                "from text or reach outside the warehouse",
+                name=name,
+            )
+
+
+def _walk_and_check(tree: dict[str, Any]) -> None:
+    """Every dict of the tree through `_check_node`, iteratively (a deep tree cannot blow the
+    stack), at most MAX_TREE_NODES of them."""
+    stack: list[Any] = [tree]
+    seen = 0
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            seen += 1
+            if seen > MAX_TREE_NODES:
+                raise QueryRefused("too_deep", "refused: the query is too large to check")
+            _check_node(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def _without_tail(text: str) -> str:
+    """The statement without what may trail it (comments, `;`), so it can be wrapped."""
+    while True:
+        tokens = duckdb.tokenize(text)
+        cut = len(text)
+        for position, kind in reversed(tokens):
+            if kind != duckdb.token_type.comment:
+                break
+            cut = position
+        text = text[:cut].rstrip()
+        if not text.endswith(";"):
+            return text
+        text = text[:-1].rstrip()
 
 
 def check_query(sql: str) -> str:
-    """The one read-only statement of `sql`, or QueryRefused with the reason.
-
-    Uses DuckDB's parser twice: `extract_statements` (how many statements, of which type) and
-    `json_serialize_sql` (the whole tree: a DELETE inside a WITH is a SELECT to the first).
-    """
+    """The one read-only statement of `sql`, or QueryRefused with the reason (QueryFailed when
+    it does not parse at all)."""
+    if len(sql) > MAX_QUERY_CHARS:
+        raise QueryRefused(
+            "too_long",
+            f"refused: the query has {len(sql):,} characters; the workbench takes at most "
+            f"{MAX_QUERY_CHARS:,}",
+            chars=len(sql),
+            limit=MAX_QUERY_CHARS,
+        )
     try:
         statements = duckdb.extract_statements(sql)
+    except duckdb.ParserException as exc:
+        if "expression depth" in str(exc):
+            raise QueryRefused(
+                "too_deep", "refused: the query is nested too deeply to check; simplify it"
+            ) from None
+        raise QueryFailed(f"the query does not parse: {exc}") from None
     except duckdb.Error as exc:
         raise QueryFailed(f"the query does not parse: {exc}") from None
     if not statements:
-        raise QueryRefused("there is no statement to run")
+        raise QueryRefused("empty", "there is no statement to run")
     if len(statements) > 1:
         raise QueryRefused(
+            "several",
             f"one statement at a time: found {len(statements)} (separated by `;`); "
-            "run them one by one"
+            "run them one by one",
+            count=len(statements),
         )
     statement = statements[0]
-    kind = statement.type.name
+    try:
+        kind = statement.type.name
+    except ValueError:  # a statement type the Python client has no name for (UPDATE EXTENSIONS)
+        raise _refuse_statement("UNKNOWN") from None
+    if kind == "MULTI":
+        raise QueryRefused("pivot", f"refused: {PIVOT_ADVICE}")
     if kind != "SELECT":
-        why = WHY_REFUSED.get(kind, f"{kind} is not a read")
-        raise QueryRefused(f"refused: {why}. The workbench only runs read-only SELECT queries.")
-    text = statement.query.strip().rstrip(";")
-    tree = json.loads(_parser().execute("SELECT json_serialize_sql(?)", [text]).fetchall()[0][0])
+        raise _refuse_statement(kind)
+    text = _without_tail(statement.query)
+    tree = _tree(text)
     if tree.get("error"):
         raise QueryRefused(
-            f"refused: only plain SELECT queries are allowed ({tree.get('error_message', '')})"
+            "construct",
+            f"refused: only plain SELECT queries are allowed ({tree.get('error_message', '')})",
+            construct=str(tree.get("error_message", "")),
         )
-    for node in _walk(tree):
-        node_type = node.get("type")
-        if (
-            isinstance(node_type, str)
-            and node_type.endswith("_NODE")
-            and node_type not in READ_NODES
-        ):
-            verb = node_type.removesuffix("_QUERY_NODE").removesuffix("_NODE")
-            raise QueryRefused(
-                f"refused: the query hides a data-changing {verb} (e.g. inside WITH); "
-                "the workbench only reads"
-            )
-        name = node.get("function_name")
-        if isinstance(name, str) and name.lower() in FILE_FUNCTIONS:
-            raise QueryRefused(
-                f"refused: {name}() reads files or the environment outside the warehouse; "
-                "the workbench only reads the warehouse's own tables and views"
-            )
+    _walk_and_check(tree)
     return text
