@@ -22,10 +22,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from warehouse.config import PROJECT_ROOT, warehouse_path
+from warehouse.contract.personal import scrub_text
 
 app = typer.Typer(
     help=(
@@ -49,11 +51,28 @@ DbOption = Annotated[
 ]
 
 
+def _safe(text: object) -> str:
+    """Text that comes from the data (file names, messages, samples, errors) as the console
+    shows it: personal numbers masked (`warehouse.contract.personal`), Rich markup escaped (a
+    `[/]` in a file must not break the output, or style it)."""
+    return escape(scrub_text(str(text)))
+
+
+class _ScrubLog(logging.Filter):
+    """Every log line goes out scrubbed, whatever a module put in it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = scrub_text(record.getMessage()), None
+        return True
+
+
 def _setup_logging() -> None:
+    handler = RichHandler(console=console, show_path=False)
+    handler.addFilter(_ScrubLog())
     logging.basicConfig(
         level=os.environ.get("COLLECTIONS_LOG_LEVEL", "INFO"),
         format="%(message)s",
-        handlers=[RichHandler(console=console, show_path=False)],
+        handlers=[handler],
     )
 
 
@@ -184,7 +203,7 @@ def load(
 
     _setup_logging()
     if not inbox.is_dir():
-        console.print(f"[red]inbox {inbox} is not a folder")
+        console.print(f"[red]inbox {_safe(inbox)} is not a folder")
         raise typer.Exit(2)
     target = warehouse_path(db)
     try:
@@ -192,22 +211,23 @@ def load(
             task = bar.add_task("loading", total=None, current="")
 
             def report(label: str, done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total, current=label)
+                bar.update(task, completed=done, total=total, current=_safe(label))
 
             summary = load_inbox(
                 inbox, db=target, encoding=encoding, progress=report, run_checks=not no_checks
             )
     except LoadInProgress as exc:
-        console.print(f"[red]{exc}")
+        console.print(f"[red]{_safe(exc)}")
         raise typer.Exit(1) from None
     except ChecksFailed as exc:
         _print_dq_failures(exc.summary.failed, title="Data-quality expectations that failed")
-        console.print(f"[red]{str(exc).splitlines()[0]}; the published warehouse is unchanged.")
+        first = _safe(str(exc).splitlines()[0])
+        console.print(f"[red]{first}; the published warehouse is unchanged.")
         if exc.summary.docs_index:
-            console.print(f"Data Docs: {exc.summary.docs_index}")
+            console.print(f"Data Docs: {_safe(exc.summary.docs_index)}")
         raise typer.Exit(1) from None
     except LookupError as exc:  # an unknown --encoding
-        console.print(f"[red]{exc}")
+        console.print(f"[red]{_safe(exc)}")
         raise typer.Exit(2) from None
 
     problems = [
@@ -220,11 +240,13 @@ def load(
         for column in ("file", "status", "quarantined", "message"):
             detail.add_column(column, overflow="fold")
         for f in problems[:50]:
-            detail.add_row(f.file_name, f.status, f"{f.rows_quarantined:,}", f.message)
+            detail.add_row(
+                _safe(f.file_name), f.status, f"{f.rows_quarantined:,}", _safe(f.message)
+            )
         if len(problems) > 50:
             detail.add_row(f"... {len(problems) - 50} more", "", "", "see ops.loaded_files")
         console.print(detail)
-    table = Table(title=f"Load {summary.load_id} into {target}")
+    table = Table(title=f"Load {summary.load_id} into {_safe(target)}")
     for column in (
         "files",
         "landed",
@@ -275,9 +297,9 @@ def _print_dq_failures(failed: list, *, title: str) -> None:
             f"[{colour}]{f.severity}",
             f.suite,
             f.expectation,
-            f.file_name or f.target,
-            f.observed_value or "",
-            (f.sample or "")[:160],
+            _safe(f.file_name or f.target),
+            _safe(f.observed_value or ""),
+            _safe((f.sample or "")[:160]),
         )
     if len(ordered) > 40:
         detail.add_row("", f"... {len(ordered) - 40} more", "", "", "see dq.results", "")
@@ -287,7 +309,7 @@ def _print_dq_failures(failed: list, *, title: str) -> None:
 def _dq_line(dq) -> str:  # checks.RunSummary
     errors, warnings = len(dq.errors), len(dq.warnings)
     colour = {"passed": "green", "warned": "yellow"}.get(dq.status, "red")
-    docs = f"; Data Docs: {dq.docs_index}" if dq.docs_index else ""
+    docs = f"; Data Docs: {_safe(dq.docs_index)}" if dq.docs_index else ""
     return (
         f"[{colour}]Data quality run {dq.run_id}: {dq.status}[/] — {dq.expectations} expectations, "
         f"{errors} error and {warnings} warn finding(s), {dq.files_refused} file(s) refused"
@@ -315,9 +337,11 @@ def check(db: DbOption = None) -> None:
         with console.status("checking data quality"):
             summary = check_warehouse(target)
     except LoadInProgress as exc:
-        console.print(f"[red]{exc}")
+        console.print(f"[red]{_safe(exc)}")
         raise typer.Exit(1) from None
-    _print_dq_failures(summary.failed, title=f"Data-quality expectations that failed in {target}")
+    _print_dq_failures(
+        summary.failed, title=f"Data-quality expectations that failed in {_safe(target)}"
+    )
     console.print(_dq_line(summary))
     if summary.errors:
         raise typer.Exit(1)
