@@ -464,6 +464,11 @@ def test_every_fault_at_once_through_the_command(tmp_path: Path) -> None:
     for i, name in enumerate(FAULTS):
         data = _fixed_fault(name, base)
         files[f"accounts_202401{i + 1:02d}.csv"] = data
+    # A header that is Rich markup, in a file the command lists (it has a quarantined row): the
+    # output must show it, not break on it.
+    files["accounts_20240201.csv"] = (
+        base.replace(b"credit_limit\n", b"credit_limit,[/bold]\n", 1) + b"A3\n"
+    )
     done = subprocess.run(
         [
             sys.executable,
@@ -483,6 +488,7 @@ def test_every_fault_at_once_through_the_command(tmp_path: Path) -> None:
     output = done.stdout + done.stderr
     assert done.returncode in (0, 1), output
     assert "Traceback" not in output, output
+    assert "[/bold]" in output  # the file's message, as written
     stored = everything_stored(tmp_path / "w.duckdb")
     for number in secrets | {written(ID, "full-width")}:
         assert number not in output, number
