@@ -211,11 +211,13 @@ def wait_for_line(proc: subprocess.Popen, wanted: str, timeout: float) -> None:
     raise AssertionError(f"no {wanted!r} within {timeout} s")
 
 
+@pytest.mark.timeout(900)
 def test_readers_keep_answering_during_a_load_and_then_see_the_new_data(
     warehouse: Path, big_inbox: Path, tmp_path: Path
 ) -> None:
     stop = tmp_path / "stop-reading"
-    reader = popen([sys.executable, "-c", READER, str(warehouse), str(stop), "40"])
+    # Bounds, not speeds: the reader stops when told to (or after 600 s), the load gets 600 s.
+    reader = popen([sys.executable, "-c", READER, str(warehouse), str(stop), "600"])
     try:
         wait_for_line(reader, "READY", timeout=20)
         started = time.time()
@@ -224,7 +226,7 @@ def test_readers_keep_answering_during_a_load_and_then_see_the_new_data(
             cwd=PROJECT_ROOT,
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=600,
         )
         finished = time.time()
         time.sleep(0.5)  # let the reader open the new version a few times
