@@ -108,9 +108,21 @@ main()
 """
 
 
+def _rows_quarantined(db: Path) -> int:
+    sys.path.insert(0, str(ROOT))
+    from warehouse.storage import connect_reader
+
+    con = connect_reader(db)
+    try:
+        return int(con.execute("SELECT count(*) FROM ops.quarantine").fetchall()[0][0])
+    finally:
+        con.close()
+
+
 def scrubber_cost(inbox: Path, work: Path, env: dict[str, str], rows: int) -> None:
     """Issue 13: the load with and without the scrubber, alternating, twice each."""
     runs: dict[str, list[tuple[float, float]]] = {"on": [], "off": []}
+    quarantined: dict[str, int] = {}
     for attempt in range(2):
         for mode in ("on", "off"):
             db = work / f"scrubber-{mode}-{attempt}" / "warehouse.duckdb"
@@ -137,6 +149,7 @@ def scrubber_cost(inbox: Path, work: Path, env: dict[str, str], rows: int) -> No
                 if line.startswith("SCRUBBER_SECONDS")
             ]
             runs[mode].append((seconds, inside[0] if inside else 0.0))
+            quarantined[mode] = _rows_quarantined(db)
             shutil.rmtree(db.parent)
     best_on = min(s for s, _ in runs["on"])
     best_off = min(s for s, _ in runs["off"])
@@ -146,6 +159,8 @@ def scrubber_cost(inbox: Path, work: Path, env: dict[str, str], rows: int) -> No
     for mode in ("on", "off"):
         print(f"scrubber {mode}: " + ", ".join(f"{s:.1f} s" for s, _ in runs[mode]))
     print(f"inside the scrubber (best run): {inside:.2f} s")
+    # The same rows quarantined either way: the scrubber found no number in the demo bank's ids.
+    print(f"rows quarantined: {quarantined['on']:,} with, {quarantined['off']:,} without")
     print(
         f"scrubber cost: best {best_on:.1f} s with vs {best_off:.1f} s without = "
         f"{best_on / best_off:.3f}x wall time (+{best_on / best_off - 1:.1%})"

@@ -205,6 +205,7 @@ def test_loads_killed_at_random_moments_publish_the_old_or_the_new_state(tmp_pat
         if not finished:
             scale = min(scale, run_load(inboxes[day], killed) / seconds[day])
         assert contents(killed) == new, f"day {day}: {differences(contents(killed), new)}"
+    print(f"{kills} loads killed at {moments} s; {landed_anyway} finished before their moment")
     # Every relation equals the clean run's, after 20 kills or more at random moments.
     assert differences(contents(killed), states[-1]) == []
     assert kills >= 20, (
