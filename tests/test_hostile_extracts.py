@@ -53,6 +53,7 @@ settings.register_profile(
     "long",
     max_examples=400,
     deadline=None,
+    database=None,  # a failure prints its @reproduce_failure blob instead
     print_blob=True,
     suppress_health_check=list(HealthCheck),
 )
