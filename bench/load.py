@@ -12,6 +12,13 @@ run, each in a fresh process so peak memory is its own:
 Prints rows/s, seconds, peak RSS, and the load's throughput as a share of the floor's.
 Targets (issue 2): load >= 60% of the floor's rows/s, peak memory <= 4 GB.
 Target (issue 3): the checks add at most 30% to the load's wall time.
+
+    .venv/bin/python bench/load.py --accounts 200000 --months 3 --scrubber-cost
+
+measures the personal-number scrubber (issue 13) instead: the same first load with
+`--no-checks`, into fresh warehouses, with the scrubber and with it replaced by a no-op (in
+this benchmark's process only: the product has no switch to turn it off), alternating, twice
+each; prints each run's seconds, the seconds spent inside the scrubber, and the ratio.
 """
 
 from __future__ import annotations
@@ -36,6 +43,84 @@ def step(name: str, command: list[str], *, published: Path | None = None) -> tup
     return measured.seconds, measured.rss, measured.out
 
 
+# Runs `collections load` with the scrubber timed (argv[1] = "on") or replaced by a no-op ("off").
+SCRUBBER_SCRIPT = r"""
+import atexit, sys, time
+import warehouse.landing.validation as validation
+real, spent = validation._scrub_frame, [0.0]
+def timed(frame, extract):
+    started = time.perf_counter()
+    try:
+        return real(frame, extract)
+    finally:
+        spent[0] += time.perf_counter() - started
+validation._scrub_frame = timed if sys.argv[1] == "on" else (lambda frame, extract: frame)
+atexit.register(lambda: print(f"SCRUBBER_SECONDS {spent[0]:.3f}", flush=True))
+sys.argv = ["collections"] + sys.argv[2:]
+from warehouse.cli import main
+main()
+"""
+
+
+def _rows_quarantined(db: Path) -> int:
+    sys.path.insert(0, str(ROOT))
+    from warehouse.storage import connect_reader
+
+    con = connect_reader(db)
+    try:
+        return int(con.execute("SELECT count(*) FROM ops.quarantine").fetchall()[0][0])
+    finally:
+        con.close()
+
+
+def scrubber_cost(inbox: Path, work: Path, env: dict[str, str], rows: int) -> None:
+    """Issue 13: the load with and without the scrubber, alternating, twice each."""
+    runs: dict[str, list[tuple[float, float]]] = {"on": [], "off": []}
+    quarantined: dict[str, int] = {}
+    for attempt in range(2):
+        for mode in ("on", "off"):
+            db = work / f"scrubber-{mode}-{attempt}" / "warehouse.duckdb"
+            db.parent.mkdir(parents=True)
+            seconds, _, out = step(
+                f"load --no-checks, scrubber {mode} ({attempt + 1})",
+                [
+                    PYTHON,
+                    "-c",
+                    SCRUBBER_SCRIPT,
+                    mode,
+                    "load",
+                    str(inbox),
+                    "--db",
+                    str(db),
+                    "--no-checks",
+                ],
+                env,
+                published=db,
+            )
+            inside = [
+                float(line.split()[1])
+                for line in out.splitlines()
+                if line.startswith("SCRUBBER_SECONDS")
+            ]
+            runs[mode].append((seconds, inside[0] if inside else 0.0))
+            quarantined[mode] = _rows_quarantined(db)
+            shutil.rmtree(db.parent)
+    best_on = min(s for s, _ in runs["on"])
+    best_off = min(s for s, _ in runs["off"])
+    inside = min(i for _, i in runs["on"])
+    print()
+    print(f"rows read per load: {rows:,}")
+    for mode in ("on", "off"):
+        print(f"scrubber {mode}: " + ", ".join(f"{s:.1f} s" for s, _ in runs[mode]))
+    print(f"inside the scrubber (best run): {inside:.2f} s")
+    # The same rows quarantined either way: the scrubber found no number in the demo bank's ids.
+    print(f"rows quarantined: {quarantined['on']:,} with, {quarantined['off']:,} without")
+    print(
+        f"scrubber cost: best {best_on:.1f} s with vs {best_off:.1f} s without = "
+        f"{best_on / best_off:.3f}x wall time (+{best_on / best_off - 1:.1%})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -44,6 +129,11 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    parser.add_argument(
+        "--scrubber-cost",
+        action="store_true",
+        help="time the load with and without the personal-number scrubber, nothing else",
+    )
     args = parser.parse_args()
 
     inbox = args.out / f"bank_{args.accounts}x{args.months}_s{args.seed}"
@@ -79,6 +169,12 @@ def main() -> None:
     work = args.out / "work"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
+    if args.scrubber_cost:
+        rows = sum(
+            max(0, len(p.read_bytes().splitlines()) - 1) for p in files if p.suffix == ".csv"
+        )
+        scrubber_cost(inbox, work, env, rows)
+        return
 
     floor_run, floor_rows = floor(inbox, work / "floor.duckdb")
     floor_seconds, floor_rss = floor_run.seconds, floor_run.rss

@@ -14,6 +14,7 @@ from datetime import datetime
 
 import duckdb
 
+from warehouse.contract.personal import scrub_text
 from warehouse.contract.sql import quote_literal
 
 DQ_DDL = """
@@ -102,6 +103,16 @@ class Finding:
     sample_lines: list[int] | None = None
     action: str | None = None
     description: str
+
+    def __post_init__(self) -> None:
+        # What a finding says about the data (GX's observed value or exception, the sample of
+        # offending rows) is stored, printed and shown: never with a personal number in it.
+        # It is made of stored values, scrubbed at landing; this keeps it so whatever the
+        # wording of an expectation or an exception.
+        if self.observed_value:
+            self.observed_value = scrub_text(self.observed_value)
+        if self.sample:
+            self.sample = scrub_text(self.sample)
 
 
 @dataclass

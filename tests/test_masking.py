@@ -145,7 +145,7 @@ def test_no_secret_in_the_database_file_bytes(heavy_warehouse: Path) -> None:
         "622588******5678",
         "138****5678",
         "张*",
-        "promised; call back on [number removed]",
+        "promised; call back on 136****2222",
     ):
         assert stored.encode("utf-8") in data, stored
     for secret in ALL_SECRETS:
@@ -195,7 +195,7 @@ def test_no_secret_in_any_table_quarantine_or_reason(heavy_warehouse: Path) -> N
     # reduced to its first character; the rest only lose long digit runs.
     assert raw[("accounts_20240201.csv", 3)] == (
         "A1,C*,1*****************,张*,x,6***************,1**********,z********************,"
-        "202*0115,5****,7**,关*"
+        "2020-01-15,5****,7**,关*"
     )
     assert (
         raw[("accounts_20240201.csv", 4)]
@@ -233,7 +233,7 @@ def test_same_phone_same_hash_across_columns_and_notes_scrubbed(heavy_warehouse:
     assert contact[0] == "138****5678"
     assert contact[1] == mobile_hash
     # The phone number quoted in the notes is removed.
-    assert contact[2] == "promised; call back on [number removed]"
+    assert contact[2] == "promised; call back on 136****2222"
 
 
 def _a1_hashes(inbox: Path, db: Path) -> tuple[str, str]:
@@ -337,14 +337,179 @@ def test_first_use_by_many_processes_at_once_agrees_on_one_key(tmp_path: Path) -
 
 
 def test_scrub_text() -> None:
-    # Long digit runs (with spaces or dashes) keep only their first 3 and last 4 digits.
+    # Recognised numbers keep what the contract shows: mobile 3 + 4, ID 3 + 4, card 6 + 4.
     assert scrub_text("call 138-1234-5678 now") == "call 138****5678 now"
-    assert scrub_text("id 110105199001011234") == "id 110***********1234"
+    assert scrub_text("id 110101199003071233") == "id 110***********1233"
+    assert scrub_text("card 4111 1111 1111 1111") == "card 411111******1111"
     assert scrub_text("room 12345") == "room 12345"  # short numbers stay
+    # Not a number of a person: a wrong check digit, a failed Luhn check, dates and amounts.
+    assert scrub_text("id 110105199001011234") == "id 110105199001011234"
+    assert scrub_text("2024-01-15 paid 1234567.89") == "2024-01-15 paid 1234567.89"
+    # Free text also loses every other run of 7 digits or more (a mistyped number is personal).
+    assert scrub_text("id 110105199001011234", free_text=True) == "id 110***********1234"
+    assert scrub_text("ext 1234567 or 99", free_text=True) == "ext ******* or 99"
 
 
-def test_cli_output_has_no_secret(tmp_path: Path) -> None:
-    inbox = heavy_inbox(tmp_path / "inbox")
+def check_digit(body: str) -> str:
+    """GB 11643: the 18th character of a national ID whose first 17 digits are `body`."""
+    weights = [2 ** (17 - i) % 11 for i in range(17)]
+    return "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
+
+
+def luhn_complete(body: str) -> str:
+    """`body` plus the digit that makes it pass the Luhn check (a card number)."""
+    for last in "0123456789":
+        digits = [int(d) for d in reversed(body + last)]
+        total = sum(
+            d if i % 2 == 0 else (d * 2 - 9 if d > 4 else d * 2) for i, d in enumerate(digits)
+        )
+        if total % 10 == 0:
+            return body + last
+    raise AssertionError("unreachable")
+
+
+# A real-shaped national ID, card and mobile (valid check digits), and how they get written.
+ID = "11010119900307123" + check_digit("11010119900307123")
+CARD = luhn_complete("622202123456789")
+MOBILE = "13912345678"
+FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+
+
+def written(number: str, style: str) -> str:
+    """`number` as people type it: full-width digits, or groups of 4 with a separator."""
+    if style == "full-width":
+        return number.translate(FULL_WIDTH)
+    groups = [number[i : i + 4] for i in range(0, len(number), 4)]
+    return {"double space": "  ", "slash": "/", "underscore": "_", "dot": "."}[style].join(groups)
+
+
+STYLES = ("full-width", "double space", "slash", "underscore", "dot")
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize(
+    ("number", "masked"),
+    [
+        (ID, ID[:3] + "*" * 11 + ID[-4:]),
+        (CARD, CARD[:6] + "******" + CARD[-4:]),
+        (MOBILE, "139****5678"),
+    ],
+    ids=["national_id", "card", "mobile"],
+)
+def test_the_scrubber_finds_numbers_however_written(number: str, masked: str, style: str) -> None:
+    assert scrub_text(f"客户说 {written(number, style)} 是他的") == f"客户说 {masked} 是他的"
+
+
+def test_a_mobile_next_to_a_date_is_a_mobile_and_the_date_stays() -> None:
+    assert scrub_text(f"2024-01-15 {MOBILE}") == "2024-01-15 139****5678"
+    assert scrub_text(f"+86 {MOBILE[:3]} {MOBILE[3:7]} {MOBILE[7:]}") == "+86 139****5678"
+    assert scrub_text(f"{MOBILE} {MOBILE}") == "139****5678 139****5678"
+
+
+def hostile_inbox(folder: Path) -> Path:
+    """Numbers where they do not belong (issue 13): in notes written every way, in identifiers,
+    labels, numbers and codes. Lines: contacts 2 lands (notes and agent name masked), 3 quarantined
+    (agent_id holds a card), 4 (duration a mobile), 5 (channel an ID), 6 (party a card); accounts
+    2 lands (city masked), 3 quarantined (customer_id an ID), 4 (credit_score a mobile)."""
+    notes = "; ".join(written(n, style) for n in (ID, CARD, MOBILE) for style in STYLES)
+    contacts = (
+        "attempt_id,account_id,agent_id,channel,started_at,duration_s,party,outcome,notes\n"
+        f'T1,A1,AG1,call,2024-02-01 10:00:00,60,debtor,right_party,"{notes}"\n'
+        f"T2,A1,{written(CARD, 'dot')},call,2024-02-01 10:01:00,60,debtor,right_party,\n"
+        f"T3,A1,AG1,call,2024-02-01 10:02:00,{MOBILE},debtor,right_party,\n"
+        f"T4,A1,AG1,{ID},2024-02-01 10:03:00,60,debtor,right_party,\n"
+        f"T5,A1,AG1,call,2024-02-01 10:04:00,60,{written(CARD, 'full-width')},right_party,\n"
+    )
+    agents = f"agent_id,agent_name,team\nAG1,王 {written(MOBILE, 'slash')},east\n"
+    accounts = (
+        "account_id,customer_id,national_id,card_no,open_date,credit_limit,credit_score,city\n"
+        f"A1,C1,{ID},{written(CARD, 'full-width')},2020-01-15,1000,700,{written(ID, 'underscore')}\n"
+        f"A2,{written(ID, 'full-width')},{ID},{CARD},2020-01-15,1000,700,上海\n"
+        f"A3,C3,{ID},{CARD},2020-01-15,1000,{MOBILE},上海\n"
+    )
+    return write_inbox(
+        folder,
+        {
+            "contacts_20240201.csv": contacts,
+            "agents_20240201.csv": agents,
+            "accounts_20240201.csv": accounts,
+        },
+    )
+
+
+HOSTILE_SECRETS = [written(n, s) for n in (ID, CARD, MOBILE) for s in STYLES] + [ID, CARD, MOBILE]
+
+
+def test_numbers_where_they_do_not_belong_are_masked_or_quarantined(tmp_path: Path) -> None:
+    db = tmp_path / "warehouse.duckdb"
+    summary = load_inbox(hostile_inbox(tmp_path / "inbox"), db=db)
+    landed = {f.file_name: (f.rows_landed, f.rows_quarantined) for f in summary.files}
+    assert landed == {
+        "agents_20240201.csv": (1, 0),
+        "accounts_20240201.csv": (1, 2),
+        "contacts_20240201.csv": (1, 4),
+    }
+    text = dump_everything(db)
+    for secret in HOSTILE_SECRETS:
+        assert secret not in text, secret
+    con = connect_reader(db)
+    try:
+        notes, agent = con.execute(
+            "SELECT c.notes, a.agent_name FROM raw.contacts c, raw.agents a"
+        ).fetchone()
+        city, card_hash = con.execute("SELECT city, card_no_hash FROM raw.accounts").fetchone()
+        quarantine = con.execute(
+            "SELECT file_name, line_number, column_name, reason, raw_record FROM ops.quarantine ORDER BY 1, 2"
+        ).fetchall()
+    finally:
+        con.close()
+    masked_id, masked_card = ID[:3] + "*" * 11 + ID[-4:], CARD[:6] + "******" + CARD[-4:]
+    # Each of the 15 numbers in the note shows as the contract masks it, and nothing else.
+    assert notes == "; ".join([masked_id] * 5 + [masked_card] * 5 + ["139****5678"] * 5)
+    assert (agent, city) == ("王 139****5678", masked_id)
+    # The full-width card links with the ASCII one: the same keyed hash.
+    assert card_hash == KeyedHasher().hash_one("card_no", CARD)
+    by_line = {(f[:8], line): (column, reason) for f, line, column, reason, _ in quarantine}
+    assert by_line == {
+        ("accounts", 3): (
+            "customer_id",
+            f"customer_id: '{masked_id}' holds a national ID; an identifier never holds one "
+            "(it would link rows by a person's number)",
+        ),
+        ("accounts", 4): (
+            "credit_score",
+            "credit_score: '139****5678' holds a mobile number; personal numbers are stored only "
+            "in their own masked columns",
+        ),
+        ("contacts", 3): (
+            "agent_id",
+            f"agent_id: '{masked_card}' holds a card number; an identifier never holds one (it "
+            "would link rows by a person's number)",
+        ),
+        ("contacts", 4): (
+            "duration_s",
+            "duration_s: '139****5678' holds a mobile number; personal numbers are stored only "
+            "in their own masked columns",
+        ),
+        ("contacts", 5): (
+            "channel",
+            f"channel: '{masked_id}' holds a national ID; personal numbers are stored only in "
+            "their own masked columns",
+        ),
+        ("contacts", 6): (
+            "party",
+            f"party: '{masked_card}' holds a card number; personal numbers are stored only in "
+            "their own masked columns",
+        ),
+    }
+    # The quarantined records show the masked forms where the numbers were.
+    records = " ".join(record for *_, record in quarantine)
+    assert masked_id in records and masked_card in records and "139****5678" in records
+
+
+@pytest.mark.parametrize("which", ["heavy", "hostile"])
+def test_cli_output_has_no_secret(tmp_path: Path, which: str) -> None:
+    inbox = (heavy_inbox if which == "heavy" else hostile_inbox)(tmp_path / "inbox")
     env = {**os.environ, "COLUMNS": "250", "COLLECTIONS_LOG_LEVEL": "DEBUG"}
     done = subprocess.run(
         [
@@ -365,5 +530,5 @@ def test_cli_output_has_no_secret(tmp_path: Path) -> None:
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert "accounts_20240201.csv" in output  # the problem files are listed...
-    for secret in ALL_SECRETS:
+    for secret in (*ALL_SECRETS, *HOSTILE_SECRETS):
         assert secret not in output, secret  # ...without any personal value

@@ -63,11 +63,12 @@ from pathlib import Path
 from warehouse.storage import connect_reader
 db, stop, limit = Path(sys.argv[1]), Path(sys.argv[2]), time.time() + float(sys.argv[3])
 held = connect_reader(db)
-fresh, kept, errors = [], [], []
+fresh, kept, errors, times = [], [], [], []
 while time.time() < limit and not stop.exists():
     try:
         con = connect_reader(db)
         fresh.append(con.execute("SELECT count(*) FROM raw.snapshots").fetchall()[0][0])
+        times.append(time.time())
         con.close()
         kept.append(held.execute("SELECT count(*) FROM raw.snapshots").fetchall()[0][0])
     except Exception as exc:
@@ -75,7 +76,7 @@ while time.time() < limit and not stop.exists():
     if len(fresh) == 1:
         print("READY", flush=True)
     time.sleep(0.005)
-print(json.dumps({"fresh": fresh, "kept": kept, "errors": errors}), flush=True)
+print(json.dumps({"fresh": fresh, "kept": kept, "errors": errors, "times": times}), flush=True)
 """
 
 
@@ -219,11 +220,13 @@ def wait_for_line(proc: subprocess.Popen, wanted: str, timeout: float) -> None:
     raise AssertionError(f"no {wanted!r} within {timeout} s")
 
 
+@pytest.mark.timeout(900)
 def test_readers_keep_answering_during_a_load_and_then_see_the_new_data(
     warehouse: Path, big_inbox: Path, tmp_path: Path
 ) -> None:
     stop = tmp_path / "stop-reading"
-    reader = popen([sys.executable, "-c", READER, str(warehouse), str(stop), "40"])
+    # Bounds, not speeds: the reader stops when told to (or after 600 s), the load gets 600 s.
+    reader = popen([sys.executable, "-c", READER, str(warehouse), str(stop), "600"])
     try:
         wait_for_line(reader, "READY", timeout=20)
         started = time.time()
@@ -232,9 +235,9 @@ def test_readers_keep_answering_during_a_load_and_then_see_the_new_data(
             cwd=PROJECT_ROOT,
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=600,
         )
-        load_seconds = time.time() - started
+        finished = time.time()
         time.sleep(0.5)  # let the reader open the new version a few times
         stop.touch()
         out, err = reader.communicate(timeout=20)
@@ -244,9 +247,10 @@ def test_readers_keep_answering_during_a_load_and_then_see_the_new_data(
     assert load.returncode == 0, load.stderr
     report = json.loads(out.strip().splitlines()[-1])
     old, new = TINY_COUNTS["raw.snapshots"], AFTER_BIG["raw.snapshots"]
-    # Not one failed read while the load ran, and many reads during it.
+    # Not one failed read, and reads kept answering while the load ran (behaviour, not a rate:
+    # a loaded machine may answer few of them).
     assert report["errors"] == []
-    assert len(report["fresh"]) > 10 * load_seconds
+    assert any(started <= t <= finished for t in report["times"])
     # Each fresh connection saw either the whole old warehouse or the whole new one, in that
     # order: never a partial load.
     assert set(report["fresh"]) == {old, new}

@@ -26,6 +26,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -37,6 +38,7 @@ from warehouse.config import (
     owner_only_umask,
     warehouse_path,
 )
+from warehouse.contract.personal import scrub_text
 
 app = typer.Typer(
     help=(
@@ -60,11 +62,28 @@ DbOption = Annotated[
 ]
 
 
+def _safe(text: object) -> str:
+    """Text that comes from the data (file names, messages, samples, errors) as the console
+    shows it: personal numbers masked (`warehouse.contract.personal`), Rich markup escaped (a
+    `[/]` in a file must not break the output, or style it)."""
+    return escape(scrub_text(str(text)))
+
+
+class _ScrubLog(logging.Filter):
+    """Every log line goes out scrubbed, whatever a module put in it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = scrub_text(record.getMessage()), None
+        return True
+
+
 def _setup_logging() -> None:
+    handler = RichHandler(console=console, show_path=False)
+    handler.addFilter(_ScrubLog())
     logging.basicConfig(
         level=os.environ.get("COLLECTIONS_LOG_LEVEL", "INFO"),
         format="%(message)s",
-        handlers=[RichHandler(console=console, show_path=False)],
+        handlers=[handler],
     )
 
 
@@ -205,7 +224,7 @@ def load(
 
     _setup_logging()
     if not inbox.is_dir():
-        console.print(f"[red]inbox {inbox} is not a folder")
+        console.print(f"[red]inbox {_safe(inbox)} is not a folder")
         raise typer.Exit(2)
     target = warehouse_path(db)
     try:
@@ -213,7 +232,7 @@ def load(
             task = bar.add_task("loading", total=None, current="")
 
             def report(label: str, done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total, current=label)
+                bar.update(task, completed=done, total=total, current=_safe(label))
 
             summary = load_inbox(
                 inbox,
@@ -224,16 +243,17 @@ def load(
                 verify=verify,
             )
     except LoadInProgress as exc:
-        console.print(f"[red]{exc}")
+        console.print(f"[red]{_safe(exc)}")
         raise typer.Exit(1) from None
     except ChecksFailed as exc:
         _print_dq_failures(exc.summary.failed, title="Data-quality expectations that failed")
-        console.print(f"[red]{str(exc).splitlines()[0]}; the published warehouse is unchanged.")
+        first = _safe(str(exc).splitlines()[0])
+        console.print(f"[red]{first}; the published warehouse is unchanged.")
         if exc.summary.docs_index:
-            console.print(f"Data Docs: {exc.summary.docs_index}")
+            console.print(f"Data Docs: {_safe(exc.summary.docs_index)}")
         raise typer.Exit(1) from None
     except LookupError as exc:  # an unknown --encoding
-        console.print(f"[red]{exc}")
+        console.print(f"[red]{_safe(exc)}")
         raise typer.Exit(2) from None
     except Exception as exc:  # anything else: say what and where, publish nothing
         _unexpected("the load", exc)
@@ -248,14 +268,16 @@ def load(
         for column in ("file", "status", "quarantined", "message"):
             detail.add_column(column, overflow="fold")
         for f in problems[:50]:
-            detail.add_row(f.file_name, f.status, f"{f.rows_quarantined:,}", f.message)
+            detail.add_row(
+                _safe(f.file_name), f.status, f"{f.rows_quarantined:,}", _safe(f.message)
+            )
         if len(problems) > 50:
             detail.add_row(f"... {len(problems) - 50} more", "", "", "see ops.loaded_files")
         console.print(detail)
     title = (
-        f"Load {summary.load_id} into {target}"
+        f"Load {summary.load_id} into {_safe(target)}"
         if summary.published
-        else f"Nothing new for {target}: every file is landed as it is; nothing published"
+        else f"Nothing new for {_safe(target)}: every file is landed as it is; nothing published"
     )
     table = Table(title=title)
     for column in (
@@ -301,8 +323,6 @@ def _unexpected(job: str, exc: Exception) -> NoReturn:
     """An error nobody planned for: what failed and where (the innermost frame of our code),
     with numbers scrubbed from the message, and its own exit status. The job ran inside a
     publication, so nothing was published."""
-    from warehouse.landing.masking import scrub_text
-
     frames = [
         frame
         for frame in traceback.extract_tb(exc.__traceback__)
@@ -316,9 +336,9 @@ def _unexpected(job: str, exc: Exception) -> NoReturn:
         with contextlib.suppress(ValueError):
             relative = relative.relative_to(PROJECT_ROOT)
         where = f" (in {relative}:{frame.lineno}, {frame.name})"
-    message = scrub_text(str(exc).splitlines()[0] if str(exc) else "")
+    message = _safe(str(exc).splitlines()[0] if str(exc) else "")
     console.print(
-        f"[red]{job} failed: {type(exc).__name__}: {message}{where}[/]\n"
+        f"[red]{job} failed: {type(exc).__name__}: {message}{_safe(where)}[/]\n"
         "Nothing was published: the published warehouse is as it was. Set "
         "COLLECTIONS_LOG_LEVEL=DEBUG for the whole traceback."
     )
@@ -342,9 +362,9 @@ def _print_dq_failures(failed: list, *, title: str) -> None:
             f"[{colour}]{f.severity}",
             f.suite,
             f.expectation,
-            f.file_name or f.target,
-            f.observed_value or "",
-            (f.sample or "")[:160],
+            _safe(f.file_name or f.target),
+            _safe(f.observed_value or ""),
+            _safe((f.sample or "")[:160]),
         )
     if len(ordered) > 40:
         detail.add_row("", f"... {len(ordered) - 40} more", "", "", "see dq.results", "")
@@ -354,7 +374,7 @@ def _print_dq_failures(failed: list, *, title: str) -> None:
 def _dq_line(dq) -> str:  # checks.RunSummary
     errors, warnings = len(dq.errors), len(dq.warnings)
     colour = {"passed": "green", "warned": "yellow"}.get(dq.status, "red")
-    docs = f"; Data Docs: {dq.docs_index}" if dq.docs_index else ""
+    docs = f"; Data Docs: {_safe(dq.docs_index)}" if dq.docs_index else ""
     return (
         f"[{colour}]Data quality run {dq.run_id}: {dq.status}[/] — {dq.expectations} expectations, "
         f"{errors} error and {warnings} warn finding(s), {dq.files_refused} file(s) refused"
@@ -376,17 +396,19 @@ def check(db: DbOption = None) -> None:
     _setup_logging()
     target = warehouse_path(db)
     if not target.exists():
-        console.print(f"[red]no warehouse at {target}: run `collections load INBOX` first")
+        console.print(f"[red]no warehouse at {_safe(target)}: run `collections load INBOX` first")
         raise typer.Exit(1)
     try:
         with console.status("checking data quality"):
             summary = check_warehouse(target)
     except LoadInProgress as exc:
-        console.print(f"[red]{exc}")
+        console.print(f"[red]{_safe(exc)}")
         raise typer.Exit(1) from None
     except Exception as exc:
         _unexpected("the check", exc)
-    _print_dq_failures(summary.failed, title=f"Data-quality expectations that failed in {target}")
+    _print_dq_failures(
+        summary.failed, title=f"Data-quality expectations that failed in {_safe(target)}"
+    )
     console.print(_dq_line(summary))
     if summary.errors:
         raise typer.Exit(1)
@@ -507,7 +529,7 @@ def serve(
             title="not on localhost",
         )
     for path in _tighten(target):
-        console.print(f"[yellow]made {path} owner-only (it was readable by others)")
+        console.print(f"[yellow]made {_safe(path)} owner-only (it was readable by others)")
     # Streamlit always runs headless: a non-headless first run stops to ask for an e-mail
     # address on the terminal. The browser is opened from here once the server answers.
     command = [
@@ -632,7 +654,7 @@ def rebuild(
     try:
         result = rebuild_marts(target, wait_seconds=wait)
     except (LoadInProgress, FileNotFoundError) as exc:
-        console.print(f"[red]{exc}")
+        console.print(f"[red]{_safe(exc)}")
         raise typer.Exit(1) from None
     except Exception as exc:
         _unexpected("the rebuild", exc)
@@ -692,7 +714,7 @@ def users_add(
             replace=replace,
         )  # fmt: skip
     except ValueError as exc:
-        console.print(f"[red]{exc}")
+        console.print(f"[red]{_safe(exc)}")
         raise typer.Exit(2) from None
     _audit_cli("users.add", record.username, detail=f"role {role}", db=warehouse_path(db))
     console.print(f"user {record.username} ({role}) saved in {path}")
@@ -711,7 +733,7 @@ def users_passwd(
     try:
         record = UsersFile(path).set_password(username, _new_password(password))
     except (KeyError, ValueError) as exc:
-        console.print(f"[red]{str(exc).strip(chr(39))}")
+        console.print(f"[red]{_safe(str(exc).strip(chr(39)))}")
         raise typer.Exit(2) from None
     _audit_cli("users.passwd", record.username, detail="new password", db=warehouse_path(db))
     console.print(f"new password for {record.username} saved in {path}")

@@ -12,7 +12,7 @@ SCHEMA = Extract(
     load_order=30,
     columns=(
         Column("account_id", Kind.TEXT, "the card account", key=True),
-        Column("customer_id", Kind.TEXT, "the customer holding the account"),
+        Column("customer_id", Kind.TEXT, "the customer holding the account", reference=True),
         Column("national_id", Kind.NATIONAL_ID, "resident ID number", required=True),
         Column("customer_name", Kind.PERSON_NAME, "cardholder name"),
         Column("card_no", Kind.CARD_NO, "primary card number", required=True),

@@ -31,8 +31,8 @@ SCHEMA = Extract(
     load_order=60,
     columns=(
         Column("attempt_id", Kind.TEXT, "the contact attempt", key=True),
-        Column("account_id", Kind.TEXT, "the card account", required=True),
-        Column("agent_id", Kind.TEXT, "the collector who made it"),
+        Column("account_id", Kind.TEXT, "the card account", required=True, reference=True),
+        Column("agent_id", Kind.TEXT, "the collector who made it", reference=True),
         Column("channel", Kind.CODE, "how contact was tried", required=True, codes=CHANNELS),
         Column("started_at", Kind.TIMESTAMP, "when the attempt started", required=True),
         Column("duration_s", Kind.INTEGER, "length of the call in seconds", minimum=0),

@@ -14,14 +14,14 @@ SCHEMA = Extract(
     load_order=50,
     columns=(
         Column("payment_id", Kind.TEXT, "the payment", key=True),
-        Column("account_id", Kind.TEXT, "the card account", required=True),
+        Column("account_id", Kind.TEXT, "the card account", required=True, reference=True),
         Column("paid_at", Kind.TIMESTAMP, "when the money arrived", required=True),
         Column(
             "amount", Kind.MONEY, "amount in yuan", required=True, minimum=0, exclusive_minimum=True
         ),
         Column("channel", Kind.CODE, "how it was paid", codes=CHANNELS),
         Column("is_reversal", Kind.BOOLEAN, "this row reverses an earlier payment", default=False),
-        Column("reverses_payment_id", Kind.TEXT, "the payment a reversal cancels"),
+        Column("reverses_payment_id", Kind.TEXT, "the payment a reversal cancels", reference=True),
     ),
     extra_rules=(
         RowRule(

@@ -13,7 +13,7 @@ SCHEMA = Extract(
     load_order=80,
     columns=(
         Column("plan_id", Kind.TEXT, "the plan", key=True),
-        Column("account_id", Kind.TEXT, "the card account", required=True),
+        Column("account_id", Kind.TEXT, "the card account", required=True, reference=True),
         Column("plan_type", Kind.CODE, "kind of plan", required=True, codes=PLAN_TYPES),
         Column("requested_at", Kind.TIMESTAMP, "when the customer asked"),
         Column("approved_by", Kind.TEXT, "who approved it"),

@@ -14,8 +14,8 @@ from enum import StrEnum
 class Kind(StrEnum):
     """What a column holds, in the contract's words."""
 
-    TEXT = "text"  # an identifier or a label, kept as given
-    FREE_TEXT = "free_text"  # notes typed by people: long digit runs are scrubbed
+    TEXT = "text"  # an identifier or a label, kept as given (personal numbers in it masked)
+    FREE_TEXT = "free_text"  # notes typed by people: every digit run of 7 or more is masked
     INTEGER = "integer"
     MONEY = "money"  # yuan, up to 2 decimals, DECIMAL(18,2)
     DATE = "date"  # YYYY-MM-DD
@@ -70,6 +70,15 @@ class Column:
     maximum: float | None = None
     exclusive_minimum: bool = False  # amounts that must be > 0
     default: bool | None = None  # booleans that default to false when empty
+    # An id that links rows (a reference to another extract's key, or a customer number). Like
+    # a key, it is never stored with a personal number in it (`warehouse.contract.personal`):
+    # masking would break the link, so such a row is quarantined.
+    reference: bool = False
+
+    @property
+    def identifier(self) -> bool:
+        """A key or a reference: a personal number in it quarantines the row."""
+        return self.key or self.reference
 
     @property
     def is_personal(self) -> bool:

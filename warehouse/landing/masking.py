@@ -13,19 +13,26 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
 
+from warehouse.contract.personal import (
+    FREE_TEXT_RUN,
+    LONE_GROUP,
+    SEPARATED_DIGITS,
+    SEPARATED_RUN,
+    fold,
+    personal_number_in,
+    scrub_text,
+)
+
 KEY_ENV = "COLLECTIONS_MASK_KEY"
 KEY_FILE_ENV = "COLLECTIONS_MASK_KEY_FILE"
 
-# Digit runs long enough to be an ID, card or phone number (with optional separators and a
-# trailing X for national IDs). Free text and quarantined raw records are scrubbed with it.
-_LONG_NUMBER = re.compile(r"[0-9](?:[ -]?[0-9]){6,}[Xx]?")
+__all__ = ["scrub_text"]  # the one scrubber (warehouse.contract.personal), for landing's use
 
 
 def default_key_file() -> Path:
@@ -116,17 +123,22 @@ class KeyedHasher:
 # --- normalisation and masking as Polars expressions (vectorised; used by the loaders) -------
 
 
+# Separators a number may be typed with (`warehouse.contract.personal`); digits are ASCII by
+# now (`fold_column`).
+_SEPARATORS = r"[\s\-/_.]"
+
+
 def normalize_national_id(expr: pl.Expr) -> pl.Expr:
-    return expr.str.replace_all(r"[\s-]", "").str.to_uppercase()
+    return expr.str.replace_all(_SEPARATORS, "").str.to_uppercase()
 
 
 def normalize_card_no(expr: pl.Expr) -> pl.Expr:
-    return expr.str.replace_all(r"[\s-]", "")
+    return expr.str.replace_all(_SEPARATORS, "")
 
 
 def normalize_phone(expr: pl.Expr) -> pl.Expr:
     """Digits only, without the +86 / 0086 country prefix: one number links however written."""
-    digits = expr.str.replace_all(r"[\s\-().]", "")
+    digits = expr.str.replace_all(r"[\s\-()./_]", "")
     return digits.str.replace(r"^(\+86|0086)", "").str.replace(r"^\+", "")
 
 
@@ -178,18 +190,41 @@ def mask_email(expr: pl.Expr) -> pl.Expr:
     )
 
 
-def scrub_numbers(expr: pl.Expr) -> pl.Expr:
-    """Mask every long digit run in free text (a note may quote a phone or card number)."""
-    return expr.str.replace_all(_LONG_NUMBER.pattern, "[number removed]")
+# --- the scrubber over a column: Polars finds the few values that could hold a number -------
 
 
-def scrub_text(text: str) -> str:
-    """The same scrub for a Python string (quarantined raw lines, error messages)."""
+def could_hold_number(expr: pl.Expr, *, free_text: bool = False) -> pl.Expr:
+    """True for every value `scrub_text` could change (a cheap, vectorised over-approximation)."""
+    if free_text:
+        return expr.str.contains(FREE_TEXT_RUN)
+    return expr.str.contains(LONE_GROUP) | (
+        expr.str.contains(SEPARATED_RUN) & expr.str.contains(SEPARATED_DIGITS)
+    )
 
-    def _mask(match: re.Match[str]) -> str:
-        digits = re.sub(r"[ -]", "", match.group(0))
-        if len(digits) <= 7:
-            return "*" * len(digits)
-        return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
 
-    return _LONG_NUMBER.sub(_mask, text)
+def scrub_column(values: pl.Series, *, free_text: bool = False) -> tuple[pl.Series, pl.Series]:
+    """(the values scrubbed, the kind of the first personal number found in each, else null).
+
+    Only the values the prefilter flags go through Python, each distinct one once."""
+    flagged = values.to_frame("v").select(could_hold_number(pl.col("v"), free_text=free_text))
+    candidates = values.filter(flagged.to_series().fill_null(False)).unique().to_list()
+    if not candidates:
+        return values, pl.Series(values.name, [None] * values.len(), dtype=pl.String)
+    scrubbed = [scrub_text(v, free_text=free_text) for v in candidates]
+    kinds = [personal_number_in(v) for v in candidates]
+    old = pl.Series(candidates, dtype=pl.String)
+    return (
+        values.replace(old, pl.Series(scrubbed, dtype=pl.String)),
+        values.replace_strict(
+            old, pl.Series([str(k) if k else None for k in kinds], dtype=pl.String), default=None
+        ),
+    )
+
+
+def fold_column(values: pl.Series) -> pl.Series:
+    """Unicode digits and separators in their ASCII forms, for the personal columns' own
+    normalisers (a full-width card number links with the same number typed in ASCII)."""
+    exotic = values.filter(values.str.contains(r"[^\x00-\x7F]").fill_null(False)).unique()
+    if exotic.is_empty():
+        return values
+    return values.replace(exotic, pl.Series([fold(v) for v in exotic.to_list()], dtype=pl.String))

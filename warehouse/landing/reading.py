@@ -7,9 +7,11 @@ wrong number of fields (which other fast readers pad or drop silently); Parquet 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
+import itertools
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -48,16 +50,34 @@ class RawBatch:
         return self.frame.height + len(self.bad_records)
 
 
+def _where(line: int, column: int, name: str | None = None) -> str:
+    """`line L, column C ('name')`: where in a file a refusal points (1 = the header line)."""
+    named = f" ({scrub_text(name)!r})" if name else ""
+    return f"line {line}, column {column}{named}"
+
+
 def _normalise_header(names: list[str], path: Path) -> list[str]:
+    """Header names in lower case, each checked; a personal number in one is masked (a data row
+    taken for the header must not carry it into a message)."""
     cleaned = [name.replace("\ufeff", "").strip().lower() for name in names]
-    seen: set[str] = set()
-    for name in cleaned:
+    seen: dict[str, int] = {}
+    for position, name in enumerate(cleaned, start=1):
+        if "\x00" in name:
+            raise FileRefused(
+                f"{path.name}: {_where(1, position)}: the header holds a NUL byte (\\x00): the "
+                "file is damaged, or not UTF-8 text (UTF-16?)"
+            )
         if name in seen:
-            raise FileRefused(f"{path.name}: column {name!r} appears twice in the header")
+            raise FileRefused(
+                f"{path.name}: {_where(1, position)}: column {scrub_text(name)!r} appears twice "
+                f"in the header (first in column {seen[name]})"
+            )
         if not name:
-            raise FileRefused(f"{path.name}: the header has an empty column name")
-        seen.add(name)
-    return cleaned
+            raise FileRefused(
+                f"{path.name}: {_where(1, position)}: the header has an empty column name"
+            )
+        seen[name] = position
+    return [scrub_text(name) for name in cleaned]
 
 
 def _open_binary(path: Path) -> BinaryIO:
@@ -66,20 +86,57 @@ def _open_binary(path: Path) -> BinaryIO:
     return open(path, "rb")  # noqa: SIM115
 
 
-def _open_text(path: Path, encoding: str) -> io.TextIOBase:
+def _text_encoding(encoding: str) -> str:
     if encoding.lower().replace("-", "").replace("_", "") == "utf8":
-        encoding = "utf-8-sig"  # drops a BOM, so a quoted first header name still parses
-    return io.TextIOWrapper(_open_binary(path), encoding=encoding, newline="")
+        return "utf-8-sig"  # drops a BOM, so a quoted first header name still parses
+    return encoding
+
+
+def _open_text(path: Path, encoding: str) -> io.TextIOBase:
+    return io.TextIOWrapper(_open_binary(path), encoding=_text_encoding(encoding), newline="")
+
+
+def _undecodable(path: Path, encoding: str) -> str | None:
+    """Where the text first stops being valid `encoding`: `line L, column C (byte 0x..)`."""
+    decoder = codecs.getincrementaldecoder(_text_encoding(encoding))()
+    line, column = 1, 1
+    try:
+        with _open_binary(path) as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                try:
+                    text = decoder.decode(block)
+                except UnicodeDecodeError as exc:
+                    text = decoder.decode(block[: exc.start]) if exc.start else ""
+                    before = text.rsplit("\n", 1)
+                    line += text.count("\n")
+                    column = (len(before[-1]) + 1) if len(before) > 1 else column + len(text)
+                    bad = block[exc.start : exc.start + 1].hex()
+                    return f"{_where(line, column)} (byte 0x{bad})"
+                newlines = text.count("\n")
+                line += newlines
+                column = len(text) - text.rfind("\n") if newlines else column + len(text)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return f"{_where(line, column)} (the file ends inside a character)"
+    except (OSError, EOFError):
+        return None
+    return None
 
 
 def _read_header(path: Path, encoding: str) -> list[str]:
     try:
         with _open_text(path, encoding) as handle:
             header = next(csv.reader(handle), None)
-    except (UnicodeDecodeError, gzip.BadGzipFile, EOFError, OSError) as exc:
+    except UnicodeDecodeError as exc:
+        raise FileRefused(
+            f"{path.name}: {_undecodable(path, encoding) or _where(1, 1)}: {_why(exc, encoding)}"
+        ) from None
+    except (gzip.BadGzipFile, EOFError, OSError) as exc:
         raise FileRefused(f"{path.name}: cannot read the header ({_why(exc, encoding)})") from None
     if not header:
-        raise FileRefused(f"{path.name}: no header row (the file holds no text)")
+        raise FileRefused(
+            f"{path.name}: {_where(1, 1)}: no header row (the file holds no text on its first line)"
+        )
     return header
 
 
@@ -91,13 +148,15 @@ def _why(exc: Exception, encoding: str) -> str:
             else ""
         )
         return f"the text is not valid {encoding}{hint}"
-    return scrub_text(str(exc).splitlines()[0])
+    # Another library's words: they may quote a record, so they are scrubbed as free text.
+    return scrub_text(str(exc).splitlines()[0], free_text=True)
 
 
 def read_csv_file(path: Path, *, encoding: str = "utf-8") -> RawBatch:
     if path.stat().st_size == 0:
         raise FileRefused(
-            f"{path.name}: the file is empty (0 bytes); a day with no rows still has a header"
+            f"{path.name}: {_where(1, 1)}: the file is empty (0 bytes); a day with no rows "
+            "still has a header"
         )
     header = _normalise_header(_read_header(path, encoding), path)
     positional = [f"c{i}" for i in range(len(header))]
@@ -125,7 +184,15 @@ def read_csv_file(path: Path, *, encoding: str = "utf-8") -> RawBatch:
             ),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError, OSError) as exc:
-        raise FileRefused(f"{path.name}: cannot be parsed as CSV ({_why(exc, encoding)})") from None
+        where = _undecodable(path, encoding) if "UTF8" in str(exc) else None
+        if where is None:
+            where = _where(1, 1)
+        what = (
+            _why(exc, encoding)
+            if "UTF8" in str(exc)
+            else f"cannot be parsed as CSV ({_why(exc, encoding)})"
+        )
+        raise FileRefused(f"{path.name}: {where}: {what}") from None
 
     frame = pl.from_arrow(table.slice(1))
     assert isinstance(frame, pl.DataFrame)
@@ -188,10 +255,12 @@ def _line_numbers_without_bad_records(
     values. None when the records do not fill the file line for line (blank lines, which Arrow
     skips, or bare-CR line ends): then only a re-walk of the file gives the true lines."""
     index = pl.int_range(0, pl.len(), dtype=pl.Int64)
-    if frame.height == 0:
-        return pl.Series(LINE, [], dtype=pl.Int64)
-    first = header_lines + 1
     lines_in_file = _physical_lines(path)
+    if frame.height == 0:
+        # A header and nothing else; any more lines (blank, or a record Arrow swallowed into an
+        # unclosed quote) are for the re-walk to judge.
+        return pl.Series(LINE, [], dtype=pl.Int64) if lines_in_file <= header_lines else None
+    first = header_lines + 1
     # One line per record: no break inside a value and no blank line, the index gives the line.
     if lines_in_file == header_lines + frame.height:
         return frame.select((index + first).alias(LINE)).to_series()
@@ -203,6 +272,45 @@ def _line_numbers_without_bad_records(
     return starts.cast(pl.Int64).alias(LINE)
 
 
+def _opening_quote(text: str) -> int | None:
+    """The field (1-based) of a line whose quoted value is still open at the line's end."""
+    field, quoted, at_start, opened = 1, False, True, None
+    for char in text.rstrip("\r\n"):
+        if quoted:
+            quoted = char != '"'
+        elif char == '"' and at_start:
+            quoted, opened = True, field
+        elif char == ",":
+            field, at_start = field + 1, True
+            continue
+        at_start = False
+    return opened if quoted else None
+
+
+def _unclosed_quote(path: Path, encoding: str, header: list[str]) -> str | None:
+    """`line L, column C: ...` when a quoted value opens and never closes: Arrow then reads the
+    rest of the file as that one value (or drops it), and its lines would be lost unseen."""
+    start = 1
+    with _open_text(path, encoding) as handle:
+        reader = csv.reader(handle, strict=True)
+        try:
+            for _ in reader:
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            if "unexpected end of data" not in str(exc):
+                return None  # another quirk (`"a"b`): the lenient walk below handles it
+        else:
+            return None
+    with _open_text(path, encoding) as handle:
+        line_text = next(itertools.islice(handle, start - 1, None), "")
+    field = _opening_quote(line_text) or 1
+    name = header[field - 1] if field <= len(header) else None
+    return (
+        f"{_where(start, field, name)}: a quoted value opens here and is never closed, so every "
+        "line after it would be read as part of it (close the quote, or remove it)"
+    )
+
+
 def _with_bad_records(
     path: Path,
     encoding: str,
@@ -211,6 +319,9 @@ def _with_bad_records(
     bad: list[tuple[int, int, str]],
 ) -> RawBatch:
     """Rare path: re-walk the file record by record to give every record its true line number."""
+    unclosed = _unclosed_quote(path, encoding, header)
+    if unclosed:
+        raise FileRefused(f"{path.name}: {unclosed}")
     good_lines: list[int] = []
     bad_records: list[BadRecord] = []
     expected = len(header)
@@ -254,12 +365,13 @@ def _with_bad_records(
 
 def read_parquet_file(path: Path) -> RawBatch:
     if path.stat().st_size == 0:
-        raise FileRefused(f"{path.name}: the file is empty (0 bytes)")
+        raise FileRefused(f"{path.name}: {_where(1, 1)}: the file is empty (0 bytes)")
     try:
         frame = pl.read_parquet(path)
     except Exception as exc:  # Polars raises several types for a damaged file
         raise FileRefused(
-            f"{path.name}: cannot be read as Parquet ({scrub_text(str(exc).splitlines()[0])})"
+            f"{path.name}: cannot be read as Parquet "
+            f"({scrub_text(str(exc).splitlines()[0], free_text=True)})"
         ) from None
     header = _normalise_header(frame.columns, path)
     frame.columns = header

@@ -4,6 +4,13 @@ Every value gets one parse and one set of checks; a row with any problem is quar
 the first column at fault and a reason a person understands (all problems, in column order).
 Personal values are masked inside messages too. The clean rows come back typed and masked,
 ready to land.
+
+Before anything else, every value of a column that is not declared personal goes through the
+scrubber (`warehouse.contract.personal`): a national ID, card or mobile number typed into a
+city, a note or an amount is masked there, so the stored value, the quarantine's reason and
+raw record and every message only ever see the masked form. Where masking cannot keep the
+value's meaning (an identifier, which links rows; a number, date or code) the row is
+quarantined instead. A value holding a NUL byte is quarantined too (a damaged file).
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ import polars as pl
 from warehouse.contract.schema import PERSONAL, Column, Extract, Kind
 from warehouse.landing.masking import (
     KeyedHasher,
+    could_hold_number,
+    fold_column,
     mask_card_no,
     mask_email,
     mask_name,
@@ -25,7 +34,7 @@ from warehouse.landing.masking import (
     normalize_card_no,
     normalize_national_id,
     normalize_phone,
-    scrub_numbers,
+    scrub_column,
     scrub_text,
 )
 from warehouse.landing.reading import LINE, RawBatch
@@ -73,9 +82,81 @@ def _shown(column: Column) -> pl.Expr:
         raw = mask_name(raw)
     elif column.kind == Kind.EMAIL:
         raw = mask_email(raw)
-    elif column.kind == Kind.FREE_TEXT:
-        raw = scrub_numbers(raw)
+    # (every other column was scrubbed before validation: `_scrub_frame`)
     return pl.lit("'") + raw.str.slice(0, 60) + pl.lit("'")
+
+
+def _found_column(name: str) -> str:
+    """Per column: a problem `_scrub_frame` found in the value (the message), else null."""
+    return f"__found_{name}"
+
+
+_NUL = "\x00"
+_NUL_SHOWN = "\\x00"
+
+
+def _scrub_frame(frame: pl.DataFrame, extract: Extract) -> pl.DataFrame:
+    """Every non-personal value scrubbed, personal values with ASCII digits, NUL bytes shown as
+    `\\x00`; plus `_found_column(name)` for the rows to quarantine because of what was found.
+
+    One pass tells which columns need any of it (most need none: the work is then a regex scan
+    of each column); Python sees only the distinct values that could hold a number."""
+    columns = [c for c in extract.columns if c.name in frame.columns]
+    needs: list[pl.Expr] = []
+    for column in columns:
+        raw = pl.col(column.name)
+        needs.append(raw.str.contains(_NUL, literal=True).any().alias(f"nul:{column.name}"))
+        if column.kind in _MASKERS:
+            needs.append(raw.str.contains(r"[^\x00-\x7F]").any().alias(f"fold:{column.name}"))
+        elif not column.is_personal:
+            free_text = column.kind == Kind.FREE_TEXT
+            needs.append(
+                could_hold_number(raw, free_text=free_text).any().alias(f"scrub:{column.name}")
+            )
+    need = frame.select(needs).row(0, named=True) if frame.height and needs else {}
+    if not any(need.values()):
+        return frame
+    changed: list[pl.Series] = []
+    for column in columns:
+        name = column.name
+        values = frame.get_column(name)
+        messages: pl.Series | None = None
+        if need.get(f"nul:{name}"):
+            has_nul = values.str.contains(_NUL, literal=True).fill_null(False)
+            values = values.str.replace_all(_NUL, _NUL_SHOWN, literal=True)
+            messages = (
+                pl.select(
+                    pl.when(pl.lit(has_nul)).then(
+                        pl.lit("holds a NUL byte (\\x00): the file is damaged here")
+                    )
+                )
+                .to_series()
+                .alias(name)
+            )
+        if need.get(f"fold:{name}"):
+            values = fold_column(values)
+        if need.get(f"scrub:{name}"):
+            values, kinds = scrub_column(values, free_text=column.kind == Kind.FREE_TEXT)
+            if column.identifier or column.kind not in (Kind.TEXT, Kind.FREE_TEXT):
+                what = (
+                    "an identifier never holds one (it would link rows by a person's number)"
+                    if column.identifier
+                    else "personal numbers are stored only in their own masked columns"
+                )
+                number = pl.select(
+                    pl.when(pl.lit(kinds).is_not_null()).then(
+                        pl.lit("'")
+                        + pl.lit(values).str.slice(0, 60)
+                        + pl.lit("' holds a ")
+                        + pl.lit(kinds)
+                        + pl.lit(f"; {what}")
+                    )
+                ).to_series()
+                messages = number if messages is None else number.fill_null(messages)
+        changed.append(values.alias(name))
+        if messages is not None:
+            changed.append(messages.alias(_found_column(name)))
+    return frame.with_columns(changed)
 
 
 CLEAN_MONEY = r"^-?\d{1,16}(\.\d{1,2})?$"
@@ -285,14 +366,20 @@ def _plan(extract: Extract, clean_columns: frozenset[str], bank_timezone: str) -
     for column in extract.columns:
         parsed, column_problems = _parse(column, bank_timezone, clean=column.name in clean_columns)
         parsed_exprs.append(parsed.alias(f"__v_{column.name}"))
+        # What the scrubber found (a personal number where none may be, a NUL byte) is the
+        # value's one problem: its parse would only fail on the masked form.
+        found = pl.col(_found_column(column.name))
+        problems.append((column.name, found.is_not_null(), found))
         if column.required or column.key:
             problems.append(
                 (column.name, pl.col(column.name).is_null(), pl.lit("a required value is missing"))
             )
-        problems.extend((column.name, flag, message) for flag, message in column_problems)
+        problems.extend(
+            (column.name, flag & found.is_null(), message) for flag, message in column_problems
+        )
         # Range checks run on the parsed value (flags on a value that did not parse are null).
         problems.extend(
-            (column.name, flag, message)
+            (column.name, flag & found.is_null(), message)
             for flag, message in _range_problems(column, pl.col(f"__v_{column.name}"))
         )
 
@@ -342,6 +429,12 @@ def validate(
     missing = [c.name for c in extract.columns if c.name not in present]
     if missing:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(name) for name in missing)
+    frame = _scrub_frame(frame, extract)
+    frame = frame.with_columns(
+        pl.lit(None, dtype=pl.String).alias(_found_column(c.name))
+        for c in extract.columns
+        if _found_column(c.name) not in frame.columns
+    )
     checks = _clean_column_checks(extract, bank_timezone)
     clean_columns = (
         frozenset(name for name, ok in frame.select(**checks).row(0, named=True).items() if ok)
@@ -403,7 +496,7 @@ def validate(
 
 
 def _raw_record(extract: Extract, columns_in_file: list[str]) -> pl.Expr:
-    """The quarantined row as JSON text, personal values masked and long numbers scrubbed.
+    """The quarantined row as JSON text: personal values masked, the rest scrubbed already.
 
     Columns outside the contract are left out: they are not stored anywhere (they could hold
     personal data the masking does not know about)."""
@@ -413,7 +506,7 @@ def _raw_record(extract: Extract, columns_in_file: list[str]) -> pl.Expr:
         column = known.get(name)
         if column is None:
             continue
-        if column.is_personal or column.kind == Kind.FREE_TEXT:
+        if column.is_personal:
             fields.append(_shown(column).str.strip_chars("'").alias(name))
         else:
             fields.append(pl.col(name))
@@ -453,6 +546,7 @@ def _masked_record(fields: list[str], header: list[str], extract: Extract) -> st
     shown = []
     for position, value in enumerate(fields):
         window = sensitive[max(0, position - shift) : position + shift + 1]
+        value = value.replace(_NUL, _NUL_SHOWN)
         shown.append(_hidden(value) if any(window) else scrub_text(value))
     return ",".join(shown)[:2000]
 
@@ -495,9 +589,7 @@ def _stored_exprs(extract: Extract) -> tuple[tuple[pl.Expr, ...], tuple[tuple[st
             out.append(mask_name(value).alias(f"{column.name}_masked"))
         elif column.kind == Kind.EMAIL:
             out.append(mask_email(value).alias(f"{column.name}_masked"))
-        elif column.kind == Kind.FREE_TEXT:
-            out.append(scrub_numbers(value).alias(column.name))
-        else:
+        else:  # free text and every other column were scrubbed before validation
             out.append(value.alias(column.name))
     return tuple(out), tuple(hashes)
 
