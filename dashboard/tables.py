@@ -37,6 +37,7 @@ class Column:
     # datetime (an instant: shown in the bank's zone) | local_datetime (already local) | code
     domain: str | None = None
     width: str | None = None
+    fields: tuple[tuple[str, str], ...] = ()  # values for the label's {fields}
 
 
 def money(label: str) -> Column:
@@ -171,7 +172,7 @@ COLUMNS: dict[str, Column] = {
     "matured": count("promises.matured"),
     "cured": count("promises.cured"),
     # --- compliance -------------------------------------------------------------------------------
-    "started_at": Column("compliance.started_at", "datetime"),
+    "started_at": Column("col.started_at", "datetime"),
     "local_time": Column("compliance.local_time", "local_datetime"),
     "local_date": Column("col.day", "date"),
     "timezone": Column("compliance.timezone"),
@@ -186,12 +187,13 @@ COLUMNS: dict[str, Column] = {
     "event_date": Column("accounts.date", "date"),
     "event_at": Column("accounts.event_at", "datetime"),
     "kind": Column("accounts.kind"),
+    "run_kind": code("dq.kind", "dq_kind"),
     "reference": Column("accounts.reference"),
     "amount": money("accounts.amount"),
     # --- operations -------------------------------------------------------------------------------
     "load_id": Column("loads.load", "integer"),
     "run_id": Column("dq.run", "integer"),
-    "finished_at": Column("loads.finished", "datetime"),
+    "finished_at": Column("col.finished_at", "datetime"),
     "seconds": Column("loads.seconds", "seconds"),
     "files": count("loads.files"),
     "files_refused": count("loads.refused"),
@@ -248,7 +250,7 @@ def _unique(values: Sequence[object]) -> list[object]:
 
 
 def _header(spec: Column, zone: str | None) -> str:
-    header = text(spec.label)
+    header = text(spec.label, **dict(spec.fields))
     if spec.kind == "datetime" and zone:
         header = f"{header} ({zone})"
     return header
@@ -338,9 +340,5 @@ def editor_config(
         spec = known.get(str(name))
         if spec is not None:
             header = text(spec.label)
-            config[str(name)] = (
-                st.column_config.NumberColumn(header)
-                if spec.kind in fmt.TABLE_FORMATS
-                else st.column_config.TextColumn(header)
-            )
+            config[str(name)] = st.column_config.Column(header)
     return config

@@ -46,7 +46,13 @@ def loaded_files(version: WarehouseVersion, load_id: int) -> pl.DataFrame:
             rows_quarantined, rows_replaced, message
         FROM ops.loaded_files
         WHERE load_id = ?
-        ORDER BY status = 'refused' DESC, rows_quarantined DESC, extract, business_date, file_name
+        ORDER BY
+            -- what this load changed first (new and corrected files), then what it refused,
+            -- then the files it had already (unchanged)
+            CASE status
+                WHEN 'landed' THEN 0 WHEN 'replaced' THEN 0 WHEN 'refused' THEN 1 ELSE 2
+            END,
+            rows_quarantined DESC, extract, business_date, file_name
         LIMIT {MAX_ROWS}
         """,
         [load_id],
