@@ -133,7 +133,8 @@ def sidebar_filters(version: connection.WarehouseVersion) -> filters.Filters | N
 
     def month_label(month: date) -> str:
         shown = fmt.month(month)
-        return text("filters.so_far", month=shown) if month == facts.current else shown
+        unfinished = month == facts.current and month not in facts.complete
+        return text("filters.so_far", month=shown) if unfinished else shown
 
     with st.sidebar:
         st.header(t("filters.header"))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
 
+import duckdb
 import polars as pl
 import streamlit as st
 
@@ -103,15 +104,19 @@ class MonthFacts(NamedTuple):
 def month_facts(version: WarehouseVersion) -> MonthFacts:
     """The months of mart.reporting_months; a warehouse published before that view has only the
     months with a picture (mart.bucket_month)."""
-    if "mart.reporting_months" in missing_objects(version):
+    try:
+        if "mart.reporting_months" in missing_objects(version):
+            raise LookupError("mart.reporting_months")
+        frame = query(
+            version,
+            "SELECT month, has_picture, is_complete, is_current FROM mart.reporting_months "
+            "ORDER BY month",
+        )
+    except (LookupError, duckdb.Error):
+        # Published before the view (or before a mart it reads): the months with a picture.
         held = query(version, "SELECT DISTINCT month FROM mart.bucket_month ORDER BY month")
         every = held["month"].to_list()
         return MonthFacts(every, every, every, every[-1] if every else None)
-    frame = query(
-        version,
-        "SELECT month, has_picture, is_complete, is_current FROM mart.reporting_months "
-        "ORDER BY month",
-    )
     current = frame.filter(pl.col("is_current"))["month"].to_list()
     return MonthFacts(
         frame["month"].to_list(),
