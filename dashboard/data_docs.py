@@ -45,7 +45,10 @@ thead th { background: #f5f6f8; }
 .nav-link, .list-group-item { display: block; padding: 4px 8px; border-radius: 4px; }
 .navbar { display: flex; align-items: center; gap: 12px; border-bottom: 1px solid #e0e0e0;
   padding-bottom: 8px; margin-bottom: 12px; }
-.fixed-bottom, .invisible, .d-none, .sr-only, .cooltip .top { display: none !important; }
+.fixed-bottom, .invisible, .sr-only, .cooltip .top { display: none !important; }
+.d-none { display: none; } .d-md-block { display: block !important; }
+.d-md-inline-flex { display: inline-flex !important; }
+.breadcrumb { list-style: none; padding: 0; margin: 0; gap: 6px; }
 code, pre { background: #f5f6f8; border-radius: 4px; padding: 0 3px; font-size: 13px; }
 i.fas, i.far, i.fa { display: none; }
 </style>"""

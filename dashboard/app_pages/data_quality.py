@@ -84,7 +84,7 @@ run_id = st.selectbox(
     index=0,
     key="run",
     format_func=lambda chosen: (
-        t("dq.run_latest", run=chosen) if chosen == run_ids[0] else t("dq.run_n", run=chosen)
+        text("dq.run_latest", run=chosen) if chosen == run_ids[0] else text("dq.run_n", run=chosen)
     ),
     persist_state="session",
     width=240,
@@ -254,10 +254,10 @@ else:
     def page_label(relative_path: str) -> str:
         parts = Path(relative_path).with_suffix("").parts
         if parts[0] == "index":
-            return t("dq.docs_index")
+            return text("dq.docs_index")
         if parts[0] == "validations" and len(parts) > 4:  # <suite...>/<run>/<time>/<batch>
-            return t("dq.docs_validation", suite=".".join(parts[1:-3]), batch=parts[-1])
-        return t("dq.docs_suite", suite=".".join(parts[1:]))
+            return text("dq.docs_validation", suite=".".join(parts[1:-3]), batch=parts[-1])
+        return text("dq.docs_suite", suite=".".join(parts[1:]))
 
     shown = st.selectbox(
         t("dq.docs_page"),

@@ -14,7 +14,7 @@ import streamlit as st
 from dashboard import format as fmt
 from dashboard import tables
 from dashboard.app_pages import current_version, provenance_caption, seed_from_url, write_to_url
-from dashboard.i18n import escape, t
+from dashboard.i18n import escape, t, text
 from dashboard.reads import operations as reads
 from dashboard.reads.connection import bank_timezone
 
@@ -49,7 +49,9 @@ load_id = st.selectbox(
     index=0,
     key="load",
     format_func=lambda chosen: (
-        t("loads.latest", load=chosen) if chosen == load_ids[0] else t("loads.load_n", load=chosen)
+        text("loads.latest", load=chosen)
+        if chosen == load_ids[0]
+        else text("loads.load_n", load=chosen)
     ),
     persist_state="session",
     width=240,
