@@ -108,7 +108,7 @@ def test_permitted_slots_follow_the_rule_sets_in_force(daily_bank: Path) -> None
     # Sunday 20:00: no call at all on a non-working day.
     assert slot("call", 7, 20)[:2] == (False, "bank.non_working_day")
     # SMS: the bank's calling hours do not bind it, China's quiet hours do.
-    assert slot("sms", 7, 20) == (True, None, "bank, china, reg_f")
+    assert slot("sms", 7, 20) == (True, None, "china, reg_f")  # no bank rule binds an SMS slot
     assert slot("sms", 7, 22)[:2] == (False, "china.quiet_hours, reg_f.inconvenient_time")
     assert slot("call", 1, 10)[2] == "bank, china, reg_f"
 
