@@ -13,7 +13,7 @@ import streamlit as st
 from dashboard import format as fmt
 from dashboard import session, tables
 from dashboard.app_pages import current_version, provenance_caption
-from dashboard.i18n import t, text
+from dashboard.i18n import escape, t, text
 from dashboard.reads import acting
 from warehouse.app import experiments
 from warehouse.app.access import Forbidden
@@ -89,7 +89,7 @@ def start_form(months: list, version_numbers: list[int], champion: int) -> None:
                 challenger_accounts=on_challenger,
             )  # fmt: skip
         except (Forbidden, ValueError) as exc:
-            st.error(str(exc))
+            st.error(escape(str(exc)))
             return
         # Reload, so the experiment shows above at once (the list was read before the form).
         st.session_state[STARTED_KEY] = t(
@@ -126,7 +126,8 @@ st.title(t("page.champion_challenger"))
 provenance_caption(version)
 st.caption(t("cc.help"))
 if STARTED_KEY in st.session_state:
-    st.success(st.session_state.pop(STARTED_KEY), icon=":material/science:")
+    started_message = st.session_state.pop(STARTED_KEY)  # worded by t(): values escaped
+    st.success(started_message, icon=":material/science:")
 store = session.store()
 in_force = store.ensure_baseline(acting.warehouse_settings(version))
 months = acting.graded_months(version)
@@ -158,7 +159,7 @@ if found:
         try:
             store.stop_experiment(session.current_user(), chosen.experiment_id)
         except Forbidden as exc:
-            st.error(str(exc))
+            st.error(escape(str(exc)))
         else:
             st.rerun()
 else:

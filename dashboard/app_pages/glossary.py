@@ -41,7 +41,7 @@ for row in rules.iter_rows(named=True):
         continue
     st.markdown(
         f"**{escape(name)}** · {escape(rule_set)}  \n{escape(explain)}"
-        f"  \n`{row['rule_set']}.{row['rule']}`"
+        f"  \n{escape(row['rule_set'] + '.' + row['rule'])}"
     )
 
 entries = [e for e in glossary.entries() if matches(e.term, e.chinese, e.definition, e.section)]

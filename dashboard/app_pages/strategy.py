@@ -278,10 +278,10 @@ def save(candidate: Settings, reason: str, base_version: int) -> None:
             session.current_user(), candidate, reason=reason, based_on=base_version
         )
     except Forbidden as exc:
-        st.error(str(exc))
+        st.error(escape(str(exc)))
         return
     except ValueError as exc:
-        st.warning(str(exc))
+        st.warning(escape(str(exc)))
         return
     settings_versions.start_background_rebuild(session.db_path())
     st.session_state.pop(PREVIEW_KEY, None)
@@ -330,7 +330,7 @@ def history(current_in_force: int) -> None:
         try:
             saved = store.rollback(session.current_user(), int(target), reason=reason)
         except Forbidden as exc:
-            st.error(str(exc))
+            st.error(escape(str(exc)))
             return
         settings_versions.start_background_rebuild(session.db_path())
         st.success(t("strategy.rolled_back", version=saved.version, target=target))
