@@ -15,11 +15,16 @@ from __future__ import annotations
 
 import html
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-MISSING = "–"
-FEN = Decimal("0.01")
+from warehouse.app import numbers
+
+MISSING = numbers.MISSING
+money = numbers.money
+count = numbers.count
+percent = numbers.percent
+points = numbers.points
+day = numbers.day
 
 # How a table column of each kind is drawn (Streamlit's column formats, printf via sprintf-js:
 # "," groups thousands). The same spelling as money(), count() and percent() below.
@@ -44,55 +49,14 @@ def _lang(lang: str | None) -> str:
     return language()
 
 
-def _as_decimal(amount: Decimal | float | int) -> Decimal:
-    return amount if isinstance(amount, Decimal) else Decimal(str(amount))
-
-
-def money(amount: Decimal | float | int | None, *, signed: bool = False) -> str:
-    """¥6,300.00; -¥12.50 for a credit balance; +¥300.00 with `signed` (a change)."""
-    if amount is None:
-        return MISSING
-    value = _as_decimal(amount).quantize(FEN, rounding=ROUND_HALF_UP)
-    sign = "-" if value < 0 else ("+" if signed else "")
-    return f"{sign}¥{abs(value):,.2f}"
-
-
-def count(number: int | None, *, signed: bool = False) -> str:
-    """3,021 accounts; +12 with `signed`."""
-    if number is None:
-        return MISSING
-    return f"{number:+,d}" if signed else f"{number:,d}"
-
-
-def percent(ratio: float | Decimal | None, *, digits: int = 1) -> str:
-    """0.825 -> 82.5%."""
-    if ratio is None:
-        return MISSING
-    return f"{float(ratio) * 100:.{digits}f}%"
-
-
-def points(change: float | Decimal | None, *, digits: int = 1) -> str:
-    """A change of a rate, in percentage points: 0.325 -> +32.5 pp."""
-    if change is None:
-        return MISSING
-    return f"{float(change) * 100:+.{digits}f} pp"
-
-
 def month(value: date | None, *, lang: str | None = None) -> str:
     """The first day of a month, as a manager says it: Feb 2024, or 2024年2月 in Chinese."""
-    if value is None:
-        return MISSING
-    lang = _lang(lang)
-    return f"{value.year}年{value.month}月" if lang == "zh" else value.strftime("%b %Y")
+    return numbers.month(value, _lang(lang))
 
 
 def long_day(value: date | None, *, lang: str | None = None) -> str:
     """A date in words, as a caption says it: 3 Nov 2026, or 2026年11月3日 in Chinese."""
-    if value is None:
-        return MISSING
-    if _lang(lang) == "zh":
-        return f"{value.year}年{value.month}月{value.day}日"
-    return f"{value.day} {value:%b %Y}"
+    return numbers.long_day(value, _lang(lang))
 
 
 def weekday(iso_weekday: int) -> str:
@@ -123,11 +87,6 @@ def chart_text(value: object) -> str:
     """A label from the data for a Plotly chart, which renders a little HTML (<a href>, <b>) in
     names and ticks: shown as the text it is."""
     return html.escape(MISSING if value is None else str(value), quote=False)
-
-
-def day(value: date | None) -> str:
-    """A calendar date, the same in both languages: 2024-02-29."""
-    return MISSING if value is None else value.isoformat()
 
 
 def month_key(value: date) -> str:

@@ -216,13 +216,20 @@ def load(
         if f.status == "refused" or f.rows_quarantined or f.status == "replaced"
     ]
     if problems:
+        reasons = _top_quarantine_reasons(target, summary.load_id)
         detail = Table(title="Files that need a look")
-        for column in ("file", "status", "quarantined", "message"):
+        for column in ("file", "status", "quarantined", "top quarantine reasons", "message"):
             detail.add_column(column, overflow="fold")
         for f in problems[:50]:
-            detail.add_row(f.file_name, f.status, f"{f.rows_quarantined:,}", f.message)
+            detail.add_row(
+                f.file_name,
+                f.status,
+                f"{f.rows_quarantined:,}",
+                reasons.get(f.file_name, ""),
+                f.message,
+            )
         if len(problems) > 50:
-            detail.add_row(f"... {len(problems) - 50} more", "", "", "see ops.loaded_files")
+            detail.add_row(f"... {len(problems) - 50} more", "", "", "", "see ops.loaded_files")
         console.print(detail)
     table = Table(title=f"Load {summary.load_id} into {target}")
     for column in (
@@ -257,6 +264,45 @@ def load(
         console.print(_dq_line(summary.dq))
     if summary.refused:
         raise typer.Exit(1)
+
+
+def _top_quarantine_reasons(target: Path, load_id: int, *, per_file: int = 3) -> dict[str, str]:
+    """Per file of the load, its most frequent quarantine reasons with their row counts
+    ("3 x balance: not a number; 1 x ..."), read from the warehouse just published (a load
+    whose checks stopped the publication has none to read: empty)."""
+    from warehouse.storage import connect_reader
+
+    try:
+        con = connect_reader(target)
+    except FileNotFoundError:
+        return {}
+    try:
+        rows = con.execute(
+            """
+            SELECT file_name, column_name, reason, rows FROM (
+                SELECT
+                    file_name, column_name, reason, count(*) AS rows,
+                    row_number() OVER (
+                        PARTITION BY file_name ORDER BY count(*) DESC, reason
+                    ) AS rank
+                FROM ops.quarantine
+                WHERE load_id = ?
+                GROUP BY file_name, column_name, reason
+            )
+            WHERE rank <= ?
+            ORDER BY file_name, rank
+            """,
+            [load_id, per_file],
+        ).fetchall()
+    except Exception:  # an older warehouse without load_id on ops.quarantine
+        return {}
+    finally:
+        con.close()
+    found: dict[str, list[str]] = {}
+    for file_name, column, reason, count in rows:
+        where = f"{column}: " if column else ""
+        found.setdefault(file_name, []).append(f"{count:,} x {where}{reason}")
+    return {name: "; ".join(parts) for name, parts in found.items()}
 
 
 def _print_dq_failures(failed: list, *, title: str) -> None:
@@ -442,6 +488,40 @@ def rebuild(
     console.print(
         f"Published version {result.publication} of {target} with {which} ({result.seconds:.1f} s)"
     )
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the briefing into.")],
+    db: DbOption = None,
+    lang: Annotated[str, typer.Option(help="Language of the briefing: en, zh, or both.")] = "en",
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write the PDF.")] = True,
+) -> None:
+    """Write the morning briefing: the day's one-page summary (the book, what the last load
+    changed, roll-forwards, promises due and broken, new breaches, data quality) as a
+    self-contained HTML file and a PDF, the same figures as the dashboard's pages.
+    """
+    from warehouse.app import report as briefing_report
+    from warehouse.storage import connect_reader
+
+    languages = briefing_report.LANGUAGES if lang == "both" else (lang,)
+    if any(chosen not in briefing_report.LANGUAGES for chosen in languages):
+        console.print(f"[red]--lang must be en, zh or both; found {lang!r}")
+        raise typer.Exit(2)
+    target = warehouse_path(db)
+    try:
+        con = connect_reader(target)
+    except FileNotFoundError as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(1) from None
+    try:
+        for chosen in languages:
+            written = briefing_report.write(con, out, lang=chosen, pdf=pdf)
+            for path in (written.html, written.pdf):
+                if path is not None:
+                    console.print(f"wrote {path}")
+    finally:
+        con.close()
 
 
 users_app = typer.Typer(help="Local users of the dashboard (users.json beside the warehouse).")
