@@ -17,6 +17,7 @@ from dashboard.i18n import escape, t, text
 from dashboard.reads import acting
 from warehouse.app import experiments
 from warehouse.app.access import Forbidden
+from warehouse.app.store import Experiment
 
 PAGE = "champion_challenger"
 STARTED_KEY = "cc_started"  # the experiment just started, said once after the page reloads
@@ -43,7 +44,7 @@ DIFFERENCE_COLUMNS = {
 }
 
 
-def overlapping(month: object) -> list[object]:
+def overlapping(month: object) -> list[Experiment]:
     """Running experiments a new one would share accounts with: each takes the delinquent
     accounts of its start month on, so any running experiment overlaps a new one."""
     return [e for e in session.store().experiments() if e.running]

@@ -235,7 +235,13 @@ if rates.is_empty():
     st.caption(t("common.no_data"))
 else:
     worst = reads.worst_rolling(rates, delinquent)
-    st.caption(t("migration.worst_note", month=fmt.month(worst["month"].max())))
+    worst_month = worst["month"].max()
+    st.caption(
+        t(
+            "migration.worst_note",
+            month=fmt.month(worst_month) if isinstance(worst_month, date) else fmt.MISSING,
+        )
+    )
     tables.show(worst.drop("month"), width="content", key="mig_worst")
 
 st.subheader(t("migration.trends"))

@@ -203,7 +203,7 @@ def vintage_chart(curves: pl.DataFrame) -> go.Figure:
         fig.add_scatter(
             x=rows["months_on_book"].to_list(),
             y=rows["delinquent_ratio"].to_list(),
-            name=fmt.month(cohort),  # type: ignore[arg-type]
+            name=fmt.month(cohort),
             mode="lines+markers",
             hovertemplate="%{fullData.name} · %{x}: %{y:.1%}<extra></extra>",
         )

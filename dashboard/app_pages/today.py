@@ -77,14 +77,18 @@ cards[4].metric(
 cards[5].metric(t("today.card.breaches"), fmt.count(breaches.height), border=True)
 
 
-def account_list(frame: pl.DataFrame, *, key: str, **show: object) -> None:
+def account_list(frame: pl.DataFrame, *, key: str, zone: str | None = None) -> None:
     """A table whose selected row opens its account (the Accounts page)."""
-    picked = tables.show(frame, key=key, on_select="rerun", selection_mode="single-row", **show)
+    picked = tables.show(frame, key=key, zone=zone, on_select="rerun", selection_mode="single-row")
     ids = frame["account_id"].to_list()
     pick_from_table(picked, ids, key=f"{key}_account")
     chosen = st.session_state.get(f"{key}_account")
-    if chosen in ids and st.button(
-        t("today.open", account=chosen), key=f"{key}_open", icon=":material/timeline:"
+    if (
+        isinstance(chosen, str)
+        and chosen in ids
+        and st.button(
+            t("today.open", account=chosen), key=f"{key}_open", icon=":material/timeline:"
+        )
     ):
         open_account(chosen)
 

@@ -77,7 +77,7 @@ picked = tables.show(
 # From a row of the queue to the account's story.
 pick_from_table(picked, listed["account_id"].to_list(), key="wq_account")
 chosen_account = st.session_state.get("wq_account")
-if chosen_account in listed["account_id"].to_list():
+if isinstance(chosen_account, str) and chosen_account in listed["account_id"].to_list():
     if st.button(
         t("queue.open_account", account=chosen_account),
         key="wq_open_account",

@@ -115,7 +115,8 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 18px 0 6p
 .meta { color: #5f6472; font-size: 12px; margin-bottom: 10px; }
 .cards { display: flex; flex-wrap: wrap; gap: 8px; }
 .card { flex: 1 1 150px; border: 1px solid #e3e5ea; border-radius: 8px; padding: 8px 10px; }
-.card .label { color: #5f6472; font-size: 12px; } .card .value { font-size: 20px; font-weight: 600; }
+.card .label { color: #5f6472; font-size: 12px; }
+.card .value { font-size: 20px; font-weight: 600; }
 .card .sub { color: #5f6472; font-size: 12px; }
 table { border-collapse: collapse; width: 100%; font-size: 12.5px; }
 th, td { text-align: left; padding: 4px 6px; border-bottom: 1px solid #eceef2; }
