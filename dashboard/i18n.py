@@ -36,11 +36,19 @@ LANG_KEY = "lang"
 # code, HTML, autolinks such as https:// or www., Streamlit's :directives: and $math$).
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
+# GitHub-flavoured Markdown also links bare addresses (https://…, www.…, a@b.c) *after* escapes
+# are resolved, so an escape cannot stop it: an invisible word joiner inside each such prefix
+# does (the text reads the same, it is just never a link).
+_AUTOLINK = re.compile(r"(?i)(https?|ftp|mailto|www)(?=[:.])|(@)")
+WORD_JOINER = "\u2060"
 
 
 def escape(value: object) -> str:
-    """`value` as literal text inside Markdown: one line, every punctuation mark escaped."""
-    return _PUNCTUATION.sub(r"\\\1", _LINE_BREAKS.sub(" ", str(value)))
+    """`value` as literal text inside Markdown: one line, every punctuation mark escaped, and no
+    bare address that GitHub-flavoured Markdown would turn into a link."""
+    one_line = _LINE_BREAKS.sub(" ", str(value))
+    unlinked = _AUTOLINK.sub(lambda m: m.group(0) + WORD_JOINER, one_line)
+    return _PUNCTUATION.sub(r"\\\1", unlinked)
 
 
 def _in_code(value: object) -> str:

@@ -9,5 +9,6 @@ _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
 def shown(markdown: str) -> str:
-    """The text a Markdown source renders as, escapes resolved."""
-    return _ESCAPE.sub(r"\1", markdown)
+    """The text a Markdown source renders as, escapes resolved (and without the invisible word
+    joiners that keep a bare address from becoming a link)."""
+    return _ESCAPE.sub(r"\1", markdown).replace("\u2060", "")
