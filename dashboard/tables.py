@@ -256,8 +256,22 @@ def _header(spec: Column, zone: str | None) -> str:
     return header
 
 
-def _config(spec: Column, header: str) -> Any:
+# A number column with gaps is shown as text written by the formatting layer, so an empty cell
+# reads "–" and never "None" (Streamlit has no placeholder for an empty number).
+_AS_TEXT = {
+    "money": fmt.money,
+    "count": lambda v: fmt.count(int(v)),
+    "rate": fmt.percent,
+    "number": lambda v: f"{float(v):,.1f}",
+    "seconds": fmt.seconds,
+    "integer": lambda v: str(int(v)),
+}
+
+
+def _config(spec: Column, header: str, *, as_text: bool = False) -> Any:
     kind = spec.kind
+    if as_text:
+        return st.column_config.TextColumn(header, width=spec.width)  # type: ignore[arg-type]
     if kind in fmt.TABLE_FORMATS:
         return st.column_config.NumberColumn(header, format=fmt.TABLE_FORMATS[kind])
     if kind == "date":
@@ -310,7 +324,14 @@ def prepared(
             changes.append(pl.col(name).cast(pl.String).fill_null(fmt.MISSING))
         elif isinstance(dtype, pl.Datetime) and spec.kind == "date":
             changes.append(pl.col(name).dt.date())
-        config[name] = _config(spec, _header(spec, zone))
+        as_text = False
+        if spec.kind in _AS_TEXT and dtype.is_numeric():
+            write = _AS_TEXT[spec.kind]
+            if shown[name].null_count():
+                as_text = True
+                written = [fmt.MISSING if v is None else write(v) for v in shown[name].to_list()]
+                changes.append(pl.lit(pl.Series(name, written, dtype=pl.String)).alias(name))
+        config[name] = _config(spec, _header(spec, zone), as_text=as_text)
     return (shown.with_columns(changes) if changes else shown), config
 
 

@@ -55,7 +55,7 @@ due = reads.promises_due(version, window.today)
 broken = reads.promises_broken(version, window)
 breaches = reads.new_breaches(version, window)
 
-cards = st.columns(6)
+cards = [*st.columns(3), *st.columns(3)]
 for column, change in zip(cards[:4], briefing.CHANGES, strict=True):
     accounts, balance = counted[change]
     column.metric(
