@@ -484,3 +484,23 @@ def test_a_work_queue_row_opens_its_account(
     at.button(key="wq_open_account").click().run()
     assert not at.exception
     assert at.subheader[0].value == "Account A3"
+
+
+# --- Migration: the worst-rolling buckets, and the trend opens on a delinquent bucket ---------
+
+
+def test_worst_rolling_buckets_are_ranked_and_the_trend_opens_on_m1(
+    past_month_end: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = open_page(past_month_end, "migration", monkeypatch)
+    # Jan -> Feb: A2 M1 -> M2 and A3 M2 -> M3 both rolled forward (100%); Current is not a
+    # delinquent bucket and is not ranked.
+    worst = next(t.value for t in at.dataframe if "rolled_forward" in t.value.columns)
+    # Ties at 100%: the order is by rate, then accounts (both 1): either bucket may lead.
+    assert sorted(worst[["bucket", "accounts", "rolled_forward"]].values.tolist()) == [
+        ["M1", 1, 1],
+        ["M2", 1, 1],
+    ]
+    assert list(worst["roll_forward_rate"]) == [1.0, 1.0]
+    assert at.selectbox(key="mig_bucket").value == "M1"
+    assert any("Mar 2024 is not complete yet" in shown(c.value) for c in at.caption)
