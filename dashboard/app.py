@@ -252,7 +252,8 @@ sections = {
     t("nav.act"): _visible([strategy, work_queue, champion_challenger, sql_workbench]),
     t("nav.operations"): _visible([loads, data_quality]),
 }
-page = st.navigation({name: pages for name, pages in sections.items() if pages})
+# Every page listed (no "View more"): the operator's pages are as near as the manager's.
+page = st.navigation({name: pages for name, pages in sections.items() if pages}, expanded=True)
 
 version = connection.warehouse_version()
 if version is None:
