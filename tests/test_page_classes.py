@@ -504,3 +504,47 @@ def test_worst_rolling_buckets_are_ranked_and_the_trend_opens_on_m1(
     assert list(worst["roll_forward_rate"]) == [1.0, 1.0]
     assert at.selectbox(key="mig_bucket").value == "M1"
     assert any("Mar 2024 is not complete yet" in shown(c.value) for c in at.caption)
+
+
+# --- The operator's view: what changed first, a refusal said once, reasons in the terminal ----
+
+
+def test_a_refused_file_is_reported_once_and_the_terminal_names_the_reasons(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from warehouse.cli import app as cli
+
+    files = {
+        **TINY_FILES,
+        "accounts_20240305.csv": "account_id,customer_id\nA1,C1\n",  # required columns missing
+        "snapshots_20240304.csv": (
+            "as_of_date,account_id,statement_day,balance,min_due,days_past_due,"
+            "cycles_delinquent,status\n2024-03-04,A1,5,lots,1,0,0,open\n"
+        ),
+    }
+    inbox = write_inbox(tmp_path / "inbox", files)
+    db = tmp_path / "warehouse.duckdb"
+    runner = CliRunner()
+    first = runner.invoke(cli, ["load", str(inbox), "--db", str(db)], env={"COLUMNS": "240"})
+    assert first.exit_code == 1  # a file was refused
+    # The file's top quarantine reason, with its count, in the terminal's table.
+    assert "1 x balance: 'lots' is not an" in first.output
+    again = runner.invoke(cli, ["load", str(inbox), "--db", str(db)], env={"COLUMNS": "240"})
+    assert "refused again, unchanged since an earlier load (first refused in load 1)" in (
+        " ".join(again.output.split())
+    )
+    assert "accounts_20240305.csv: required column" not in again.output
+    UsersFile(tmp_path / "users.json").ensure_demo_users()
+    at = open_page(db, "loads", monkeypatch)
+    assert any(
+        "1 file(s) refused again, unchanged since load 1 refused them" in shown(c.value)
+        for c in at.caption
+    )
+    assert not at.error  # no second list of the same refusal
+    # The load's files: what it changed first (nothing here), then what it refused.
+    at.selectbox(key="load").set_value(1).run()
+    files_of_load = at.dataframe[1].value
+    assert list(files_of_load["status"])[:2] == ["Landed", "Landed"]
+    assert any("required column(s) missing" in shown(e.value) for e in at.error)

@@ -15,9 +15,10 @@ import threading
 import time
 import urllib.request
 import webbrowser
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -26,6 +27,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from warehouse.config import PROJECT_ROOT, warehouse_path
+
+if TYPE_CHECKING:
+    import duckdb
 
 app = typer.Typer(
     help=(
@@ -210,13 +214,27 @@ def load(
         console.print(f"[red]{exc}")
         raise typer.Exit(2) from None
 
+    published = _published_facts(target, summary.load_id)
+    # A file refused before, unchanged since (same content), is said once, not on every load.
+    again = [
+        f
+        for f in summary.files
+        if f.status == "refused" and (f.file_name, f.sha256) in published.refused_before
+    ]
     problems = [
         f
         for f in summary.files
-        if f.status == "refused" or f.rows_quarantined or f.status == "replaced"
+        if (f.status == "refused" or f.rows_quarantined or f.status == "replaced")
+        and f not in again
     ]
+    if again:
+        first = min(published.refused_before[(f.file_name, f.sha256)] for f in again)
+        console.print(
+            f"[yellow]{len(again):,} file(s) refused again, unchanged since an earlier load "
+            f"(first refused in load {first}); ops.loaded_files has their reasons."
+        )
     if problems:
-        reasons = _top_quarantine_reasons(target, summary.load_id)
+        reasons = published.reasons
         detail = Table(title="Files that need a look")
         for column in ("file", "status", "quarantined", "top quarantine reasons", "message"):
             detail.add_column(column, overflow="fold")
@@ -253,7 +271,8 @@ def load(
         f"{summary.rows_read:,}",
         f"{summary.rows_landed:,}",
         f"{summary.rows_quarantined:,}",
-        f"{summary.seconds:.1f}",
+        # The load's duration as ops.load_runs records it (the Loads page shows the same).
+        f"{published.seconds if published.seconds is not None else summary.seconds:.1f}",
     )
     console.print(table)
     if summary.dq is None:
@@ -266,41 +285,75 @@ def load(
         raise typer.Exit(1)
 
 
-def _top_quarantine_reasons(target: Path, load_id: int, *, per_file: int = 3) -> dict[str, str]:
-    """Per file of the load, its most frequent quarantine reasons with their row counts
-    ("3 x balance: not a number; 1 x ..."), read from the warehouse just published (a load
-    whose checks stopped the publication has none to read: empty)."""
+@dataclass(frozen=True)
+class _Published:
+    """What the warehouse just published says about a load, for its printed summary."""
+
+    seconds: float | None = None  # finished_at - started_at of ops.load_runs
+    reasons: dict[str, str] = field(default_factory=dict)  # file -> its top quarantine reasons
+    # (file, sha256) refused by an earlier load -> the first such load
+    refused_before: dict[tuple[str, str | None], int] = field(default_factory=dict)
+
+
+def _published_facts(target: Path, load_id: int) -> _Published:
+    """The load's duration, each file's top quarantine reasons and the files an earlier load
+    already refused unchanged, read from the published warehouse (empty when the load's checks
+    stopped the publication, or for an older warehouse)."""
     from warehouse.storage import connect_reader
 
     try:
         con = connect_reader(target)
     except FileNotFoundError:
-        return {}
+        return _Published()
     try:
         rows = con.execute(
-            """
-            SELECT file_name, column_name, reason, rows FROM (
-                SELECT
-                    file_name, column_name, reason, count(*) AS rows,
-                    row_number() OVER (
-                        PARTITION BY file_name ORDER BY count(*) DESC, reason
-                    ) AS rank
-                FROM ops.quarantine
-                WHERE load_id = ?
-                GROUP BY file_name, column_name, reason
-            )
-            WHERE rank <= ?
-            ORDER BY file_name, rank
-            """,
-            [load_id, per_file],
+            "SELECT epoch(finished_at - started_at) FROM ops.load_runs WHERE load_id = ?",
+            [load_id],
         ).fetchall()
-    except Exception:  # an older warehouse without load_id on ops.quarantine
-        return {}
+        seconds = float(rows[0][0]) if rows and rows[0][0] is not None else None
+        refused = con.execute(
+            """
+            SELECT file_name, sha256, min(load_id)
+            FROM ops.loaded_files
+            WHERE status = 'refused' AND load_id < ?
+            GROUP BY file_name, sha256
+            """,
+            [load_id],
+        ).fetchall()
+        return _Published(
+            seconds,
+            _top_quarantine_reasons(con, load_id),
+            {(name, sha): int(first) for name, sha, first in refused},
+        )
+    except Exception:  # an older warehouse without these columns: the summary as the load saw it
+        return _Published()
     finally:
         con.close()
+
+
+def _top_quarantine_reasons(
+    con: duckdb.DuckDBPyConnection, load_id: int, *, per_file: int = 3
+) -> dict[str, str]:
+    """Per file of the load, its most frequent quarantine reasons with their row counts
+    ("3 x balance: not a number; 1 x ...")."""
+    rows = con.execute(
+        """
+        SELECT file_name, column_name, reason, rows FROM (
+            SELECT
+                file_name, column_name, reason, count(*) AS rows,
+                row_number() OVER (PARTITION BY file_name ORDER BY count(*) DESC, reason) AS rank
+            FROM ops.quarantine
+            WHERE load_id = ?
+            GROUP BY file_name, column_name, reason
+        )
+        WHERE rank <= ?
+        ORDER BY file_name, rank
+        """,
+        [load_id, per_file],
+    ).fetchall()
     found: dict[str, list[str]] = {}
     for file_name, column, reason, count in rows:
-        where = f"{column}: " if column else ""
+        where = f"{column}: " if column and not str(reason).startswith(f"{column}:") else ""
         found.setdefault(file_name, []).append(f"{count:,} x {where}{reason}")
     return {name: "; ".join(parts) for name, parts in found.items()}
 

@@ -74,10 +74,20 @@ tables.show(
     columns={
         "status": tables.code("loads.status", "file_status"),
         "rows_read": tables.count("loads.read"),
+        "refused_before": tables.Column("loads.refused_before", "integer"),
     },
 )
 
-refused = files.filter(pl.col("status") == "refused")
+refused = files.filter((pl.col("status") == "refused") & pl.col("refused_before").is_null())
+again = files.filter((pl.col("status") == "refused") & pl.col("refused_before").is_not_null())
+if not again.is_empty():
+    st.caption(
+        t(
+            "loads.refused_again",
+            count=fmt.count(again.height),
+            first=int(again["refused_before"].min()),  # type: ignore[arg-type]
+        )
+    )
 if not refused.is_empty():
     shown = refused.head(REFUSALS_SHOWN)
     st.error(
