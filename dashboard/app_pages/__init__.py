@@ -111,7 +111,7 @@ def provenance_caption(version: WarehouseVersion, *, operator: bool = False) -> 
 
 def glossary_help(explain: str, term: str) -> str:
     """A metric's help with a link to its entry on the Glossary page."""
-    return f"{explain}\n\n[{t('glossary.see')}](/glossary?term={term})"
+    return f"{explain}\n\n[{t('glossary.see')}](glossary?term={term})"
 
 
 def url_select(

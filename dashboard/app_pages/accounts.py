@@ -148,7 +148,7 @@ numbers[0].metric(t("accounts.card"), escape(account["card_no_masked"] or fmt.MI
 numbers[1].metric(
     t("accounts.national_id"), escape(account["national_id_masked"] or fmt.MISSING), border=True
 )
-now = st.columns(4)
+now = st.columns(3)
 now[0].metric(
     t("accounts.latest", month=fmt.month(account["month"])),
     escape(fmt.code("bucket", account["bucket"])),
@@ -158,15 +158,13 @@ now[1].metric(t("col.balance"), fmt.money(account["balance"]), border=True)
 now[2].metric(
     t("col.risk_grade"), escape(fmt.code("risk_grade", account["risk_grade"])), border=True
 )
-now[3].metric(
-    t("accounts.cause"), escape(fmt.code("cause", account["delinquency_cause"])), border=True
-)
 strategy = reads.account_strategy(version, account["account_id"])
 if not strategy.is_empty() and strategy["treatment"][0] is not None:
     plan = strategy.row(0, named=True)
     st.info(
         t(
             "accounts.treatment_full",
+            cause=fmt.code("cause", plan["delinquency_cause"]),
             treatment=fmt.code("treatment", plan["treatment"]),
             channels=", ".join(
                 fmt.code("channel", c.strip()) for c in (plan["channels"] or "").split(",")
