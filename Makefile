@@ -1,5 +1,6 @@
 # The project's two commands are `make demo` and `make test` (README). Both set up first.
-# Set-up creates .venv from the lock: with uv when it is installed, else venv + pip.
+# Set-up creates .venv from the lock with uv: the uv on PATH when there is one, else uv
+# installed from PyPI into .venv itself (seconds, where pip takes a minute or more).
 
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup demo test test-fast browser-deps lint bench clean help
+.PHONY: setup report-deps demo test test-fast browser-deps lint bench clean help
 
 help:
 	@echo "make demo   - set up, generate the demo bank, load it, open the dashboard"
@@ -16,7 +17,7 @@ help:
 	@echo "make lint   - ruff (check and format), mypy, the import rules (import-linter)"
 	@echo "make bench  - load benchmark (bench/load.py; large, minutes)"
 
-setup: $(STAMP)
+setup: $(STAMP) report-deps
 
 $(STAMP): pyproject.toml uv.lock requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; found " + sys.version.split()[0])'
@@ -24,13 +25,35 @@ $(STAMP): pyproject.toml uv.lock requirements.lock
 		echo "setting up $(VENV) with uv"; \
 		uv sync --frozen --extra dev --python $(PYTHON); \
 	else \
-		echo "setting up $(VENV) with venv + pip (install uv for a faster set-up)"; \
+		echo "uv is missing: installing it into $(VENV) from PyPI, then setting up with it"; \
 		[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV); \
-		$(BIN)/python -m pip install --quiet --upgrade pip; \
-		$(BIN)/python -m pip install --quiet -r requirements.lock; \
-		$(BIN)/python -m pip install --quiet --no-deps -e .; \
+		[ -x $(BIN)/uv ] || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv; \
+		$(BIN)/uv sync --frozen --extra dev --inexact --python $(BIN)/python; \
 	fi
 	@touch $(STAMP)
+
+# The morning briefing's PDF (`collections report`) is laid out by WeasyPrint (from the lock),
+# which needs the system's Pango, and a CJK font for Chinese. Debian's packages, when missing
+# and installable (root + apt-get); otherwise it says what is missing.
+report-deps:
+	@if ! ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0; then \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing Debian's Pango for the briefing's PDF"; \
+			{ apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 || { apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0; }; } >/dev/null 2>&1 \
+				|| echo "Pango could not be installed: collections report --no-pdf still writes the HTML"; \
+		else \
+			echo "Pango (libpangoft2-1.0) is missing: collections report needs it for the PDF (--no-pdf writes the HTML only)"; \
+		fi; \
+	fi
+	@if ! fc-list 2>/dev/null | grep -qi "wqy\|noto sans cjk"; then \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing a CJK font (fonts-wqy-microhei) for Chinese briefings"; \
+			{ apt-get install -y -qq fonts-wqy-microhei || { apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei; }; } >/dev/null 2>&1 \
+				|| echo "no CJK font could be installed: Chinese PDFs will show boxes"; \
+		else \
+			echo "no CJK font: install fonts-wqy-microhei (or Noto Sans CJK) for Chinese PDFs"; \
+		fi; \
+	fi
 
 # The browser test drives Debian's chromium (Playwright cannot download browsers here); a CJK
 # font makes the Chinese screenshots readable (without one they show empty boxes).

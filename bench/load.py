@@ -73,7 +73,7 @@ def _rows_quarantined(db: Path) -> int:
         con.close()
 
 
-def scrubber_cost(inbox: Path, work: Path, env: dict[str, str], rows: int) -> None:
+def scrubber_cost(inbox: Path, work: Path, rows: int) -> None:
     """Issue 13: the load with and without the scrubber, alternating, twice each."""
     runs: dict[str, list[tuple[float, float]]] = {"on": [], "off": []}
     quarantined: dict[str, int] = {}
@@ -94,7 +94,6 @@ def scrubber_cost(inbox: Path, work: Path, env: dict[str, str], rows: int) -> No
                     str(db),
                     "--no-checks",
                 ],
-                env,
                 published=db,
             )
             inside = [
@@ -173,7 +172,7 @@ def main() -> None:
         rows = sum(
             max(0, len(p.read_bytes().splitlines()) - 1) for p in files if p.suffix == ".csv"
         )
-        scrubber_cost(inbox, work, env, rows)
+        scrubber_cost(inbox, work, rows)
         return
 
     floor_run, floor_rows = floor(inbox, work / "floor.duckdb")

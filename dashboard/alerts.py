@@ -9,16 +9,19 @@ Pure functions over small frames the pages already hold, so they are tested on h
   move together, so cures, write-offs or balances behave unusually.
 - **thin rate**: a rate shown on the page rests on fewer than `min_accounts_for_rate` accounts
   (attempts, promises): do not trust it alone.
-- **breach spike**: an agent's or a team's breaches in the latest month reach
+- **breach spike**: an agent's or a team's breaches in the period's latest month reach
   `breach_spike_min_breaches` and at least `breach_spike_factor` times their average over the
-  `breach_spike_baseline_months` months before (a month without breaches counts as 0).
+  `breach_spike_baseline_months` months before it (a month without breaches counts as 0). The
+  baseline is always the months *before* the month judged, read whatever the month filter (the
+  page passes them), and an alert without a baseline does not fire: when the warehouse holds no
+  contacts for one of those months, there is nothing to compare with.
 
 Each alert holds a catalogue key and its fields; `message()` words it in the page's language.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -151,17 +154,33 @@ def _months_before(month: date, count: int) -> list[date]:
     return months
 
 
-def breach_spikes(counts: pl.DataFrame, *, subject: str, thresholds: Thresholds) -> list[Alert]:
-    """Agents or teams whose breaches jumped in the latest month of `counts`.
+def baseline_months(month: date, thresholds: Thresholds) -> list[date]:
+    """The months a breach spike in `month` is compared with (the page reads them)."""
+    return _months_before(month, thresholds.breach_spike_baseline_months)
+
+
+def breach_spikes(
+    counts: pl.DataFrame,
+    *,
+    subject: str,
+    thresholds: Thresholds,
+    month: date,
+    held_months: Collection[date],
+) -> list[Alert]:
+    """Agents or teams whose breaches jumped in `month` (the period's latest) against the months
+    before it.
 
     `counts`: `subject`, month, breaches (mart.compliance_breach_counts added up per subject and
-    month).
+    month), for `month` and its baseline months, read whatever the page's month filter.
+    `held_months`: the months the warehouse holds contacts for; unless it holds every baseline
+    month, there is no baseline and nothing fires.
     """
     if counts.is_empty():
         return []
-    latest = counts["month"].max()
-    assert isinstance(latest, date)
+    latest = month
     baseline_months = _months_before(latest, thresholds.breach_spike_baseline_months)
+    if not baseline_months or any(m not in held_months for m in baseline_months):
+        return []
     alerts: list[Alert] = []
     for name, rows in counts.group_by(subject, maintain_order=True):
         now = int(rows.filter(pl.col("month") == latest)["breaches"].sum())
@@ -176,7 +195,7 @@ def breach_spikes(counts: pl.DataFrame, *, subject: str, thresholds: Thresholds)
                 Alert(
                     "breach_spike",
                     str(who),
-                    "alerts.breach_spike",
+                    "alerts.breach_spike" if baseline else "alerts.breach_spike_from_none",
                     {
                         "subject": who,
                         "breaches": now,

@@ -31,7 +31,7 @@ import streamlit as st  # noqa: E402
 from dashboard import format as fmt  # noqa: E402
 from dashboard import session  # noqa: E402
 from dashboard.app_pages import FILTERS_KEY, VERSION_KEY  # noqa: E402
-from dashboard.i18n import language_switch, t  # noqa: E402
+from dashboard.i18n import language_switch, t, text  # noqa: E402
 from dashboard.reads import acting, connection, filters  # noqa: E402
 from warehouse.app import access  # noqa: E402
 from warehouse.config import warehouse_path  # noqa: E402
@@ -46,15 +46,23 @@ SEGMENT_FILTERS = (  # widget key, URL parameter, label key, SegmentOptions fiel
 FILTER_PARAMS = ("from", "to", *(param for _, param, _, _ in SEGMENT_FILTERS))
 
 
+URL_MONTHS_NOT_HELD = "_url_months_not_held"
+
+
 def _parse_month(raw: str | None, months: list[date]) -> date | None:
+    """The month a link names, if the warehouse holds it; a month it names but that is not held
+    is remembered, so the sidebar says so instead of dropping it silently."""
     if not raw:
         return None
     try:
         year, month = (int(part) for part in raw.split("-"))
         wanted = date(year, month, 1)
     except ValueError:
-        return None
-    return wanted if wanted in months else None
+        wanted = None
+    if wanted in months:
+        return wanted
+    st.session_state.setdefault(URL_MONTHS_NOT_HELD, []).append(raw)
+    return None
 
 
 def _seed_filters_from_url(months: list[date], options: filters.SegmentOptions) -> None:
@@ -62,6 +70,7 @@ def _seed_filters_from_url(months: list[date], options: filters.SegmentOptions) 
     if st.session_state.get("_filters_seeded"):
         return
     st.session_state["_filters_seeded"] = True
+    st.session_state[URL_MONTHS_NOT_HELD] = []
     start = _parse_month(st.query_params.get("from"), months) or months[0]
     end = _parse_month(st.query_params.get("to"), months) or months[-1]
     if (start, end) != (months[0], months[-1]):
@@ -116,12 +125,19 @@ def _clear_filter_params() -> None:
 
 def sidebar_filters(version: connection.WarehouseVersion) -> filters.Filters | None:
     """Draw the shared filters; None when the warehouse has no month yet."""
-    months = filters.months(version)
+    facts = filters.month_facts(version)
+    months = facts.months
     if not months:
         return None
     options = filters.segment_options(version)
     _seed_filters_from_url(months, options)
     _follow_latest_month(months)
+
+    def month_label(month: date) -> str:
+        shown = fmt.month(month)
+        unfinished = month == facts.current and month not in facts.complete
+        return text("filters.so_far", month=shown) if unfinished else shown
+
     with st.sidebar:
         st.header(t("filters.header"))
         if len(months) > 1:
@@ -129,13 +145,23 @@ def sidebar_filters(version: connection.WarehouseVersion) -> filters.Filters | N
                 t("filters.months"),
                 options=months,
                 value=(months[0], months[-1]),
-                format_func=fmt.month,
+                format_func=month_label,
                 key=MONTHS_KEY,
                 persist_state="session",
             )
         else:
             start = end = months[0]
-            st.caption(t("filters.only_month", month=fmt.month(start)))
+            st.caption(t("filters.only_month", month=month_label(start)))
+        for raw in st.session_state.get(URL_MONTHS_NOT_HELD, []):
+            st.warning(
+                t(
+                    "filters.month_not_held",
+                    month=raw,
+                    first=fmt.month(months[0]),
+                    last=fmt.month(months[-1]),
+                ),
+                icon=":material/event_busy:",
+            )
         chosen = []
         for key, _, label, field in SEGMENT_FILTERS:
             chosen.append(
@@ -178,7 +204,9 @@ def _page(source: str, key: str, icon: str, url_path: str | None = None) -> st.P
     )
 
 
-portfolio = _page("app_pages/portfolio.py", "portfolio", ":material/monitoring:")
+# The morning's first page (the default): what the last load changed.
+today = _page("app_pages/today.py", "today", ":material/today:")
+portfolio = _page("app_pages/portfolio.py", "portfolio", ":material/monitoring:", "portfolio")
 migration = _page("app_pages/migration.py", "migration", ":material/swap_vert:", "migration")
 contacts = _page("app_pages/contacts.py", "contacts", ":material/call:", "contacts")
 promises = _page("app_pages/promises.py", "promises", ":material/handshake:", "promises")
@@ -195,10 +223,12 @@ champion_challenger = _page(
 )
 sql_workbench = _page("app_pages/sql_workbench.py", "sql_workbench", ":material/terminal:", "sql")
 audit = _page("app_pages/audit.py", "audit", ":material/policy:", "audit")
+glossary = _page("app_pages/glossary.py", "glossary", ":material/menu_book:", "glossary")
 PAGES_WITH_FILTERS = (portfolio, migration, contacts, promises, compliance)
 PAGE_KEYS = {  # page -> its name in warehouse.access (who may see it)
     id(page): key
     for page, key in (
+        (today, "today"), (glossary, "glossary"),
         (portfolio, "portfolio"), (migration, "migration"), (contacts, "contacts"),
         (promises, "promises"), (compliance, "compliance"), (accounts, "accounts"),
         (loads, "loads"), (data_quality, "data_quality"), (strategy, "strategy"),
@@ -220,12 +250,13 @@ def _visible(pages: list[st.Page]) -> list[st.Page]:
 
 sections = {
     t("nav.collections"): _visible(
-        [portfolio, migration, contacts, promises, compliance, accounts]
+        [today, portfolio, migration, contacts, promises, compliance, accounts, glossary]
     ),
     t("nav.act"): _visible([strategy, work_queue, champion_challenger, sql_workbench]),
     t("nav.operations"): _visible([loads, data_quality, audit]),
 }
-page = st.navigation({name: pages for name, pages in sections.items() if pages})
+# Every page listed (no "View more"): the operator's pages are as near as the manager's.
+page = st.navigation({name: pages for name, pages in sections.items() if pages}, expanded=True)
 
 version = connection.warehouse_version()
 if version is None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import TINY_FILES, write_inbox
+from rendered import shown
 from streamlit.testing.v1 import AppTest
 
 from warehouse.app.access import User
@@ -114,7 +115,7 @@ def button(at: AppTest, key: str):
 def texts(at: AppTest) -> str:
     parts = [x.value for kind in (at.error, at.warning, at.info, at.success, at.caption)
              for x in kind]  # fmt: skip
-    return "\n".join(str(p) for p in parts)
+    return shown("\n".join(str(p) for p in parts))
 
 
 # --- Sign-in and navigation ---------------------------------------------------------------------
@@ -126,11 +127,11 @@ def test_a_users_file_asks_for_a_password(warehouse: Path) -> None:
     at.text_input(key="login_username").set_value("demo-manager")
     at.text_input(key="login_password").set_value("wrong")
     at.button[0].click().run()
-    assert "wrong password" in at.error[0].value
+    assert "wrong password" in shown(at.error[0].value)
     at.text_input(key="login_password").set_value(PASSWORDS["demo-manager"])
     at.button[0].click().run()
     assert not at.exception
-    assert at.title[0].value == "Portfolio health"
+    assert at.title[0].value == "Since the last load"  # the app's first page
     assert "Signed in as Demo manager (manager)" in texts(at)
     trail = AppStore.beside(warehouse).audit_trail()
     assert [(e["action"], e["outcome"], e["username"]) for e in trail] == [
@@ -148,7 +149,7 @@ def test_the_demo_opens_straight_into_a_session(
     monkeypatch.delenv("COLLECTIONS_KIOSK", raising=False)
     monkeypatch.setenv("COLLECTIONS_DEMO_USER", "demo-manager")
     at = open_page(None)
-    assert at.title[0].value == "Portfolio health"
+    assert at.title[0].value == "Since the last load"  # the app's first page
     assert "Signed in as Demo manager (manager)" in texts(at)
     assert "Numbers reflect the settings as loaded" in texts(at)
     button(at, "sign_out").click().run()
@@ -235,7 +236,7 @@ def test_strategy_preview_save_diff_and_rollback(warehouse: Path, rebuilds: list
     assert metrics["Change treatment"] == "1"
     matrix = next(d.value for d in at.dataframe if list(d.value.columns) == ["risk_grade", "high"])
     assert matrix.to_dict("records") == [
-        {"risk_grade": "medium", "high": 1}, {"risk_grade": "high", "high": 1},
+        {"risk_grade": "Medium", "high": 1}, {"risk_grade": "High", "high": 1},
     ]  # fmt: skip
     button(at, "sg_run_replay").click().run()
     assert not at.exception
@@ -288,7 +289,7 @@ def test_work_queue_ranks_and_exports_per_team(warehouse: Path) -> None:
     at = open_page(MANAGER, "work_queue")
     queue = at.dataframe[0].value
     assert queue["account_id"].tolist() == ["A2", "A3"]
-    assert queue["treatment"].tolist() == ["negotiate_plan", "restructure"]
+    assert queue["treatment"].tolist() == ["Negotiate a plan", "Restructure"]  # glossary labels
     at.selectbox(key="wq_team").set_value("(unassigned)").run()
     assert not at.exception
     labels = [b.label for b in at.get("download_button")]
@@ -331,10 +332,10 @@ def test_assigning_arms_starts_an_experiment(warehouse: Path) -> None:
     )
     at = open_page(MANAGER, "champion_challenger")
     arms = next(d.value for d in at.dataframe if "arm" in d.value.columns)
-    assert sorted(arms["arm"]) == ["challenger", "champion"] and arms["accounts"].sum() == 2
+    assert sorted(arms["arm"]) == ["Challenger", "Champion"] and arms["accounts"].sum() == 2
     # The work queue shows each account's arm while the experiment runs.
     queue = open_page(MANAGER, "work_queue").dataframe[0].value
-    assert set(queue["arm"]) <= {"champion", "challenger"}
+    assert set(queue["arm"]) <= {"Champion", "Challenger"}
 
 
 def test_starting_a_challenger_is_not_offered_to_an_analyst(warehouse: Path) -> None:
@@ -396,7 +397,8 @@ def test_workbench_refusals_say_why(warehouse: Path, sql: str, expected: str) ->
     at = open_page(ANALYST, "sql_workbench")
     run_sql(at, sql)
     assert not at.exception
-    assert at.error and expected in at.error[0].value and at.error[0].value.startswith("Refused")
+    refusal = shown(at.error[0].value) if at.error else ""
+    assert expected in refusal and refusal.startswith("Refused")
     events = AppStore.beside(warehouse).audit_trail()
     assert events[0]["action"] == "workbench.query" and not events[0]["allowed"]
 

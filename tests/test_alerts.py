@@ -11,6 +11,7 @@ from datetime import date
 
 import polars as pl
 import pytest
+from rendered import shown
 
 from dashboard import alerts
 
@@ -45,7 +46,7 @@ def test_roll_and_net_flow_diverging() -> None:
     )
     fired = alerts.roll_flow_divergence(rates, DEFAULTS)
     assert [a.subject for a in fired] == ["M1"]
-    message = fired[0].message()
+    message = shown(fired[0].message())
     assert "+5.0 pp" in message and "-4.0 pp" in message and "Jan 2024" in message
     assert "Feb 2024" in message
 
@@ -64,7 +65,7 @@ def test_rates_on_too_few_accounts() -> None:
     )
     # 29 and 1 are thin; 30 is enough; 0 shows no rate at all.
     assert [a.subject for a in fired] == ["M1, M4"]
-    assert fired[0].message() == (
+    assert shown(fired[0].message()) == (
         "RPC rate rests on fewer than 30 for M1 (29), M4 (1): too few to trust on its own."
     )
     enough = frame.filter(frame["accounts"] >= 30)
@@ -87,17 +88,56 @@ def test_breach_spike_for_one_agent() -> None:
             "breaches": [2, 2, 2, 6, 4, 4, 4, 7, 4],
         }
     )
-    fired = alerts.breach_spikes(counts, subject="agent_id", thresholds=DEFAULTS)
+    fired = alerts.breach_spikes(
+        counts, subject="agent_id", thresholds=DEFAULTS, month=APR, held_months={JAN, FEB, MAR}
+    )
     assert [a.subject for a in fired] == ["AG1"]
-    assert fired[0].message() == (
+    assert shown(fired[0].message()) == (
         "AG1: 6 breaches in Apr 2024, at least 2× the average of 2.0 a month over the 3 months "
         "before."
     )
 
 
 def test_a_new_team_with_many_breaches_spikes() -> None:
-    # No breach in the three months before (they count as 0): 5 in April is a spike.
+    # No breach in the three months before (held, so they count as 0): 5 in April is a spike,
+    # worded as "none before", not as "2x an average of 0.0".
     counts = pl.DataFrame({"team": ["Late"], "month": [APR], "breaches": [5]})
-    fired = alerts.breach_spikes(counts, subject="team", thresholds=DEFAULTS)
+    fired = alerts.breach_spikes(
+        counts, subject="team", thresholds=DEFAULTS, month=APR, held_months={JAN, FEB, MAR}
+    )
     assert [a.subject for a in fired] == ["Late"]
-    assert "0.0" in fired[0].message()
+    assert shown(fired[0].message()) == (
+        "Late: 5 breaches in Apr 2024, none in the 3 months before (baseline 0.0 a month)."
+    )
+
+
+def test_no_baseline_no_alert() -> None:
+    # The warehouse holds no contacts for January: April has no full baseline, so the spike
+    # (6 against 2, 2 and nothing) does not fire, whatever it would have been.
+    counts = pl.DataFrame(
+        {"agent_id": ["AG1"] * 3, "month": [FEB, MAR, APR], "breaches": [2, 2, 6]}
+    )
+    assert (
+        alerts.breach_spikes(
+            counts, subject="agent_id", thresholds=DEFAULTS, month=APR, held_months={FEB, MAR}
+        )
+        == []
+    )
+
+
+def test_the_baseline_is_the_months_before_the_one_judged() -> None:
+    # One month chosen (April): its baseline is January to March, read whatever the filter,
+    # never the chosen month itself (which would always make a 0.0 baseline).
+    assert alerts.baseline_months(APR, DEFAULTS) == [MAR, FEB, JAN]
+    counts = pl.DataFrame({"agent_id": ["AG1"] * 4, "month": [JAN, FEB, MAR, APR],
+                           "breaches": [5, 5, 5, 6]})  # fmt: skip
+    assert (
+        alerts.breach_spikes(
+            counts,
+            subject="agent_id",
+            thresholds=DEFAULTS,
+            month=APR,
+            held_months={JAN, FEB, MAR, APR},
+        )
+        == []
+    )  # 6 < 2 x 5.0

@@ -143,29 +143,31 @@ def screenshot(page: Page, name: str) -> Path:
 
 
 def test_portfolio_shows_real_numbers(page: Page, server: Server) -> None:
-    open_app(page, server.url)
+    open_app(page, f"{server.url}/portfolio")
     main = page.locator('[data-testid="stMain"]')
     expect(main.get_by_text("Feb 2024 at a glance")).to_be_visible()
     for shown in ("¥6,300.00", "+¥300.00", "¥5,200.00", "82.5%", "49.2%", "+32.5 pp"):
         expect(main.get_by_text(shown, exact=True).first).to_be_visible()
-    expect(page.locator(".js-plotly-plot")).to_have_count(3)
-    expect(main.get_by_text("Published version 1 · load 1", exact=False)).to_be_visible()
+    # Book by bucket, ratios, collected and written off, vintage curves.
+    expect(page.locator(".js-plotly-plot")).to_have_count(4)
+    expect(main.get_by_text("(version 1, load 1)", exact=False)).to_be_visible()
+    expect(main.get_by_text("Data through 29 Feb 2024", exact=False)).to_be_visible()
     screenshot(page, "portfolio")
 
 
 def test_filters_are_a_deep_link(page: Page, server: Server) -> None:
-    open_app(page, f"{server.url}/?product=Classic")
+    open_app(page, f"{server.url}/portfolio?product=Classic")
     main = page.locator('[data-testid="stMain"]')
     expect(main.get_by_text("¥5,200.00", exact=True).first).to_be_visible()
     # A chart toggle joins the link as soon as it is used.
     main.get_by_role("radio", name="Accounts", exact=True).click()
-    expect(page).to_have_url(f"{server.url}/?product=Classic&bucket_view=accounts")
+    expect(page).to_have_url(f"{server.url}/portfolio?product=Classic&bucket_view=accounts")
     settle(page)
     screenshot(page, "portfolio-classic-accounts")
 
 
 def test_every_page(page: Page, server: Server) -> None:
-    open_app(page, f"{server.url}/?product=Classic")
+    open_app(page, f"{server.url}/portfolio?product=Classic")
     main = page.locator('[data-testid="stMain"]')
     expect(main.get_by_text("¥5,200.00", exact=True).first).to_be_visible()
 
@@ -179,14 +181,16 @@ def test_every_page(page: Page, server: Server) -> None:
 
     # Back on the portfolio, the filters (and their link) are as the user left them.
     page.get_by_role("link", name="Portfolio").click()
-    expect(page).to_have_url(f"{server.url}/?product=Classic")
+    expect(page).to_have_url(f"{server.url}/portfolio?product=Classic")
     expect(main.get_by_text("Feb 2024 at a glance")).to_be_visible()
     expect(main.get_by_text("¥5,200.00", exact=True).first).to_be_visible()
     settle(page)
 
 
 PAGES = {  # page: (path and query, title in English, title in Chinese)
-    "portfolio": ("/", "Portfolio health", "资产质量"),
+    "today": ("/", "Since the last load", "自上次加载以来"),
+    "portfolio": ("/portfolio", "Portfolio health", "资产质量"),
+    "glossary": ("/glossary?term=rpc_rate", "Glossary", "术语表"),
     "migration": ("/migration?mig_from=M1&mig_to=M2", "Bucket migration", "迁徙分析"),
     "contacts": ("/contacts", "Contact effectiveness", "催收联系效果"),
     "promises": ("/promises", "Promises and plans", "承诺还款与还款计划"),
@@ -229,7 +233,7 @@ def test_clicking_a_matrix_cell_lists_its_accounts(page: Page, server: Server) -
 
 def test_a_publication_shows_without_a_restart(page: Page, server: Server, warehouse: Path) -> None:
     """Run last in this module: it adds March to the served warehouse."""
-    open_app(page, server.url)
+    open_app(page, f"{server.url}/portfolio")
     main = page.locator('[data-testid="stMain"]')
     expect(main.get_by_text("Feb 2024 at a glance")).to_be_visible()
 
@@ -261,9 +265,9 @@ def test_a_publication_shows_without_a_restart(page: Page, server: Server, wareh
     expect(main.get_by_text("Mar 2024 at a glance")).to_be_visible()
     settle(page)
     expect(main.get_by_text("¥6,500.00", exact=True).first).to_be_visible()
-    expect(main.get_by_text("Published version 2 · load 2", exact=False)).to_be_visible()
+    expect(main.get_by_text("(version 2, load 2)", exact=False)).to_be_visible()
     screenshot(page, "portfolio-after-publication")
 
     # A fresh visit sees it too.
-    open_app(page, server.url)
+    open_app(page, f"{server.url}/portfolio")
     expect(main.get_by_text("Mar 2024 at a glance")).to_be_visible()

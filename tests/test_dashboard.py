@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from conftest import write_inbox
+from rendered import shown
 from streamlit.testing.v1 import AppTest
 
 from warehouse.jobs.load import load_inbox
@@ -47,13 +48,34 @@ def app(tiny_warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     return AppTest.from_file(APP, default_timeout=30)
 
 
+def portfolio(app: AppTest, **params: str) -> AppTest:
+    """The Portfolio page as a link opens it (`/portfolio?product=...`): the app's first page is
+    "Since the last load", so the link's parameters are set as the Portfolio page is opened."""
+    at = app.run()
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.switch_page("app_pages/portfolio.py").run()
+
+
+def tiny_path(app: AppTest) -> str:
+    import os
+
+    return os.environ["COLLECTIONS_DB"]
+
+
 def cards(at: AppTest) -> dict[str, tuple[str, str | None]]:
     """KPI cards by label: (value, change; "" when there is nothing to compare with)."""
-    return {metric.label: (metric.value, metric.delta) for metric in at.metric}
+    return {shown(metric.label): (metric.value, metric.delta) for metric in at.metric}
+
+
+def test_the_first_page_is_since_the_last_load(app: AppTest) -> None:
+    at = app.run()
+    assert not at.exception
+    assert at.title[0].value == "Since the last load"
 
 
 def test_portfolio_shows_the_tiny_banks_february(app: AppTest) -> None:
-    at = app.run()
+    at = portfolio(app)
     assert not at.exception
     assert at.title[0].value == "Portfolio health"
     assert at.subheader[0].value == "Feb 2024 at a glance"
@@ -65,13 +87,15 @@ def test_portfolio_shows_the_tiny_banks_february(app: AppTest) -> None:
         "60+ ratio (balance)": ("49.2%", "+49.2 pp"),
         "90+ ratio (balance)": ("0.0%", "+0.0 pp"),
     }
-    assert "Published version 1 · load 1" in at.caption[0].value
+    assert "Data through 29 Feb 2024" in shown(at.caption[0].value)
+    assert "(version 1, load 1)" in shown(at.caption[0].value)
+    assert str(tiny_path(app)) not in at.caption[0].value  # the path is for the operator's pages
     # Defaults leave the link clean.
     assert at.query_params == {}
 
 
 def test_latest_month_by_bucket_table(app: AppTest) -> None:
-    at = app.run()
+    at = portfolio(app)
     table = at.dataframe[0].value.set_index("bucket")
     assert list(table.index) == [
         "Current",
@@ -92,7 +116,7 @@ def test_latest_month_by_bucket_table(app: AppTest) -> None:
 
 
 def test_product_filter_and_its_link(app: AppTest) -> None:
-    at = app.run()
+    at = portfolio(app)
     at.multiselect(key="f_product").set_value(["Classic"]).run()
     assert not at.exception
     # Classic = A2 + A3: 2100 + 3100 in Feb, 2000 + 3000 in Jan.
@@ -103,10 +127,7 @@ def test_product_filter_and_its_link(app: AppTest) -> None:
 
 
 def test_deep_link_reproduces_the_view(app: AppTest) -> None:
-    app.query_params["product"] = "Classic"
-    app.query_params["to"] = "2024-01"
-    app.query_params["bucket_view"] = "accounts"
-    at = app.run()
+    at = portfolio(app, product="Classic", to="2024-01", bucket_view="accounts")
     assert not at.exception
     assert at.multiselect(key="f_product").value == ["Classic"]
     assert at.select_slider(key="f_months").value == (date(2024, 1, 1), date(2024, 1, 1))
@@ -121,9 +142,8 @@ def test_deep_link_reproduces_the_view(app: AppTest) -> None:
 
 
 def test_an_empty_slice_says_so(app: AppTest) -> None:
-    app.query_params["product"] = "Gold"
-    app.query_params["risk_grade"] = "high"  # A1, the only Gold account, is low risk
-    at = app.run()
+    # A1, the only Gold account, is low risk
+    at = portfolio(app, product="Gold", risk_grade="high")
     assert not at.exception
     assert "No account in this slice in Feb 2024" in at.warning[0].value
     assert not at.metric
@@ -165,7 +185,7 @@ def test_no_warehouse_yet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 def test_a_new_publication_shows_on_the_next_rerun(
     app: AppTest, tiny_warehouse: Path, tmp_path: Path
 ) -> None:
-    at = app.run()
+    at = portfolio(app)
     assert at.subheader[0].value == "Feb 2024 at a glance"
 
     load_inbox(write_inbox(tmp_path / "march", MARCH_FILES), db=tiny_warehouse)
@@ -177,7 +197,8 @@ def test_a_new_publication_shows_on_the_next_rerun(
     assert cards(at)["Delinquent balance (M1+)"] == ("¥5,300.00", "+¥100.00")
     assert cards(at)["30+ ratio (balance)"][0] == "81.5%"
     assert cards(at)["90+ ratio (balance)"] == ("48.5%", "+48.5 pp")
-    assert "Published version 2 · load 2" in at.caption[0].value
+    assert "(version 2, load 2)" in shown(at.caption[0].value)
+    assert "Data through 31 Mar 2024" in shown(at.caption[0].value)
     # The range that ended at the latest month follows it to March.
     months = at.select_slider(key="f_months")
     assert months.options == ["Jan 2024", "Feb 2024", "Mar 2024"]
@@ -192,6 +213,8 @@ def test_a_new_publication_shows_on_the_next_rerun(
 def test_chinese_from_the_link_and_the_switch(app: AppTest) -> None:
     app.query_params["lang"] = "zh"
     at = app.run()
+    assert at.title[0].value == "自上次加载以来"
+    at.switch_page("app_pages/portfolio.py").run()
     assert not at.exception
     assert at.title[0].value == "资产质量"
     assert at.subheader[0].value == "2024年2月概览"
@@ -205,8 +228,7 @@ def test_chinese_from_the_link_and_the_switch(app: AppTest) -> None:
 
 
 def test_team_filter_is_in_the_sidebar(app: AppTest) -> None:
-    app.query_params["team"] = "Nobody"  # a team the warehouse does not know is dropped
-    at = app.run()
+    at = portfolio(app, team="Nobody")  # a team the warehouse does not know is dropped
     assert not at.exception
     # The tiny bank has no agents file: the team filter is there, with nothing to choose.
     assert at.multiselect(key="f_team").options == []

@@ -19,9 +19,10 @@ import time
 import traceback
 import urllib.request
 import webbrowser
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -39,6 +40,9 @@ from warehouse.config import (
     warehouse_path,
 )
 from warehouse.contract.personal import scrub_text
+
+if TYPE_CHECKING:
+    import duckdb
 
 app = typer.Typer(
     help=(
@@ -258,21 +262,40 @@ def load(
     except Exception as exc:  # anything else: say what and where, publish nothing
         _unexpected("the load", exc)
 
+    published = _published_facts(target, summary.load_id)
+    # A file refused before, unchanged since (same content), is said once, not on every load.
+    again = [
+        f
+        for f in summary.files
+        if f.status == "refused" and (f.file_name, f.sha256) in published.refused_before
+    ]
     problems = [
         f
         for f in summary.files
-        if f.status == "refused" or f.rows_quarantined or f.status == "replaced"
+        if (f.status == "refused" or f.rows_quarantined or f.status == "replaced")
+        and f not in again
     ]
+    if again:
+        first_load = min(published.refused_before[(f.file_name, f.sha256)] for f in again)
+        console.print(
+            f"[yellow]{len(again):,} file(s) refused again, unchanged since an earlier load "
+            f"(first refused in load {first_load}); ops.loaded_files has their reasons."
+        )
     if problems:
+        reasons = published.reasons
         detail = Table(title="Files that need a look")
-        for column in ("file", "status", "quarantined", "message"):
+        for column in ("file", "status", "quarantined", "top quarantine reasons", "message"):
             detail.add_column(column, overflow="fold")
         for f in problems[:50]:
             detail.add_row(
-                _safe(f.file_name), f.status, f"{f.rows_quarantined:,}", _safe(f.message)
+                _safe(f.file_name),
+                f.status,
+                f"{f.rows_quarantined:,}",
+                _safe(reasons.get(f.file_name, "")),
+                _safe(f.message),
             )
         if len(problems) > 50:
-            detail.add_row(f"... {len(problems) - 50} more", "", "", "see ops.loaded_files")
+            detail.add_row(f"... {len(problems) - 50} more", "", "", "", "see ops.loaded_files")
         console.print(detail)
     title = (
         f"Load {summary.load_id} into {_safe(target)}"
@@ -301,7 +324,8 @@ def load(
         f"{summary.rows_read:,}",
         f"{summary.rows_landed:,}",
         f"{summary.rows_quarantined:,}",
-        f"{summary.seconds:.1f}",
+        # The load's duration as ops.load_runs records it (the Loads page shows the same).
+        f"{published.seconds if published.seconds is not None else summary.seconds:.1f}",
     )
     console.print(table)
     if not summary.published:
@@ -344,6 +368,79 @@ def _unexpected(job: str, exc: Exception) -> NoReturn:
     )
     logging.getLogger(__name__).debug("the whole traceback", exc_info=exc)
     raise typer.Exit(UNEXPECTED_ERROR) from None
+
+
+@dataclass(frozen=True)
+class _Published:
+    """What the warehouse just published says about a load, for its printed summary."""
+
+    seconds: float | None = None  # finished_at - started_at of ops.load_runs
+    reasons: dict[str, str] = field(default_factory=dict)  # file -> its top quarantine reasons
+    # (file, sha256) refused by an earlier load -> the first such load
+    refused_before: dict[tuple[str, str | None], int] = field(default_factory=dict)
+
+
+def _published_facts(target: Path, load_id: int) -> _Published:
+    """The load's duration, each file's top quarantine reasons and the files an earlier load
+    already refused unchanged, read from the published warehouse (empty when the load's checks
+    stopped the publication, or for an older warehouse)."""
+    from warehouse.storage import connect_reader
+
+    try:
+        con = connect_reader(target)
+    except FileNotFoundError:
+        return _Published()
+    try:
+        rows = con.execute(
+            "SELECT epoch(finished_at - started_at) FROM ops.load_runs WHERE load_id = ?",
+            [load_id],
+        ).fetchall()
+        seconds = float(rows[0][0]) if rows and rows[0][0] is not None else None
+        refused = con.execute(
+            """
+            SELECT file_name, sha256, min(load_id)
+            FROM ops.loaded_files
+            WHERE status = 'refused' AND load_id < ?
+            GROUP BY file_name, sha256
+            """,
+            [load_id],
+        ).fetchall()
+        return _Published(
+            seconds,
+            _top_quarantine_reasons(con, load_id),
+            {(name, sha): int(first) for name, sha, first in refused},
+        )
+    except Exception:  # an older warehouse without these columns: the summary as the load saw it
+        return _Published()
+    finally:
+        con.close()
+
+
+def _top_quarantine_reasons(
+    con: duckdb.DuckDBPyConnection, load_id: int, *, per_file: int = 3
+) -> dict[str, str]:
+    """Per file of the load, its most frequent quarantine reasons with their row counts
+    ("3 x balance: not a number; 1 x ...")."""
+    rows = con.execute(
+        """
+        SELECT file_name, column_name, reason, rows FROM (
+            SELECT
+                file_name, column_name, reason, count(*) AS rows,
+                row_number() OVER (PARTITION BY file_name ORDER BY count(*) DESC, reason) AS rank
+            FROM ops.quarantine
+            WHERE load_id = ?
+            GROUP BY file_name, column_name, reason
+        )
+        WHERE rank <= ?
+        ORDER BY file_name, rank
+        """,
+        [load_id, per_file],
+    ).fetchall()
+    found: dict[str, list[str]] = {}
+    for file_name, column, reason, count in rows:
+        where = f"{column}: " if column and not str(reason).startswith(f"{column}:") else ""
+        found.setdefault(file_name, []).append(f"{count:,} x {where}{reason}")
+    return {name: "; ".join(parts) for name, parts in found.items()}
 
 
 def _print_dq_failures(failed: list, *, title: str) -> None:
@@ -662,6 +759,40 @@ def rebuild(
     console.print(
         f"Published version {result.publication} of {target} with {which} ({result.seconds:.1f} s)"
     )
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the briefing into.")],
+    db: DbOption = None,
+    lang: Annotated[str, typer.Option(help="Language of the briefing: en, zh, or both.")] = "en",
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write the PDF.")] = True,
+) -> None:
+    """Write the morning briefing: the day's one-page summary (the book, what the last load
+    changed, roll-forwards, promises due and broken, new breaches, data quality) as a
+    self-contained HTML file and a PDF, the same figures as the dashboard's pages.
+    """
+    from warehouse.app import report as briefing_report
+    from warehouse.storage import connect_reader
+
+    languages = briefing_report.LANGUAGES if lang == "both" else (lang,)
+    if any(chosen not in briefing_report.LANGUAGES for chosen in languages):
+        console.print(f"[red]--lang must be en, zh or both; found {lang!r}")
+        raise typer.Exit(2)
+    target = warehouse_path(db)
+    try:
+        con = connect_reader(target)
+    except FileNotFoundError as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(1) from None
+    try:
+        for chosen in languages:
+            written = briefing_report.write(con, out, lang=chosen, pdf=pdf)
+            for path in (written.html, written.pdf):
+                if path is not None:
+                    console.print(f"wrote {path}")
+    finally:
+        con.close()
 
 
 users_app = typer.Typer(help="Local users of the dashboard (users.json beside the warehouse).")

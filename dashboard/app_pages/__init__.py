@@ -80,21 +80,38 @@ def url_segmented(label: str, choices: dict[str, str], *, key: str, default: str
     return chosen
 
 
-def provenance_caption(version: WarehouseVersion) -> None:
-    """Which publication the numbers on this page reflect."""
+def provenance_caption(version: WarehouseVersion, *, operator: bool = False) -> None:
+    """How fresh the numbers on this page are: the business date the data runs through (what a
+    manager asks first), and which publication they come from. The server's file path only on
+    the operator's pages (`operator`)."""
+    through = connection.as_of_date(version)
+    fresh = (
+        t("common.data_through", day=fmt.long_day(through))
+        if through is not None
+        else t("common.no_business_date")
+    )
     published = connection.publication(version)
     if published is None:
-        st.caption(t("common.no_publication", path=version.path))
+        where = t("common.no_publication_path", path=version.path) if operator else ""
+        st.caption(fresh + " · " + t("common.no_publication") + where)
         return
+    where = t("common.published_path", path=version.path) if operator else ""
     st.caption(
-        t(
+        fresh
+        + " · "
+        + t(
             "common.provenance",
             version=published.version,
             load=published.load_id,
             at=fmt.timestamp(published.published_at, connection.bank_timezone(version)),
-            path=version.path,
         )
+        + where
     )
+
+
+def glossary_help(explain: str, term: str) -> str:
+    """A metric's help with a link to its entry on the Glossary page."""
+    return f"{explain}\n\n[{t('glossary.see')}](glossary?term={term})"
 
 
 def url_select(

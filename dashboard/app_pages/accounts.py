@@ -14,6 +14,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import format as fmt
+from dashboard import glossary, tables
 from dashboard.app_pages import (
     capped_note,
     current_version,
@@ -22,7 +23,7 @@ from dashboard.app_pages import (
     provenance_caption,
     write_to_url,
 )
-from dashboard.i18n import t
+from dashboard.i18n import escape, t, text
 from dashboard.reads import accounts as reads
 from dashboard.reads.connection import bank_timezone
 
@@ -42,40 +43,51 @@ KIND_COLOURS = {
 def story_figure(months: pl.DataFrame, timeline: pl.DataFrame) -> go.Figure:
     """Balance at each snapshot on top; every other event as a marker on its own row below."""
     fig = go.Figure()
-    snapshots = timeline.filter(pl.col("kind") == "snapshot")
+    snapshots = timeline.filter(pl.col("kind") == "snapshot").with_columns(
+        pl.col("event_date").dt.truncate("1mo").alias("_month")
+    )
+    # Once daily snapshots start, a label on every point would overprint: the bucket is written
+    # at the month's last snapshot only (every point says it on hover).
+    last_of_month = snapshots.group_by("_month").agg(pl.col("event_date").max())["event_date"]
+    month_ends = set(last_of_month.to_list())
+    buckets = [fmt.chart_text(fmt.code("bucket", b)) for b in snapshots["status"].to_list()]
     fig.add_scatter(
         x=snapshots["event_date"].to_list(),
         y=[float(v) if v is not None else None for v in snapshots["amount"].to_list()],
-        text=snapshots["status"].to_list(),
+        text=[
+            label if day in month_ends else ""
+            for label, day in zip(buckets, snapshots["event_date"].to_list(), strict=True)
+        ],
+        customdata=buckets,
         mode="lines+markers+text",
         textposition="top center",
-        name=t("accounts.kind.snapshot"),
+        name=text("accounts.kind.snapshot"),
         line={"color": KIND_COLOURS["snapshot"]},
-        hovertemplate="%{x|%Y-%m-%d} · %{text} · ¥%{y:,.2f}<extra></extra>",
+        hovertemplate="%{x|%Y-%m-%d} · %{customdata} · ¥%{y:,.2f}<extra></extra>",
         yaxis="y",
     )
-    events = timeline.filter(pl.col("kind") != "snapshot")
+    events = glossary.localised_timeline(timeline.filter(pl.col("kind") != "snapshot"))
     for kind in KINDS[1:]:
         rows = events.filter(pl.col("kind") == kind)
         if rows.is_empty():
             continue
         fig.add_scatter(
             x=rows["event_date"].to_list(),
-            y=[t(f"accounts.kind.{kind}")] * rows.height,
+            y=[text(f"accounts.kind.{kind}")] * rows.height,
             text=[
-                f"{status or ''} {detail or ''}".strip()
+                fmt.chart_text(f"{status} · {detail}")
                 for status, detail in zip(rows["status"], rows["detail"], strict=True)
             ],
             mode="markers",
             marker={"size": 11, "color": KIND_COLOURS[kind], "symbol": "diamond"},
-            name=t(f"accounts.kind.{kind}"),
+            name=text(f"accounts.kind.{kind}"),
             hovertemplate="%{x|%Y-%m-%d} · %{text}<extra></extra>",
             yaxis="y2",
         )
     fig.update_layout(
         height=520,
         margin={"l": 8, "r": 8, "t": 8, "b": 8},
-        yaxis={"domain": [0.55, 1], "title": t("col.balance"), "tickprefix": "¥"},
+        yaxis={"domain": [0.55, 1], "title": text("col.balance"), "tickprefix": "¥"},
         yaxis2={"domain": [0, 0.45], "type": "category"},
         legend={"orientation": "h", "y": -0.08},
         showlegend=False,
@@ -103,22 +115,8 @@ if query:
         st.warning(t("accounts.not_found", text=query))
     else:
         capped_note(found.capped, found.rows.height)
-        picked = st.dataframe(
-            found.rows,
-            hide_index=True,
-            key="account_results",
-            on_select="rerun",
-            selection_mode="single-row",
-            column_config={
-                "account_id": st.column_config.TextColumn(t("col.account_id")),
-                "customer_name_masked": st.column_config.TextColumn(t("accounts.name")),
-                "national_id_masked": st.column_config.TextColumn(t("accounts.national_id")),
-                "card_no_masked": st.column_config.TextColumn(t("accounts.card")),
-                "mobile_masked": st.column_config.TextColumn(t("accounts.mobile")),
-                "product": st.column_config.TextColumn(t("col.product")),
-                "branch": st.column_config.TextColumn(t("col.branch")),
-                "open_date": st.column_config.DateColumn(t("accounts.open_date")),
-            },
+        picked = tables.show(
+            found.rows, key="account_results", on_select="rerun", selection_mode="single-row"
         )
         ids = found.rows["account_id"].to_list()
         pick_from_table(picked, ids, key="_account_picked")
@@ -139,23 +137,44 @@ account = header.row(0, named=True)
 write_to_url("account", account["account_id"], None)
 st.subheader(t("accounts.story", account=account["account_id"]))
 # Masked numbers are long: two to a row, so they are never cut short.
+# Metric values render Markdown and these come from the bank's files: each is escaped.
 who = st.columns(2)
-who[0].metric(t("accounts.name"), account["customer_name_masked"] or fmt.MISSING, border=True)
-who[1].metric(t("accounts.mobile"), account["mobile_masked"] or fmt.MISSING, border=True)
-numbers = st.columns(2)
-numbers[0].metric(t("accounts.card"), account["card_no_masked"] or fmt.MISSING, border=True)
-numbers[1].metric(
-    t("accounts.national_id"), account["national_id_masked"] or fmt.MISSING, border=True
+who[0].metric(
+    t("accounts.name"), escape(account["customer_name_masked"] or fmt.MISSING), border=True
 )
-now = st.columns(4)
+who[1].metric(t("accounts.mobile"), escape(account["mobile_masked"] or fmt.MISSING), border=True)
+numbers = st.columns(2)
+numbers[0].metric(t("accounts.card"), escape(account["card_no_masked"] or fmt.MISSING), border=True)
+numbers[1].metric(
+    t("accounts.national_id"), escape(account["national_id_masked"] or fmt.MISSING), border=True
+)
+now = st.columns(3)
 now[0].metric(
     t("accounts.latest", month=fmt.month(account["month"])),
-    account["bucket"] or fmt.MISSING,
+    escape(fmt.code("bucket", account["bucket"])),
     border=True,
 )
 now[1].metric(t("col.balance"), fmt.money(account["balance"]), border=True)
-now[2].metric(t("col.risk_grade"), account["risk_grade"] or fmt.MISSING, border=True)
-now[3].metric(t("accounts.treatment"), account["treatment"] or fmt.MISSING, border=True)
+now[2].metric(
+    t("col.risk_grade"), escape(fmt.code("risk_grade", account["risk_grade"])), border=True
+)
+strategy = reads.account_strategy(version, account["account_id"])
+if not strategy.is_empty() and strategy["treatment"][0] is not None:
+    plan = strategy.row(0, named=True)
+    st.info(
+        t(
+            "accounts.treatment_full",
+            cause=fmt.code("cause", plan["delinquency_cause"]),
+            treatment=fmt.code("treatment", plan["treatment"]),
+            channels=", ".join(
+                fmt.code("channel", c.strip()) for c in (plan["channels"] or "").split(",")
+            ),
+            per_week=plan["contacts_per_week"],
+            script=plan["script_focus"] or fmt.MISSING,
+            next_step=plan["next_step"] or fmt.MISSING,
+        ),
+        icon=":material/assignment:",
+    )
 st.caption(
     t(
         "accounts.about",
@@ -182,27 +201,12 @@ kinds = st.pills(
     format_func=lambda kind: t(f"accounts.kind.{kind}"),
     key="account_kinds",
 )
-shown = timeline.rows.filter(pl.col("kind").is_in(kinds or KINDS)).with_columns(
-    pl.col("event_at").dt.convert_time_zone(zone).dt.replace_time_zone(None),
+shown = glossary.localised_timeline(
+    timeline.rows.filter(pl.col("kind").is_in(kinds or KINDS))
+).with_columns(
     pl.col("kind").replace_strict(
-        {kind: t(f"accounts.kind.{kind}") for kind in KINDS}, default=pl.col("kind")
+        {kind: text(f"accounts.kind.{kind}") for kind in KINDS}, default=pl.col("kind")
     ),
 )
-st.dataframe(
-    shown,
-    hide_index=True,
-    key="account_timeline",
-    column_config={
-        "event_date": st.column_config.DateColumn(t("accounts.date"), format="YYYY-MM-DD"),
-        "event_at": st.column_config.DatetimeColumn(
-            t("compliance.started_at", zone=zone), format="YYYY-MM-DD HH:mm"
-        ),
-        "kind": st.column_config.TextColumn(t("accounts.kind")),
-        "reference": st.column_config.TextColumn(t("accounts.reference")),
-        "status": st.column_config.TextColumn(t("col.status")),
-        "amount": st.column_config.NumberColumn(t("accounts.amount"), format="¥%,.2f"),
-        "detail": st.column_config.TextColumn(t("compliance.detail"), width="large"),
-        "agent_id": st.column_config.TextColumn(t("col.agent_id")),
-    },
-)
+tables.show(shown, zone=zone, key="account_timeline")
 st.caption(t("accounts.timeline_note"))

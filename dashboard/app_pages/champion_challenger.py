@@ -11,14 +11,43 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import format as fmt
-from dashboard import session
+from dashboard import session, tables
 from dashboard.app_pages import current_version, provenance_caption
-from dashboard.i18n import t
+from dashboard.i18n import escape, t, text
 from dashboard.reads import acting
 from warehouse.app import experiments
 from warehouse.app.access import Forbidden
+from warehouse.app.store import Experiment
 
 PAGE = "champion_challenger"
+STARTED_KEY = "cc_started"  # the experiment just started, said once after the page reloads
+ARM_COLUMNS = {
+    "cured": tables.count("cc.cured"),
+    "rolled": tables.count("cc.rolled"),
+    "cure_rate": tables.rate("cc.cure_rate"),
+    "cure_low": tables.rate("cc.cure_low"),
+    "cure_high": tables.rate("cc.cure_high"),
+    "roll_rate": tables.rate("cc.roll_rate"),
+    "roll_low": tables.rate("cc.roll_low"),
+    "roll_high": tables.rate("cc.roll_high"),
+    "collected_rate": tables.rate("cc.collected_rate"),
+    "collected_low": tables.rate("cc.collected_low"),
+    "collected_high": tables.rate("cc.collected_high"),
+}
+DIFFERENCE_COLUMNS = {
+    "measure": tables.code("cc.measure", "measure"),
+    "champion": tables.rate("code.arm.champion"),
+    "challenger": tables.rate("code.arm.challenger"),
+    "difference": tables.rate("cc.difference"),
+    "low": tables.rate("cc.low"),
+    "high": tables.rate("cc.high"),
+}
+
+
+def overlapping(month: object) -> list[Experiment]:
+    """Running experiments a new one would share accounts with: each takes the delinquent
+    accounts of its start month on, so any running experiment overlaps a new one."""
+    return [e for e in session.store().experiments() if e.running]
 
 
 def start_form(months: list, version_numbers: list[int], champion: int) -> None:
@@ -38,7 +67,18 @@ def start_form(months: list, version_numbers: list[int], champion: int) -> None:
     month = st.selectbox(t("cc.start_month"), months, index=len(months) - 1,
                          format_func=fmt.month, key="cc_month")  # fmt: skip
     name = st.text_input(t("cc.name"), key="cc_name")
-    if st.button(t("cc.assign"), type="primary", key="cc_assign"):
+    running = overlapping(month)
+    confirmed = True
+    if running:
+        st.warning(
+            t(
+                "cc.overlap",
+                experiments=", ".join(f"#{e.experiment_id} {e.name}" for e in running),
+            ),
+            icon=":material/warning:",
+        )
+        confirmed = st.checkbox(t("cc.overlap_confirm"), key="cc_overlap_ok")
+    if st.button(t("cc.assign"), type="primary", key="cc_assign", disabled=not confirmed):
         ids = acting.population(current_version(), month)
         arms = experiments.assign(ids, seed=int(seed), share=float(share)) if ids else None
         on_challenger = 0 if arms is None else int((arms["arm"] == "challenger").sum())
@@ -50,10 +90,14 @@ def start_form(months: list, version_numbers: list[int], champion: int) -> None:
                 challenger_accounts=on_challenger,
             )  # fmt: skip
         except (Forbidden, ValueError) as exc:
-            st.error(str(exc))
+            st.error(escape(str(exc)))
             return
-        st.success(t("cc.started", id=started.experiment_id, accounts=fmt.count(len(ids)),
-                     challenger=fmt.count(on_challenger)))  # fmt: skip
+        # Reload, so the experiment shows above at once (the list was read before the form).
+        st.session_state[STARTED_KEY] = t(
+            "cc.started", id=started.experiment_id, accounts=fmt.count(len(ids)),
+            challenger=fmt.count(on_challenger),
+        )  # fmt: skip
+        st.rerun()
 
 
 def interval_chart(arms: pd.DataFrame) -> go.Figure:
@@ -61,8 +105,8 @@ def interval_chart(arms: pd.DataFrame) -> go.Figure:
     for measure in ("cure", "roll", "collected"):
         figure.add_trace(
             go.Bar(
-                name=t(f"cc.{measure}_rate"),
-                x=arms["arm"],
+                name=text(f"cc.{measure}_rate"),
+                x=[fmt.code("arm", arm) for arm in arms["arm"]],
                 y=arms[f"{measure}_rate"],
                 error_y={
                     "type": "data",
@@ -82,6 +126,9 @@ version = current_version()
 st.title(t("page.champion_challenger"))
 provenance_caption(version)
 st.caption(t("cc.help"))
+if STARTED_KEY in st.session_state:
+    started_message = st.session_state.pop(STARTED_KEY)  # worded by t(): values escaped
+    st.success(started_message, icon=":material/science:")
 store = session.store()
 in_force = store.ensure_baseline(acting.warehouse_settings(version))
 months = acting.graded_months(version)
@@ -89,9 +136,9 @@ numbers = [v.version for v in store.settings_versions()]
 found = store.experiments()
 if found:
     chosen = st.selectbox(
-        t("cc.experiment"), found, format_func=lambda e: t(
+        t("cc.experiment"), found, format_func=lambda e: text(
             "cc.experiment_label", id=e.experiment_id, name=e.name,
-            state=t("cc.running") if e.running else t("cc.stopped"),
+            state=text("cc.running") if e.running else text("cc.stopped"),
         ), key="cc_experiment",
     )  # fmt: skip
     st.caption(t("cc.experiment_detail", champion=chosen.champion_version,
@@ -106,14 +153,14 @@ if found:
         st.caption(t("cc.outcome_month", month=fmt.month(result.outcome_month)))
     arms = result.arms.to_pandas()
     st.plotly_chart(interval_chart(arms), width="stretch")
-    st.dataframe(result.arms, hide_index=True)
+    tables.show(result.arms, key="cc_arms", columns=ARM_COLUMNS)
     st.markdown(f"**{t('cc.differences')}**")
-    st.dataframe(result.differences, hide_index=True)
+    tables.show(result.differences, key="cc_differences", columns=DIFFERENCE_COLUMNS)
     if chosen.running and session.can("experiment.stop") and st.button(t("cc.stop"), key="cc_stop"):
         try:
             store.stop_experiment(session.current_user(), chosen.experiment_id)
         except Forbidden as exc:
-            st.error(str(exc))
+            st.error(escape(str(exc)))
         else:
             st.rerun()
 else:

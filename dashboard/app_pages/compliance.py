@@ -10,18 +10,18 @@ Excel. Alerts flag an agent or team whose breaches spiked.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import plotly.express as px
 import polars as pl
 import streamlit as st
 
-from dashboard import alerts, export, session
+from dashboard import alerts, export, glossary, session, tables
 from dashboard import format as fmt
 from dashboard.app_pages import (
     alert_thresholds,
     current_filters,
     current_version,
+    glossary_help,
     ignored_filters_note,
     needs_load,
     open_account,
@@ -31,7 +31,7 @@ from dashboard.app_pages import (
     url_segmented,
     url_select,
 )
-from dashboard.i18n import t
+from dashboard.i18n import escape, t, text
 from dashboard.reads import compliance as reads
 from dashboard.reads.connection import MAX_ROWS, bank_timezone
 from dashboard.reads.filters import TEAM, Filters
@@ -63,33 +63,6 @@ def breaches_download(
     )  # fmt: skip
 
 
-def breach_config(zone: str) -> dict[str, Any]:
-    return {
-        "started_at": st.column_config.DatetimeColumn(
-            t("compliance.started_at", zone=zone), format="YYYY-MM-DD HH:mm:ss"
-        ),
-        "local_time": st.column_config.DatetimeColumn(
-            t("compliance.local_time"), format="YYYY-MM-DD HH:mm:ss"
-        ),
-        "local_date": st.column_config.DateColumn(t("col.day"), format="YYYY-MM-DD"),
-        "timezone": st.column_config.TextColumn(t("compliance.timezone")),
-        "rule_set": st.column_config.TextColumn(t("compliance.rule_set")),
-        "rule": st.column_config.TextColumn(t("compliance.rule")),
-        "attempt_id": st.column_config.TextColumn(t("compliance.attempt")),
-        "account_id": st.column_config.TextColumn(t("col.account_id")),
-        "agent_id": st.column_config.TextColumn(t("col.agent_id")),
-        "agent_name": st.column_config.TextColumn(t("col.agent")),
-        "team": st.column_config.TextColumn(t("col.team")),
-        "agency": st.column_config.TextColumn(t("col.agency")),
-        "channel": st.column_config.TextColumn(t("col.channel")),
-        "outcome": st.column_config.TextColumn(t("compliance.outcome")),
-        "detail": st.column_config.TextColumn(t("compliance.detail"), width="large"),
-        "breaches": st.column_config.NumberColumn(t("col.breaches"), format="%,d"),
-        "attempts": st.column_config.NumberColumn(t("compliance.attempts_in_breach"), format="%,d"),
-        "accounts": st.column_config.NumberColumn(t("col.accounts"), format="%,d"),
-    }
-
-
 version = current_version()
 filters = current_filters()
 zone = bank_timezone(version)
@@ -105,11 +78,21 @@ if needs_load(version, "mart.compliance_breach_counts"):
 rules = reads.rule_choices(version)
 rule_sets = sorted(set(rules["rule_set"].to_list()))
 with st.container(horizontal=True, gap="medium"):
-    rule_set = url_select(t("compliance.rule_set"), rule_sets, key="rule_set")
+    rule_set = url_select(
+        t("compliance.rule_set"),
+        rule_sets,
+        key="rule_set",
+        format_func=lambda code: fmt.code("rule_set", code),
+    )
     rule_names = sorted(
         set((rules.filter(pl.col("rule_set") == rule_set) if rule_set else rules)["rule"].to_list())
     )
-    rule = url_select(t("compliance.rule"), rule_names, key="rule")
+    rule = url_select(
+        t("compliance.rule"),
+        rule_names,
+        key="rule",
+        format_func=lambda code: fmt.code("rule", code),
+    )
     agents = reads.breach_counts(version, filters, reads.BreachFilter(rule_set, rule), "agent")[
         "agent_id"
     ].to_list()
@@ -128,27 +111,35 @@ cards[2].metric(
     t("col.accounts"),
     fmt.count(totals["accounts"]),
     border=True,
-    help=t("compliance.accounts_help"),
+    help=glossary_help(t("compliance.accounts_help"), "breach"),
 )
 if total == 0:
     st.success(t("compliance.none"), icon=":material/verified:")
     st.stop()
 
 thresholds = alert_thresholds(version)
+# A spike in the period's latest month is judged against the months before it, read whatever
+# the month filter (a baseline taken inside a one-month filter would always be 0).
+judged = reads.alert_filters(filters, alerts.baseline_months(filters.end, thresholds))
+held = reads.attempt_months(version)
 show_alerts(
     alerts.breach_spikes(
-        reads.breach_counts(version, filters, chosen, "agent_month").filter(
+        reads.breach_counts(version, judged, chosen, "agent_month").filter(
             pl.col("agent_id").is_not_null()
         ),
         subject="agent_id",
         thresholds=thresholds,
+        month=filters.end,
+        held_months=held,
     )
     + alerts.breach_spikes(
-        reads.breach_counts(version, filters, chosen, "team_month").filter(
+        reads.breach_counts(version, judged, chosen, "team_month").filter(
             pl.col("team").is_not_null()
         ),
         subject="team",
         thresholds=thresholds,
+        month=filters.end,
+        held_months=held,
     )
 )
 
@@ -158,7 +149,7 @@ fig = px.bar(daily, x="local_date", y="breaches")
 fig.update_traces(marker_color="#c62828", hovertemplate="%{x|%Y-%m-%d}: %{y:,d}<extra></extra>")
 fig.update_layout(height=260, margin={"l": 8, "r": 8, "t": 8, "b": 8})
 fig.update_xaxes(title=None, tickformat="%Y-%m-%d")
-fig.update_yaxes(title=t("col.breaches"), tickformat=",d", rangemode="tozero")
+fig.update_yaxes(title=text("col.breaches"), tickformat=",d", rangemode="tozero")
 most = daily["breaches"].max()
 if isinstance(most, int) and most <= 10:  # whole breaches on a short axis
     fig.update_yaxes(dtick=1)
@@ -168,12 +159,12 @@ st.plotly_chart(fig, config={"displaylogo": False}, key="breach_trend")
 
 st.subheader(t("compliance.breakdown"))
 by = url_segmented(t("contacts.by"), BY, key="breach_by", default="rule")
-st.dataframe(
+tables.show(
     reads.breach_counts(version, filters, chosen, by),
-    hide_index=True,
+    zone=zone,
     width="content",
-    column_config=breach_config(zone),
     key=f"breach_by_{by}",
+    columns={"attempts": tables.count("compliance.attempts_in_breach")},
 )
 
 st.subheader(t("compliance.list"))
@@ -181,16 +172,12 @@ if listed.capped:
     st.caption(t("compliance.newest", shown=fmt.count(listed.rows.height), total=fmt.count(total)))
 if total > MAX_ROWS:
     st.warning(t("compliance.export_capped", limit=fmt.count(MAX_ROWS)))
-shown = listed.rows.with_columns(
-    pl.col("started_at").dt.convert_time_zone(zone).dt.replace_time_zone(None)
-)
-picked = st.dataframe(
-    shown,
-    hide_index=True,
+picked = tables.show(
+    glossary.localised_details(listed.rows),
+    zone=zone,
     key="breach_list",
     on_select="rerun",
     selection_mode="single-row",
-    column_config=breach_config(zone),
 )
 with st.container(horizontal=True, gap="small"):
     stamp = f"{fmt.month_key(filters.start)}_{fmt.month_key(filters.end)}"
@@ -220,27 +207,20 @@ pick_from_table(picked, listed.rows["attempt_id"].to_list(), key="breach")
 st.subheader(t("compliance.drill_header"))
 attempt_id = url_select(t("compliance.attempt"), attempt_ids, key="breach")
 if attempt_id:
-    breach = listed.rows.filter(pl.col("attempt_id") == attempt_id).row(0, named=True)
-    for detail in listed.rows.filter(pl.col("attempt_id") == attempt_id)["detail"].to_list():
-        st.write(f"- {detail}")
-    tried = reads.attempt(version, attempt_id)
-    st.dataframe(
-        tried.with_columns(
-            pl.col("started_at").dt.convert_time_zone(zone).dt.replace_time_zone(None)
-        ),
-        hide_index=True,
-        key="breach_attempt",
-        column_config={
-            **breach_config(zone),
-            "party": st.column_config.TextColumn(t("compliance.party")),
-            "third_party_relation": st.column_config.TextColumn(t("compliance.relation")),
-            "debtor_timezone": st.column_config.TextColumn(t("compliance.timezone")),
-            "day_type": st.column_config.TextColumn(t("compliance.day_type")),
-            "contact_number_masked": st.column_config.TextColumn(t("compliance.number")),
-            "duration_s": st.column_config.NumberColumn(t("compliance.duration"), format="%d"),
-            "bucket": st.column_config.TextColumn(t("col.bucket")),
-        },
+    breaches_of_attempt = glossary.localised_details(
+        listed.rows.filter(pl.col("attempt_id") == attempt_id)
     )
+    breach = breaches_of_attempt.row(0, named=True)
+    # Details carry values from the bank's files: each is escaped, never read as Markdown.
+    st.markdown(
+        "\n".join(
+            f"- **{escape(fmt.code('rule', row['rule']))}** "
+            f"({escape(fmt.code('rule_set', row['rule_set']))}): {escape(row['detail'])}"
+            for row in breaches_of_attempt.iter_rows(named=True)
+        )
+    )
+    tried = reads.attempt(version, attempt_id)
+    tables.show(tried, zone=zone, key="breach_attempt")
     if st.button(
         t("compliance.open_timeline", account=breach["account_id"]),
         key="breach_open_account",

@@ -8,18 +8,17 @@ branch and risk grade do not (the contact marts are not cut by them) and the pag
 
 from __future__ import annotations
 
-from typing import Any
-
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard import alerts
+from dashboard import alerts, tables
 from dashboard import format as fmt
 from dashboard.app_pages import (
     alert_thresholds,
     current_filters,
     current_version,
+    glossary_help,
     ignored_filters_note,
     needs_load,
     provenance_caption,
@@ -27,8 +26,9 @@ from dashboard.app_pages import (
     url_segmented,
     url_select,
 )
-from dashboard.i18n import t
+from dashboard.i18n import t, text
 from dashboard.reads import contacts as reads
+from dashboard.reads.connection import missing_objects
 from dashboard.reads.filters import TEAM
 
 STAGES = {
@@ -46,8 +46,8 @@ def funnel_figure(funnel: pl.DataFrame) -> go.Figure:
     fig = go.Figure()
     for row in funnel.iter_rows(named=True):
         fig.add_funnel(
-            name=row["channel"],
-            y=[t(label) for label in STAGES.values()],
+            name=fmt.chart_text(fmt.code("channel", row["channel"])),
+            y=[text(label) for label in STAGES.values()],
             x=[row[stage] for stage in STAGES],
             textinfo="value+percent initial",
         )
@@ -55,74 +55,57 @@ def funnel_figure(funnel: pl.DataFrame) -> go.Figure:
     return fig
 
 
-def heat_figure(grid: pl.DataFrame) -> go.Figure:
+def heat_figure(grid: pl.DataFrame, permitted: pl.DataFrame) -> go.Figure:
+    """RPC rate per slot; the slots the rules in force forbid are greyed (their rate is not
+    coloured, so a forbidden hour never looks like a good time to call)."""
     hours = list(range(24))
     cells = {(r["weekday"], r["hour"]): r for r in grid.iter_rows(named=True)}
-    z = [[cells.get((day, hour), {}).get("rpc_rate") for hour in hours] for day in range(1, 8)]
+    forbidden = {
+        (r["weekday"], r["hour"]): r["forbidden_by"]
+        for r in permitted.iter_rows(named=True)
+        if not r["is_permitted"]
+    }
+    z = [
+        [
+            None if (day, hour) in forbidden else cells.get((day, hour), {}).get("rpc_rate")
+            for hour in hours
+        ]
+        for day in range(1, 8)
+    ]
     custom = [
         [cells.get((day, hour), {}).get("attempts", 0) for hour in hours] for day in range(1, 8)
     ]
+    x = [f"{h:02d}" for h in hours]
+    y = [text(f"contacts.weekday.{d}") for d in WEEKDAYS]
     fig = go.Figure(
         go.Heatmap(
-            z=z,
-            x=[f"{h:02d}" for h in hours],
-            y=[t(f"contacts.weekday.{d}") for d in WEEKDAYS],
-            customdata=custom,
-            colorscale="Greens",
-            zmin=0,
-            hovertemplate=t("contacts.heat_hover") + "<extra></extra>",
-            colorbar={"tickformat": ".0%"},
+            z=[[1 if (day, hour) in forbidden else None for hour in hours] for day in range(1, 8)],
+            x=x,
+            y=y,
+            colorscale=[[0, "#d6d6d6"], [1, "#d6d6d6"]],
+            showscale=False,
+            customdata=[[forbidden.get((day, hour), "") for hour in hours] for day in range(1, 8)],
+            hovertemplate=text("contacts.heat_forbidden") + "<extra></extra>",
             xgap=1,
             ygap=1,
         )
     )
+    fig.add_heatmap(
+        z=z,
+        x=x,
+        y=y,
+        customdata=custom,
+        colorscale="Greens",
+        zmin=0,
+        hovertemplate=text("contacts.heat_hover") + "<extra></extra>",
+        colorbar={"tickformat": ".0%"},
+        xgap=1,
+        ygap=1,
+    )
     fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_xaxes(title=t("contacts.hour"), type="category")
+    fig.update_xaxes(title=text("contacts.hour"), type="category")
     fig.update_layout(height=330, margin={"l": 8, "r": 8, "t": 8, "b": 8})
     return fig
-
-
-LEAGUE_COLUMNS = {
-    "agent_id": st.column_config.TextColumn("agent_id"),
-    "attempts": "%,d",
-    "connects": "%,d",
-    "right_party_contacts": "%,d",
-    "promises": "%,d",
-    "amount_paid_7d": "¥%,.2f",
-    "rpc_rate": "percent",
-    "promise_rate": "percent",
-    "promise_kept_rate": "percent",
-    "breaches": "%,d",
-}
-LEAGUE_LABELS = {
-    "agent_id": "col.agent_id",
-    "agent_name": "col.agent",
-    "team": "col.team",
-    "agency": "col.agency",
-    "attempts": "col.attempts",
-    "connects": "col.connects",
-    "right_party_contacts": "col.rpc",
-    "promises": "col.promises",
-    "amount_paid_7d": "col.amount_paid_7d",
-    "rpc_rate": "col.rpc_rate",
-    "promise_rate": "col.promise_rate",
-    "promise_kept_rate": "col.kept_rate",
-    "breaches": "col.breaches",
-}
-
-
-def league_config() -> dict[str, Any]:
-    config: dict[str, Any] = {}
-    for column, label in LEAGUE_LABELS.items():
-        number = LEAGUE_COLUMNS.get(column)
-        config[column] = (
-            st.column_config.NumberColumn(t(label), format=number)
-            if isinstance(number, str)
-            else st.column_config.TextColumn(t(label))
-        )
-    config["promises_kept"] = None
-    config["promises_resolved"] = None
-    return config
 
 
 version = current_version()
@@ -150,30 +133,29 @@ cards[2].metric(
     t("col.rpc_rate"),
     fmt.percent(totals["rpc_rate"]),
     border=True,
-    help=t("contacts.rpc_help"),
+    help=glossary_help(t("contacts.rpc_help"), "rpc_rate"),
 )
 cards[3].metric(
     t("col.promise_rate"),
     fmt.percent(totals["promise_rate"]),
     border=True,
-    help=t("contacts.promise_help"),
+    help=glossary_help(t("contacts.promise_help"), "promise_rate"),
 )
 
 st.subheader(t("contacts.funnel"))
 st.plotly_chart(funnel_figure(funnel), config={"displaylogo": False}, key="contact_funnel")
-st.dataframe(
-    funnel,
-    hide_index=True,
-    width="content",
-    column_config={
-        "channel": st.column_config.TextColumn(t("col.channel")),
-        **{k: v for k, v in league_config().items() if k in funnel.columns or k.endswith("_rate")},
-        "promises_kept": st.column_config.NumberColumn(t("contacts.kept"), format="%,d"),
-    },
-)
+tables.show(funnel, width="content", key="contact_funnel_table")
 show_alerts(
     alerts.thin_rates(
-        funnel, subject="channel", base="attempts", rate="col.rpc_rate", thresholds=thresholds
+        funnel.with_columns(
+            pl.col("channel").map_elements(
+                lambda channel: fmt.code("channel", channel), return_dtype=pl.String
+            )
+        ),
+        subject="channel",
+        base="attempts",
+        rate="col.rpc_rate",
+        thresholds=thresholds,
     )
 )
 
@@ -184,30 +166,43 @@ channel = url_select(
     channels,
     key="heat_channel",
     default="call" if "call" in channels else None,
+    format_func=lambda code: fmt.code("channel", code),
 )
 grid = reads.hour_weekday(version, filters, channel)
-st.plotly_chart(heat_figure(grid), config={"displaylogo": False}, key="contact_heat")
-top = reads.best_slot(grid, least_attempts=thresholds.min_accounts_for_rate)
+permitted = (
+    reads.permitted_slots(version, channel)
+    if "mart.permitted_contact_slots" not in missing_objects(version)
+    else None
+)
+st.plotly_chart(
+    heat_figure(grid, permitted if permitted is not None else grid.clear()),
+    config={"displaylogo": False},
+    key="contact_heat",
+)
+top = reads.best_slot(grid, least_attempts=thresholds.min_accounts_for_rate, permitted=permitted)
+respected = reads.rule_sets_respected(permitted) if permitted is not None else []
+rule_sets = ", ".join(fmt.code("rule_set", name) for name in respected) or fmt.MISSING
 if top is not None:
     st.caption(
         t(
             "contacts.best_slot",
-            day=t(f"contacts.weekday.{WEEKDAYS[top['weekday'] - 1]}"),
+            day=text(f"contacts.weekday.{WEEKDAYS[top['weekday'] - 1]}"),
             hour=f"{top['hour']:02d}:00",
             rate=fmt.percent(top["rpc_rate"]),
             attempts=fmt.count(top["attempts"]),
         )
+        + " "
+        + t("contacts.best_slot_rules", rule_sets=rule_sets)
     )
+elif not grid.is_empty():
+    st.caption(t("contacts.no_permitted_slot", rule_sets=rule_sets))
+if permitted is not None:
+    st.caption(t("contacts.heat_note", rule_sets=rule_sets))
 
 st.subheader(t("contacts.tables"))
 by = url_segmented(t("contacts.by"), TABLES, key="league_by", default="agent")
 league = reads.agent_table(version, filters, by)
-st.dataframe(
-    league,
-    hide_index=True,
-    column_config=league_config(),
-    key=f"league_{by}",
-)
+tables.show(league, key=f"league_{by}", hide=("promises_kept", "promises_resolved"))
 subject = {"agent": "agent_id", "team": "team", "agency": "agency"}[by]
 show_alerts(
     alerts.thin_rates(

@@ -18,25 +18,36 @@ import polars as pl
 import streamlit as st
 
 from checks import docs as dq_docs
+from dashboard import data_docs, tables
 from dashboard import format as fmt
 from dashboard.app_pages import current_version, provenance_caption, seed_from_url, write_to_url
-from dashboard.i18n import t
+from dashboard.i18n import escape, t, text
 from dashboard.reads import operations as reads
 from dashboard.reads.connection import bank_timezone
 
 SEVERITY = {"error": "dq.severity_error", "warn": "dq.severity_warn"}  # data value -> key
 
 
+def raw_columns(rows: pl.DataFrame) -> dict[str, tables.Column]:
+    """Headers for the landed rows of a raw table: the glossary's label where the column is
+    known, else the file's own column name, said to be one ("file column statement_day")."""
+    return {
+        name: tables.Column("dq.raw_column", fields=(("name", name),))
+        for name in rows.columns
+        if name not in tables.COLUMNS
+    }
+
+
 def severity(value: str) -> str:
     """The severity as words of the current language (the data value itself if unknown)."""
-    return t(SEVERITY[value]) if value in SEVERITY else value
+    return text(SEVERITY[value]) if value in SEVERITY else value
 
 
 version = current_version()
 zone = bank_timezone(version)
 
 st.title(t("page.data_quality"))
-provenance_caption(version)
+provenance_caption(version, operator=True)
 
 if not reads.has_dq(version):
     st.info(
@@ -51,24 +62,17 @@ if runs.is_empty():
     st.stop()
 
 st.subheader(t("dq.latest_runs"))
-st.dataframe(
-    runs.with_columns(pl.col("started_at").dt.convert_time_zone(zone).dt.replace_time_zone(None)),
-    hide_index=True,
-    column_config={
-        "run_id": st.column_config.NumberColumn(t("dq.run"), format="%d"),
-        "kind": st.column_config.TextColumn(t("dq.kind")),
-        "load_id": st.column_config.NumberColumn(t("dq.load"), format="%d"),
-        "status": st.column_config.TextColumn(t("dq.status")),
-        "started_at": st.column_config.DatetimeColumn(
-            t("dq.started", zone=zone), format="YYYY-MM-DD HH:mm:ss"
-        ),
-        "seconds": st.column_config.NumberColumn(t("dq.seconds"), format="%.1f"),
-        "expectations": st.column_config.NumberColumn(t("dq.expectations"), format="%,d"),
-        "failed_errors": st.column_config.NumberColumn(t("dq.error_findings"), format="%,d"),
-        "failed_warnings": st.column_config.NumberColumn(t("dq.warn_findings"), format="%,d"),
-        "files_refused": st.column_config.NumberColumn(t("dq.files_refused"), format="%,d"),
-        "gx_version": st.column_config.TextColumn(t("dq.gx_version")),
-        "message": st.column_config.TextColumn(t("dq.note")),
+tables.show(
+    runs,
+    zone=zone,
+    key="dq_runs",
+    columns={
+        "kind": tables.code("dq.kind", "dq_kind"),
+        "load_id": tables.Column("dq.load", "integer"),
+        "status": tables.code("dq.status", "run_status"),
+        "seconds": tables.Column("dq.seconds", "seconds"),
+        "files_refused": tables.count("dq.files_refused"),
+        "message": tables.Column("dq.note"),
     },
 )
 
@@ -80,7 +84,7 @@ run_id = st.selectbox(
     index=0,
     key="run",
     format_func=lambda chosen: (
-        t("dq.run_latest", run=chosen) if chosen == run_ids[0] else t("dq.run_n", run=chosen)
+        text("dq.run_latest", run=chosen) if chosen == run_ids[0] else text("dq.run_n", run=chosen)
     ),
     persist_state="session",
     width=240,
@@ -89,13 +93,13 @@ write_to_url("run", run_id, run_ids[0])
 run = runs.filter(pl.col("run_id") == run_id).row(0, named=True)
 
 cards = st.columns(5)
-cards[0].metric(t("dq.status"), run["status"], border=True)
+cards[0].metric(t("dq.status"), escape(fmt.code("run_status", run["status"])), border=True)
 cards[1].metric(t("dq.expectations"), fmt.count(run["expectations"]), border=True)
 cards[2].metric(t("dq.error_findings"), fmt.count(run["failed_errors"]), border=True)
 cards[3].metric(t("dq.warn_findings"), fmt.count(run["failed_warnings"]), border=True)
 cards[4].metric(t("dq.files_refused"), fmt.count(run["files_refused"]), border=True)
 what = t("dq.what_load", load=run["load_id"]) if run["load_id"] is not None else t("dq.what_check")
-st.caption(t("dq.run_checked", run=run_id, what=what) + f" {run['message'] or ''}")
+st.caption(t("dq.run_checked", run=run_id, what=what) + " " + escape(run["message"] or ""))
 
 # --- Failing expectations -----------------------------------------------------------------------
 
@@ -108,18 +112,8 @@ if by_expectation.is_empty():
     else:
         st.success(t("dq.all_held", run=run_id), icon=":material/check_circle:")
 else:
-    st.dataframe(
-        by_expectation,
-        hide_index=True,
-        column_config={
-            "severity": st.column_config.TextColumn(t("dq.severity")),
-            "suite": st.column_config.TextColumn(t("dq.suite")),
-            "expectation": st.column_config.TextColumn(t("dq.expectation")),
-            "files": st.column_config.NumberColumn(t("dq.files"), format="%,d"),
-            "offending": st.column_config.NumberColumn(t("dq.offending_rows"), format="%,d"),
-            "action": st.column_config.TextColumn(t("dq.action")),
-            "description": st.column_config.TextColumn(t("dq.what_it_expects"), width="large"),
-        },
+    tables.show(
+        by_expectation, key="dq_by_expectation", columns={"files": tables.count("dq.files")}
     )
 
 # --- Trend ---------------------------------------------------------------------------------------
@@ -137,7 +131,11 @@ else:
         color="suite",
         pattern_shape="severity",
         pattern_shape_map={"error": "x", "warn": ""},
-        labels={"failures": t("dq.failed_findings"), "run_id": "", "suite": t("dq.suite_axis")},
+        labels={
+            "failures": text("dq.failed_findings"),
+            "run_id": "",
+            "suite": text("dq.suite_axis"),
+        },
         height=320,
     )
     fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend_title_text="")
@@ -145,7 +143,7 @@ else:
     fig.update_xaxes(
         tickmode="array",
         tickvals=shown_runs,
-        ticktext=[t("dq.run_tick", run=n) for n in shown_runs],
+        ticktext=[text("dq.run_tick", run=n) for n in shown_runs],
         range=[shown_runs[0] - 0.5, shown_runs[-1] + 0.5],
     )
     st.plotly_chart(fig, width="stretch", config={"displayModeBar": False})
@@ -174,9 +172,11 @@ if not failures.is_empty():
     )
     write_to_url("finding", finding_no, numbers[0])
     finding = failures.filter(pl.col("finding") == finding_no).row(0, named=True)
+    # Every value of a finding is data (a file name, an observed value): escaped, never Markdown.
     st.markdown(
-        f"**{finding['suite']} / {finding['expectation']}** ({severity(finding['severity'])}, "
-        f"{finding['stage']}): {finding['description']}  \n"
+        f"**{escape(finding['suite'])} / {escape(finding['expectation'])}** "
+        f"({escape(severity(finding['severity']))}, {escape(finding['stage'])}): "
+        f"{escape(finding['description'])}  \n"
         + t(
             "dq.observed",
             observed=finding["observed_value"] or fmt.MISSING,
@@ -197,7 +197,7 @@ if not failures.is_empty():
         rows = reads.offending_rows(version, finding["target"], finding["file_name"], lines)
         if not rows.is_empty():
             st.markdown(t("dq.offending_rows_in", target=finding["target"], lines=len(lines)))
-            st.dataframe(rows, hide_index=True)
+            tables.show(rows, key="dq_offending", columns=raw_columns(rows))
         elif refused:
             st.error(
                 t("dq.file_refused", file=finding["file_name"])
@@ -209,7 +209,9 @@ if not failures.is_empty():
         elif lines:
             st.info(t("dq.rows_replaced"))
         st.markdown(t("dq.what_each_load_did"))
-        st.dataframe(verdicts, hide_index=True)
+        tables.show(
+            verdicts, key="dq_verdicts", columns={"status": tables.code("dq.status", "file_status")}
+        )
 
 # --- Quarantine ----------------------------------------------------------------------------------
 
@@ -225,18 +227,7 @@ if run["load_id"] is not None:
         chosen = st.selectbox(t("dq.file"), [all_files, *files], key="quarantine_file")
         if chosen != all_files:
             quarantined = reads.quarantined_rows(version, load_id, file_name=chosen)
-        st.dataframe(
-            quarantined,
-            hide_index=True,
-            column_config={
-                "file_name": st.column_config.TextColumn(t("dq.file")),
-                "line_number": st.column_config.NumberColumn(t("dq.line"), format="%d"),
-                "column_name": st.column_config.TextColumn(t("dq.column")),
-                "reason": st.column_config.TextColumn(t("dq.reason"), width="large"),
-                "file_status": st.column_config.TextColumn(t("dq.file_status")),
-                "raw_record": st.column_config.TextColumn(t("dq.record_masked"), width="large"),
-            },
-        )
+        tables.show(quarantined, key="dq_quarantine")
         st.caption(t("dq.quarantine_note"))
 
 # --- Data Docs ---------------------------------------------------------------------------------
@@ -263,10 +254,10 @@ else:
     def page_label(relative_path: str) -> str:
         parts = Path(relative_path).with_suffix("").parts
         if parts[0] == "index":
-            return t("dq.docs_index")
+            return text("dq.docs_index")
         if parts[0] == "validations" and len(parts) > 4:  # <suite...>/<run>/<time>/<batch>
-            return t("dq.docs_validation", suite=".".join(parts[1:-3]), batch=parts[-1])
-        return t("dq.docs_suite", suite=".".join(parts[1:]))
+            return text("dq.docs_validation", suite=".".join(parts[1:-3]), batch=parts[-1])
+        return text("dq.docs_suite", suite=".".join(parts[1:]))
 
     shown = st.selectbox(
         t("dq.docs_page"),
@@ -292,5 +283,5 @@ else:
         mime="application/zip",
         icon=":material/download:",
     )
-    st.iframe(dq_docs.page_without_scripts(folder / shown), height=700)
+    st.iframe(data_docs.for_dashboard(dq_docs.page_without_scripts(folder / shown)), height=700)
     st.caption(t("dq.docs_note"))

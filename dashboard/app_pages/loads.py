@@ -12,8 +12,9 @@ import polars as pl
 import streamlit as st
 
 from dashboard import format as fmt
+from dashboard import tables
 from dashboard.app_pages import current_version, provenance_caption, seed_from_url, write_to_url
-from dashboard.i18n import t
+from dashboard.i18n import escape, t, text
 from dashboard.reads import operations as reads
 from dashboard.reads.connection import bank_timezone
 
@@ -23,7 +24,7 @@ version = current_version()
 zone = bank_timezone(version)
 
 st.title(t("page.loads"))
-provenance_caption(version)
+provenance_caption(version, operator=True)
 
 runs = reads.load_runs(version)
 if runs.is_empty():
@@ -31,27 +32,12 @@ if runs.is_empty():
     st.stop()
 
 st.subheader(t("loads.recent_load_runs"))
-st.dataframe(
-    runs.with_columns(
-        pl.col("started_at", "finished_at").dt.convert_time_zone(zone).dt.replace_time_zone(None)
-    ),
-    hide_index=True,
-    column_config={
-        "load_id": st.column_config.NumberColumn(t("loads.load"), format="%d"),
-        "status": st.column_config.TextColumn(t("loads.status")),
-        "started_at": st.column_config.DatetimeColumn(
-            t("loads.started", zone=zone), format="YYYY-MM-DD HH:mm:ss"
-        ),
-        "finished_at": st.column_config.DatetimeColumn(
-            t("loads.finished", zone=zone), format="YYYY-MM-DD HH:mm:ss"
-        ),
-        "seconds": st.column_config.NumberColumn(t("loads.seconds"), format="%.1f"),
-        "files": st.column_config.NumberColumn(t("loads.files"), format="%,d"),
-        "files_refused": st.column_config.NumberColumn(t("loads.refused"), format="%,d"),
-        "rows_read": st.column_config.NumberColumn(t("loads.rows_read"), format="%,d"),
-        "rows_landed": st.column_config.NumberColumn(t("loads.landed"), format="%,d"),
-        "rows_quarantined": st.column_config.NumberColumn(t("loads.quarantined"), format="%,d"),
-        "inbox": st.column_config.TextColumn(t("loads.inbox")),
+tables.show(
+    runs,
+    zone=zone,
+    key="load_runs",
+    columns={
+        "status": tables.code("loads.status", "run_status"),
     },
 )
 
@@ -63,7 +49,9 @@ load_id = st.selectbox(
     index=0,
     key="load",
     format_func=lambda chosen: (
-        t("loads.latest", load=chosen) if chosen == load_ids[0] else t("loads.load_n", load=chosen)
+        text("loads.latest", load=chosen)
+        if chosen == load_ids[0]
+        else text("loads.load_n", load=chosen)
     ),
     persist_state="session",
     width=240,
@@ -79,28 +67,32 @@ cards[2].metric(t("loads.rows_landed"), fmt.count(run["rows_landed"]), border=Tr
 cards[3].metric(t("loads.rows_quarantined"), fmt.count(run["rows_quarantined"]), border=True)
 
 st.subheader(t("loads.files_of", load=load_id))
-st.dataframe(
+st.caption(t("loads.files_order"))
+tables.show(
     files,
-    hide_index=True,
-    column_config={
-        "file_name": st.column_config.TextColumn(t("loads.file")),
-        "extract": st.column_config.TextColumn(t("loads.extract")),
-        "business_date": st.column_config.DateColumn(t("loads.business_date"), format="YYYY-MM-DD"),
-        "status": st.column_config.TextColumn(t("loads.status")),
-        "rows_read": st.column_config.NumberColumn(t("loads.read"), format="%,d"),
-        "rows_landed": st.column_config.NumberColumn(t("loads.landed"), format="%,d"),
-        "rows_quarantined": st.column_config.NumberColumn(t("loads.quarantined"), format="%,d"),
-        "rows_replaced": st.column_config.NumberColumn(t("loads.replaced"), format="%,d"),
-        "message": st.column_config.TextColumn(t("loads.message"), width="large"),
+    key="loaded_files",
+    columns={
+        "status": tables.code("loads.status", "file_status"),
+        "rows_read": tables.count("loads.read"),
+        "refused_before": tables.Column("loads.refused_before", "integer"),
     },
 )
 
-refused = files.filter(pl.col("status") == "refused")
+refused = files.filter((pl.col("status") == "refused") & pl.col("refused_before").is_null())
+again = files.filter((pl.col("status") == "refused") & pl.col("refused_before").is_not_null())
+if not again.is_empty():
+    st.caption(
+        t(
+            "loads.refused_again",
+            count=fmt.count(again.height),
+            first=int(again["refused_before"].min()),  # type: ignore[arg-type]
+        )
+    )
 if not refused.is_empty():
     shown = refused.head(REFUSALS_SHOWN)
     st.error(
         t("loads.refused_files", count=f"{refused.height:,}")
-        + "\n".join(f"- {message}" for message in shown["message"].to_list())
+        + "\n".join(f"- {escape(message)}" for message in shown["message"].to_list())
         + (
             t("loads.more", count=f"{refused.height - shown.height:,}")
             if refused.height > shown.height
@@ -116,27 +108,7 @@ if reasons.is_empty():
 else:
     by_file = reads.quarantine_by_file(version, load_id)
     st.markdown(t("loads.top_reasons"))
-    st.dataframe(
-        reasons,
-        hide_index=True,
-        column_order=["column_name", "rows", "files", "reason"],
-        column_config={
-            "column_name": st.column_config.TextColumn(t("loads.column")),
-            "rows": st.column_config.NumberColumn(t("loads.rows"), format="%,d"),
-            "files": st.column_config.NumberColumn(t("loads.files"), format="%,d"),
-            "reason": st.column_config.TextColumn(t("loads.reason"), width="large"),
-        },
-    )
+    tables.show(reasons.select("column_name", "rows", "files", "reason"), key="quarantine_reasons")
     st.markdown(t("loads.by_file_and_column"))
-    st.dataframe(
-        by_file,
-        hide_index=True,
-        column_config={
-            "file_name": st.column_config.TextColumn(t("loads.file")),
-            "column_name": st.column_config.TextColumn(t("loads.column")),
-            "rows": st.column_config.NumberColumn(t("loads.rows"), format="%,d"),
-            "first_line": st.column_config.NumberColumn(t("loads.first_line"), format="%d"),
-            "example_reason": st.column_config.TextColumn(t("loads.example_reason"), width="large"),
-        },
-    )
+    tables.show(by_file, key="quarantine_by_file")
     st.caption(t("loads.quarantine_note"))

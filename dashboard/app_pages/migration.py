@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard import alerts
+from dashboard import alerts, tables
 from dashboard import format as fmt
 from dashboard.app_pages import (
     alert_thresholds,
@@ -30,9 +30,9 @@ from dashboard.app_pages import (
     url_segmented,
     url_select,
 )
-from dashboard.i18n import t
+from dashboard.i18n import t, text
 from dashboard.reads import migration as reads
-from dashboard.reads.filters import SEGMENTS
+from dashboard.reads.filters import SEGMENTS, month_facts
 
 MEASURES = {"accounts": "migration.measure.accounts", "balance": "migration.measure.balance"}
 VALUES = {"share": "migration.value.share", "count": "migration.value.count"}
@@ -61,20 +61,27 @@ def matrix_figure(matrix: pl.DataFrame, order: list[str], measure: str, value: s
     }
     z = [[cells.get((f, to)) for to in cols] for f in rows]
     if value == "share":
-        text = [[fmt.percent(v) if v is not None else "" for v in line] for line in z]
+        cell_text = [[fmt.percent(v) if v is not None else "" for v in line] for line in z]
     elif measure == "balance":
-        text = [[fmt.money(v) if v is not None else "" for v in line] for line in z]
+        cell_text = [[fmt.money(v) if v is not None else "" for v in line] for line in z]
     else:
-        text = [[fmt.count(int(v)) if v is not None else "" for v in line] for line in z]
+        cell_text = [[fmt.count(int(v)) if v is not None else "" for v in line] for line in z]
     fig = go.Figure(
         go.Heatmap(
             z=z,
             x=cols,
             y=rows,
-            text=text,
+            text=cell_text,
             texttemplate="%{text}",
             colorscale="OrRd",
-            hovertemplate=t("migration.hover") + "<extra></extra>",
+            customdata=[
+                [
+                    [fmt.chart_text(fmt.code("bucket", f)), fmt.chart_text(fmt.code("bucket", to))]
+                    for to in cols
+                ]
+                for f in rows
+            ],
+            hovertemplate=text("migration.hover") + "<extra></extra>",
             showscale=False,
             xgap=2,
             ygap=2,
@@ -92,8 +99,22 @@ def matrix_figure(matrix: pl.DataFrame, order: list[str], measure: str, value: s
         hoverinfo="none",
         showlegend=False,
     )
-    fig.update_yaxes(autorange="reversed", title=t("migration.from"), type="category")
-    fig.update_xaxes(side="top", title=t("migration.to"), type="category")
+    fig.update_yaxes(
+        autorange="reversed",
+        title=text("migration.from"),
+        type="category",
+        tickmode="array",
+        tickvals=rows,
+        ticktext=[fmt.chart_text(fmt.code("bucket", b)) for b in rows],
+    )
+    fig.update_xaxes(
+        side="top",
+        title=text("migration.to"),
+        type="category",
+        tickmode="array",
+        tickvals=cols,
+        ticktext=[fmt.chart_text(fmt.code("bucket", b)) for b in cols],
+    )
     fig.update_layout(height=80 + 38 * len(rows), margin={"l": 8, "r": 8, "t": 60, "b": 8})
     return fig
 
@@ -124,6 +145,13 @@ if filters is None:
     st.stop()
 
 months = reads.migration_months(version, filters)
+facts = month_facts(version)
+if (
+    facts.current is not None
+    and facts.current not in facts.complete
+    and filters.end >= facts.current
+):
+    st.caption(t("migration.current_incomplete", month=fmt.month(facts.current)))
 if not months:
     st.info(t("migration.no_pairs"))
     st.stop()
@@ -155,36 +183,32 @@ else:
 st.subheader(t("migration.cell"))
 present = set(matrix["from_bucket"].to_list()) | set(matrix["to_bucket"].to_list())
 choices = [b for b in order if b in present]
+
+
+def bucket_label(bucket: str) -> str:
+    return fmt.code("bucket", bucket)
+
+
 with st.container(horizontal=True, gap="medium"):
-    from_bucket = url_select(t("migration.from"), choices, key="mig_from")
-    to_bucket = url_select(t("migration.to"), choices, key="mig_to")
+    from_bucket = url_select(t("migration.from"), choices, key="mig_from", format_func=bucket_label)
+    to_bucket = url_select(t("migration.to"), choices, key="mig_to", format_func=bucket_label)
 if from_bucket and to_bucket and not needs_load(version, "mart.account_migration"):
     behind = reads.cell_accounts(version, filters, month, from_bucket, to_bucket)
     st.caption(
         t(
             "migration.cell_count",
             count=fmt.count(behind.rows.height),
-            frm=from_bucket,
-            to=to_bucket,
+            frm=bucket_label(from_bucket),
+            to=bucket_label(to_bucket),
         )
     )
     capped_note(behind.capped, behind.rows.height)
-    picked = st.dataframe(
+    picked = tables.show(
         behind.rows,
-        hide_index=True,
         key="mig_accounts",
         on_select="rerun",
         selection_mode="single-row",
-        column_config={
-            "account_id": st.column_config.TextColumn(t("col.account_id")),
-            "from_bucket": st.column_config.TextColumn(t("migration.from")),
-            "to_bucket": st.column_config.TextColumn(t("migration.to")),
-            "balance": st.column_config.NumberColumn(t("migration.balance_from"), format="¥%,.2f"),
-            "to_balance": st.column_config.NumberColumn(t("migration.balance_to"), format="¥%,.2f"),
-            "product": st.column_config.TextColumn(t("col.product")),
-            "branch": st.column_config.TextColumn(t("col.branch")),
-            "risk_grade": st.column_config.TextColumn(t("col.risk_grade")),
-        },
+        columns={"balance": tables.money("migration.balance_from")},
     )
     listed = behind.rows["account_id"].to_list()
     pick_from_table(picked, listed, key="mig_account")
@@ -203,26 +227,45 @@ if from_bucket and to_bucket and not needs_load(version, "mart.account_migration
 else:
     st.caption(t("migration.cell_hint"))
 
-st.subheader(t("migration.trends"))
+st.subheader(t("migration.worst"))
 rates = reads.roll_rates(version, filters)
 ignored_filters_note(filters, ())
-live = [b for b in order if b in set(rates["bucket"].to_list())]
+delinquent = reads.delinquent_buckets(version)
 if rates.is_empty():
     st.caption(t("common.no_data"))
 else:
-    bucket = url_select(t("col.bucket"), live, key="mig_bucket", default=live[0]) or live[0]
+    worst = reads.worst_rolling(rates, delinquent)
+    worst_month = worst["month"].max()
+    st.caption(
+        t(
+            "migration.worst_note",
+            month=fmt.month(worst_month) if isinstance(worst_month, date) else fmt.MISSING,
+        )
+    )
+    tables.show(worst.drop("month"), width="content", key="mig_worst")
+
+st.subheader(t("migration.trends"))
+live = [b for b in order if b in set(rates["bucket"].to_list())]
+if not rates.is_empty():
+    opening = next((b for b in live if b in delinquent), live[0])
+    bucket = (
+        url_select(
+            t("col.bucket"), live, key="mig_bucket", default=opening, format_func=bucket_label
+        )
+        or opening
+    )
     chosen = rates.filter(pl.col("bucket") == bucket)
     fig = go.Figure()
     for column, label in RATES.items():
         fig.add_scatter(
             x=chosen["month"].to_list(),
             y=chosen[column].to_list(),
-            name=t(label),
+            name=text(label),
             mode="lines+markers",
             hovertemplate="%{y:.1%}",
         )
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
-    fig.update_xaxes(tickformat="%Y-%m", dtick="M1" if chosen.height <= 12 else "M3")
+    fig.update_xaxes(tickformat=fmt.month_tickformat(), dtick="M1" if chosen.height <= 12 else "M3")
     fig.update_layout(
         height=320,
         margin={"l": 8, "r": 8, "t": 8, "b": 8},
@@ -232,10 +275,14 @@ else:
     st.plotly_chart(fig, config={"displaylogo": False}, key="mig_rates")
     thresholds = alert_thresholds(version)
     latest_rates = rates.filter(pl.col("month") == rates["month"].max())
+    # The divergence alert compares the period's latest month with the month before it, which
+    # may lie before the period shown (one month chosen): read it whatever the range.
     show_alerts(
-        alerts.roll_flow_divergence(rates, thresholds)
+        alerts.roll_flow_divergence(reads.roll_rates_for_alerts(version, filters), thresholds)
         + alerts.thin_rates(
-            latest_rates,
+            latest_rates.with_columns(
+                pl.col("bucket").map_elements(bucket_label, return_dtype=pl.String)
+            ),
             subject="bucket",
             base="accounts",
             rate="migration.rate.roll_forward",
@@ -248,23 +295,7 @@ loss = reads.expected_loss(version, filters.end)
 if loss.is_empty():
     st.caption(t("common.no_data"))
 else:
-    st.dataframe(
-        loss.drop("bucket_order"),
-        hide_index=True,
-        width="content",
-        column_config={
-            "bucket": st.column_config.TextColumn(t("col.bucket")),
-            "balance": st.column_config.NumberColumn(t("col.balance"), format="¥%,.2f"),
-            "flow_rate": st.column_config.NumberColumn(t("migration.rate.flow"), format="percent"),
-            "write_off_rate": st.column_config.NumberColumn(
-                t("migration.rate.write_off"), format="percent"
-            ),
-            "loss_rate": st.column_config.NumberColumn(t("migration.loss_rate"), format="percent"),
-            "expected_loss": st.column_config.NumberColumn(
-                t("migration.expected_loss_amount"), format="¥%,.2f"
-            ),
-        },
-    )
+    tables.show(loss.drop("bucket_order"), width="content", key="mig_loss")
     total = sum(v for v in loss["expected_loss"].to_list() if v is not None)
     st.metric(t("migration.expected_loss_total"), fmt.money(total), border=True)
     st.caption(t("migration.expected_loss_note"))

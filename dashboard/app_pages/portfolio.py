@@ -16,20 +16,24 @@ import streamlit as st
 from plotly.colors import sample_colorscale
 from streamlit.delta_generator import DeltaGenerator
 
-from dashboard import alerts
+from dashboard import alerts, tables
 from dashboard import format as fmt
 from dashboard.app_pages import (
     alert_thresholds,
     current_filters,
     current_version,
+    glossary_help,
     ignored_filters_note,
+    needs_load,
     provenance_caption,
+    seed_from_url,
     show_alerts,
     url_segmented,
+    write_to_url,
 )
-from dashboard.i18n import t
+from dashboard.i18n import t, text
 from dashboard.reads import portfolio as reads
-from dashboard.reads.filters import SEGMENTS, months
+from dashboard.reads.filters import SEGMENTS, month_facts
 
 # From a healthy green through amber to a dark red for the worst live bucket; written-off and
 # closed accounts are out of the live book and drawn in greys.
@@ -54,11 +58,13 @@ SEGMENT_VIEWS = {
     "risk_grade": "col.risk_grade",
     "vintage_year": "portfolio.vintage",
 }
+VINTAGE_SEGMENTS = ("product", "branch")  # the segments mart.vintage_curves_by_segment carries
 
 
 def bucket_colours(settings: pl.DataFrame) -> dict[str, str]:
-    live = settings.filter(pl.col("live"))["bucket"].to_list()
-    states = settings.filter(~pl.col("live"))["bucket"].to_list()
+    """Each bucket's colour, keyed by its label in the page's language (the legend's names)."""
+    live = [fmt.code("bucket", b) for b in settings.filter(pl.col("live"))["bucket"].to_list()]
+    states = [fmt.code("bucket", b) for b in settings.filter(~pl.col("live"))["bucket"].to_list()]
     steps = [i / max(len(live) - 1, 1) for i in range(len(live))]
     colours = dict(zip(live, sample_colorscale(RISK_RAMP, steps), strict=True))
     colours.update({b: STATE_GREYS[i % len(STATE_GREYS)] for i, b in enumerate(states)})
@@ -72,7 +78,7 @@ def ratio_colours(measures: list[str]) -> dict[str, str]:
 
 def _month_axis(fig: go.Figure, month_count: int, *, height: int) -> None:
     every = "M1" if month_count <= 12 else ("M3" if month_count <= 36 else "M6")
-    fig.update_xaxes(title=None, tickformat="%b %Y", dtick=every, showgrid=False)
+    fig.update_xaxes(title=None, tickformat=fmt.month_tickformat(), dtick=every, showgrid=False)
     fig.update_layout(
         margin={"l": 8, "r": 8, "t": 8, "b": 8},
         legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0, "title": None},
@@ -119,7 +125,7 @@ def kpi_cards(
         change_text=fmt.count(accounts_change, signed=True),
         versus=versus,
         worse_when_up=False,
-        explain=t("portfolio.kpi.accounts_help"),
+        explain=glossary_help(t("portfolio.kpi.accounts_help"), "live_book"),
     )
     balance_change = current.balance - previous.balance if previous else None
     _card(
@@ -130,7 +136,7 @@ def kpi_cards(
         change_text=fmt.money(balance_change, signed=True),
         versus=versus,
         worse_when_up=False,
-        explain=t("portfolio.kpi.balance_help"),
+        explain=glossary_help(t("portfolio.kpi.balance_help"), "live_book"),
     )
     overdue_change = current.delinquent_balance - previous.delinquent_balance if previous else None
     _card(
@@ -141,7 +147,7 @@ def kpi_cards(
         change_text=fmt.money(overdue_change, signed=True),
         versus=versus,
         worse_when_up=True,
-        explain=t("portfolio.kpi.delinquent_balance_help"),
+        explain=glossary_help(t("portfolio.kpi.delinquent_balance_help"), "delinquent_book"),
     )
     for column, measure in zip(st.columns(max(len(measures), 1)), measures, strict=False):
         now = current.balance_ratios.get(measure)
@@ -155,15 +161,18 @@ def kpi_cards(
             change_text=fmt.points(ratio_change),
             versus=versus,
             worse_when_up=True,
-            explain=t("portfolio.kpi.ratio_help", measure=measure),
+            explain=glossary_help(t("portfolio.kpi.ratio_help", measure=measure), "dpd_ratio"),
         )
 
 
 def bucket_chart(
     buckets: pl.DataFrame, settings: pl.DataFrame, view: str, month_count: int
 ) -> go.Figure:
-    frame = buckets.with_columns(pl.col("balance").cast(pl.Float64))
-    order = settings["bucket"].to_list()
+    frame = buckets.with_columns(
+        pl.col("balance").cast(pl.Float64),
+        pl.col("bucket").map_elements(lambda b: fmt.code("bucket", b), return_dtype=pl.String),
+    )
+    order = [fmt.code("bucket", b) for b in settings["bucket"].to_list()]
     fig = px.bar(
         frame,
         x="month",
@@ -174,15 +183,37 @@ def bucket_chart(
     )
     if view == "balance":
         fig.update_traces(hovertemplate="%{fullData.name}: ¥%{y:,.2f}<extra></extra>")
-        fig.update_yaxes(title=t("portfolio.axis.balance"), tickprefix="¥", tickformat=",.0f")
+        fig.update_yaxes(title=text("portfolio.axis.balance"), tickprefix="¥", tickformat=",.0f")
     else:
         fig.update_traces(hovertemplate="%{fullData.name}: %{y:,d}<extra></extra>")
-        fig.update_yaxes(title=t("portfolio.axis.accounts"), tickformat=",d")
+        fig.update_yaxes(title=text("portfolio.axis.accounts"), tickformat=",d")
         tallest = frame.group_by("month").agg(pl.col("accounts").sum())["accounts"].max()
         if isinstance(tallest, int) and tallest <= 10:  # whole accounts only on a small book's axis
             fig.update_yaxes(dtick=1)
-    fig.update_layout(barmode="stack", bargap=0.25)
+    fig.update_layout(barmode="stack", bargap=0.25, legend_title_text="")
     _month_axis(fig, month_count, height=400)
+    return fig
+
+
+def vintage_chart(curves: pl.DataFrame) -> go.Figure:
+    """One line per origination cohort: the measure's share of the cohort by months on book."""
+    fig = go.Figure()
+    for vintage, rows in curves.sort("months_on_book").group_by("vintage", maintain_order=True):
+        cohort = vintage[0] if isinstance(vintage, tuple) else vintage
+        fig.add_scatter(
+            x=rows["months_on_book"].to_list(),
+            y=rows["delinquent_ratio"].to_list(),
+            name=fmt.month(cohort),
+            mode="lines+markers",
+            hovertemplate="%{fullData.name} · %{x}: %{y:.1%}<extra></extra>",
+        )
+    fig.update_xaxes(title=text("col.months_on_book"), dtick=3 if curves.height > 24 else 1)
+    fig.update_yaxes(title=text("portfolio.vintage_share"), tickformat=".0%", rangemode="tozero")
+    fig.update_layout(
+        height=340,
+        margin={"l": 8, "r": 8, "t": 8, "b": 8},
+        legend={"title": {"text": text("col.vintage")}},
+    )
     return fig
 
 
@@ -200,10 +231,11 @@ def ratio_chart(
         color_discrete_map=ratio_colours(measures),
     )
     fig.update_traces(hovertemplate="%{fullData.name}: %{y:.1%}<extra></extra>")
+    fig.update_layout(legend_title_text="")
     fig.update_yaxes(
-        title=t("portfolio.axis.live_balance_share")
+        title=text("portfolio.axis.live_balance_share")
         if basis == "balance"
-        else t("portfolio.axis.live_accounts_share"),
+        else text("portfolio.axis.live_accounts_share"),
         tickformat=".0%",
         rangemode="tozero",
     )
@@ -220,9 +252,14 @@ if filters is None:
     st.info(t("portfolio.no_snapshot"))
     st.stop()
 
-all_months = months(version)
+facts = month_facts(version)
+all_months = facts.with_picture
 in_range = [m for m in all_months if filters.start <= m <= filters.end]
-before = [m for m in all_months if m < filters.end]
+# The latest picture in range: the month chosen, or the latest before it when the bank has sent
+# no snapshot since (a bank sending snapshots at month ends only, early in a month).
+pictured = [m for m in all_months if m <= filters.end]
+latest = pictured[-1] if pictured else filters.end
+before = [m for m in all_months if m < latest]
 previous_month = before[-1] if before else None
 query_filters = filters.widened_to(previous_month) if previous_month else filters
 
@@ -231,9 +268,15 @@ ratios = reads.ratio_series(version, query_filters)
 settings = reads.bucket_settings(version)
 measures = reads.ratio_measures(version)
 
-latest = filters.end
 provenance_caption(version)
 ignored_filters_note(filters, SEGMENTS)
+if latest != filters.end:
+    st.info(
+        t("portfolio.no_picture_yet", month=fmt.month(filters.end), latest=fmt.month(latest)),
+        icon=":material/event_upcoming:",
+    )
+elif latest == facts.current and latest not in facts.complete:
+    st.caption(t("portfolio.month_so_far", month=fmt.month(latest)))
 if buckets.filter(pl.col("month") == latest).is_empty():
     st.warning(t("common.empty_slice", month=fmt.month(latest)))
     st.stop()
@@ -273,19 +316,13 @@ st.plotly_chart(
     config={"displaylogo": False},
     key="ratio_chart",
 )
+st.caption(t("portfolio.ratios_note"))
 
 st.subheader(t("portfolio.by_bucket", month=fmt.month(latest)))
-st.dataframe(
+tables.show(
     reads.bucket_table(buckets.filter(pl.col("month") == latest), settings),
-    hide_index=True,
     width="content",
-    column_config={
-        "bucket": st.column_config.TextColumn(t("col.bucket")),
-        "accounts": st.column_config.NumberColumn(t("col.accounts"), format="%,d"),
-        "account_share": st.column_config.NumberColumn(t("col.account_share"), format="percent"),
-        "balance": st.column_config.NumberColumn(t("col.balance"), format="¥%,.2f"),
-        "balance_share": st.column_config.NumberColumn(t("col.balance_share"), format="percent"),
-    },
+    key="bucket_table",
 )
 st.caption(t("portfolio.by_bucket_note"))
 
@@ -296,14 +333,14 @@ if not flows.is_empty():
     money.add_bar(
         x=flows["month"].to_list(),
         y=[float(v or 0) for v in flows["collected"].to_list()],
-        name=t("portfolio.collected"),
+        name=text("portfolio.collected"),
         marker_color="#2e7d32",
         hovertemplate="¥%{y:,.2f}",
     )
     money.add_bar(
         x=flows["month"].to_list(),
         y=[float(v or 0) for v in flows["written_off"].to_list()],
-        name=t("portfolio.written_off"),
+        name=text("portfolio.written_off"),
         marker_color="#8e1414",
         hovertemplate="¥%{y:,.2f}",
     )
@@ -315,23 +352,20 @@ if not flows.is_empty():
 st.subheader(t("portfolio.by_segment", month=fmt.month(latest)))
 segment = url_segmented(t("portfolio.segment"), SEGMENT_VIEWS, key="segment", default="product")
 by_segment = reads.portfolio_by_segment(version, filters, segment, latest)
-st.dataframe(
-    by_segment,
-    hide_index=True,
+if by_segment.is_empty() and latest not in facts.complete:
+    st.caption(t("portfolio.segment_complete_only", month=fmt.month(latest)))
+shown_segment = (
+    by_segment.with_columns(
+        pl.col("segment").map_elements(lambda g: fmt.code("risk_grade", g), return_dtype=pl.String)
+    )
+    if segment == "risk_grade"
+    else by_segment
+)
+tables.show(
+    shown_segment,
     width="content",
-    column_config={
-        "segment": st.column_config.TextColumn(t(SEGMENT_VIEWS[segment])),
-        "live_accounts": st.column_config.NumberColumn(t("portfolio.kpi.accounts"), format="%,d"),
-        "live_balance": st.column_config.NumberColumn(t("portfolio.kpi.balance"), format="¥%,.2f"),
-        "delinquent_balance": st.column_config.NumberColumn(
-            t("portfolio.kpi.delinquent_balance"), format="¥%,.2f"
-        ),
-        "dpd30_ratio": st.column_config.NumberColumn("30+", format="percent"),
-        "dpd60_ratio": st.column_config.NumberColumn("60+", format="percent"),
-        "dpd90_ratio": st.column_config.NumberColumn("90+", format="percent"),
-        "collected": st.column_config.NumberColumn(t("portfolio.collected"), format="¥%,.2f"),
-        "written_off": st.column_config.NumberColumn(t("portfolio.written_off"), format="¥%,.2f"),
-    },
+    key="segment_table",
+    columns={"segment": tables.Column(SEGMENT_VIEWS[segment])},
 )
 show_alerts(
     alerts.thin_rates(
@@ -342,3 +376,26 @@ show_alerts(
         thresholds=alert_thresholds(version),
     )
 )
+
+st.subheader(t("portfolio.vintages"))
+if not needs_load(version, "mart.vintage_curves_by_segment"):
+    ignored_filters_note(filters, VINTAGE_SEGMENTS)
+    seed_from_url("vintage_measure", measures)
+    vintage_measure = (
+        st.segmented_control(
+            t("portfolio.vintage_measure"),
+            measures,
+            default=measures[0],
+            key="vintage_measure",
+            required=True,
+            persist_state="session",
+        )
+        or measures[0]
+    )
+    write_to_url("vintage_measure", vintage_measure, measures[0])
+    curves = reads.vintage_curves(version, filters, vintage_measure)
+    if curves.is_empty():
+        st.caption(t("portfolio.no_vintages"))
+    else:
+        st.plotly_chart(vintage_chart(curves), config={"displaylogo": False}, key="vintage_chart")
+        st.caption(t("portfolio.vintages_note", measure=vintage_measure))

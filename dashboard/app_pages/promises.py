@@ -7,25 +7,25 @@ plans by type. Month range and team filters apply (team: the agent who took the 
 
 from __future__ import annotations
 
-from typing import Any
-
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard import alerts
+from dashboard import alerts, tables
 from dashboard import format as fmt
 from dashboard.app_pages import (
     alert_thresholds,
     current_filters,
     current_version,
+    glossary_help,
     ignored_filters_note,
     needs_load,
     provenance_caption,
     show_alerts,
     url_segmented,
 )
-from dashboard.i18n import t
+from dashboard.i18n import t, text
+from dashboard.reads import connection
 from dashboard.reads import promises as reads
 from dashboard.reads.filters import TEAM
 
@@ -37,32 +37,13 @@ OUTCOMES = {
 }
 
 
-def rate_config() -> dict[str, Any]:
-    return {
-        "month": st.column_config.DateColumn(t("col.month"), format="YYYY-MM"),
-        "agent_id": st.column_config.TextColumn(t("col.agent_id")),
-        "agent_name": st.column_config.TextColumn(t("col.agent")),
-        "team": st.column_config.TextColumn(t("col.team")),
-        "bucket": st.column_config.TextColumn(t("col.bucket")),
-        "promises": st.column_config.NumberColumn(t("col.promises"), format="%,d"),
-        "kept": st.column_config.NumberColumn(t("promises.kept"), format="%,d"),
-        "partial": st.column_config.NumberColumn(t("promises.partial"), format="%,d"),
-        "broken": st.column_config.NumberColumn(t("promises.broken"), format="%,d"),
-        "pending": st.column_config.NumberColumn(t("promises.pending"), format="%,d"),
-        "kept_rate": st.column_config.NumberColumn(t("col.kept_rate"), format="percent"),
-        "partial_rate": st.column_config.NumberColumn(t("promises.partial_rate"), format="percent"),
-        "broken_rate": st.column_config.NumberColumn(t("promises.broken_rate"), format="percent"),
-        "resolved": None,  # the thin-rate alert's base, not a column of the table
-    }
-
-
 def trend_figure(trend: pl.DataFrame) -> go.Figure:
     fig = go.Figure()
     for column, (label, colour) in OUTCOMES.items():
         fig.add_bar(
             x=trend["month"].to_list(),
             y=trend[column].to_list(),
-            name=t(label),
+            name=text(label),
             marker_color=colour,
             hovertemplate="%{y:.1%}",
         )
@@ -74,7 +55,7 @@ def trend_figure(trend: pl.DataFrame) -> go.Figure:
         hovermode="x unified",
     )
     fig.update_yaxes(tickformat=".0%", range=[0, 1])
-    fig.update_xaxes(tickformat="%Y-%m", dtick="M1" if trend.height <= 12 else "M3")
+    fig.update_xaxes(tickformat=fmt.month_tickformat(), dtick="M1" if trend.height <= 12 else "M3")
     return fig
 
 
@@ -95,11 +76,11 @@ def sensitivity_figure(scenarios: pl.DataFrame) -> go.Figure:
             texttemplate="%{text}",
             colorscale="Greens",
             showscale=False,
-            hovertemplate=t("promises.sensitivity_hover") + "<extra></extra>",
+            hovertemplate=text("promises.sensitivity_hover") + "<extra></extra>",
         )
     )
-    fig.update_xaxes(title=t("promises.tolerance"), type="category")
-    fig.update_yaxes(title=t("promises.grace_days"), type="category")
+    fig.update_xaxes(title=text("promises.tolerance"), type="category")
+    fig.update_yaxes(title=text("promises.grace_days"), type="category")
     fig.update_layout(height=60 + 32 * len(graces), margin={"l": 8, "r": 8, "t": 8, "b": 8})
     return fig
 
@@ -122,7 +103,8 @@ if needs_load(
 thresholds = alert_thresholds(version)
 
 trend = reads.promise_rates(version, filters, "month")
-if trend.is_empty():
+pending = reads.open_promises(version, filters)
+if trend.is_empty() and pending.is_empty():
     st.info(t("promises.none"))
 else:
     total = reads.promise_totals(version, filters)
@@ -132,10 +114,23 @@ else:
         t("col.kept_rate"),
         fmt.percent(total["kept_rate"]),
         border=True,
-        help=t("promises.kept_help"),
+        help=glossary_help(t("promises.kept_help"), "promise_kept_rate"),
     )
     cards[2].metric(t("promises.broken_rate"), fmt.percent(total["broken_rate"]), border=True)
-    cards[3].metric(t("promises.pending"), fmt.count(total["pending"]), border=True)
+    cards[3].metric(
+        t("promises.pending_now"),
+        fmt.count(pending.height),
+        border=True,
+        help=glossary_help(t("promises.pending_help"), "pending"),
+    )
+
+    st.subheader(t("promises.open"))
+    through = connection.as_of_date(version)
+    if pending.is_empty():
+        st.caption(t("promises.open_none"))
+    else:
+        st.caption(t("promises.open_note", day=fmt.long_day(through)))
+        tables.show(pending, key="promise_open")
 
     st.subheader(t("promises.trend"))
     st.plotly_chart(trend_figure(trend), config={"displaylogo": False}, key="promise_trend")
@@ -143,7 +138,7 @@ else:
     st.subheader(t("promises.breakdown"))
     by = url_segmented(t("contacts.by"), BY, key="promise_by", default="agent")
     breakdown = reads.promise_rates(version, filters, by)
-    st.dataframe(breakdown, hide_index=True, column_config=rate_config(), key=f"promise_{by}")
+    tables.show(breakdown, key=f"promise_{by}", hide=("resolved",))
     subject = "agent_id" if by == "agent" else "bucket"
     show_alerts(
         alerts.thin_rates(
@@ -178,30 +173,13 @@ plans = reads.plan_performance(version, filters)
 if plans.is_empty():
     st.caption(t("promises.no_plans"))
 else:
-    st.dataframe(
-        plans.with_columns(
-            pl.col("plan_type").map_elements(
-                lambda kind: t(f"promises.plan.{kind}"), return_dtype=pl.String
-            )
-        ),
-        hide_index=True,
+    tables.show(
+        plans,
         width="content",
-        column_config={
-            "plan_type": st.column_config.TextColumn(t("promises.plan_type")),
-            "plans": st.column_config.NumberColumn(t("promises.plan_count"), format="%,d"),
-            "approved": st.column_config.NumberColumn(t("promises.approved"), format="%,d"),
-            "active": st.column_config.NumberColumn(t("promises.active"), format="%,d"),
-            "completed": st.column_config.NumberColumn(t("promises.completed"), format="%,d"),
-            "broken": st.column_config.NumberColumn(t("promises.broken"), format="%,d"),
-            "kept_rate": st.column_config.NumberColumn(
-                t("promises.plan_kept_rate"), format="percent"
-            ),
-            "broken_rate": st.column_config.NumberColumn(
-                t("promises.plan_broken_rate"), format="percent"
-            ),
-            "matured": st.column_config.NumberColumn(t("promises.matured"), format="%,d"),
-            "cured": st.column_config.NumberColumn(t("promises.cured"), format="%,d"),
-            "cure_rate": st.column_config.NumberColumn(t("migration.rate.cure"), format="percent"),
+        key="promise_plans",
+        columns={
+            "kept_rate": tables.rate("promises.plan_kept_rate"),
+            "broken_rate": tables.rate("promises.plan_broken_rate"),
         },
     )
     st.caption(t("promises.plans_note"))

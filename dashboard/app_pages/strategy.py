@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import copy
 import math
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
 import plotly.express as px
+import polars as pl
 import streamlit as st
 
 from dashboard import format as fmt
-from dashboard import session
+from dashboard import session, tables
 from dashboard.app_pages import current_version, provenance_caption
-from dashboard.i18n import t
+from dashboard.i18n import escape, t, text
 from dashboard.reads import acting
+from dashboard.reads.connection import bank_timezone
 from warehouse.app import settings_versions, strategy_preview
 from warehouse.app.access import Forbidden
 from warehouse.app.store import Settings
@@ -32,6 +34,49 @@ THRESHOLDS = ("min_days_past_due", "below_credit_score", "min_overdue_amount",
               "min_past_delinquencies")  # fmt: skip
 PREVIEW_KEY = "sg_preview"
 REPLAY_KEY = "sg_replay"
+# The settings rows' columns as the editors show them (values stay the saved codes).
+SETTINGS_COLUMNS = {
+    "day_type": tables.Column("strategy.day_type"),
+    "starts_at": tables.Column("strategy.starts_at"),
+    "ends_at": tables.Column("strategy.ends_at"),
+    "ends_inclusive": tables.Column("strategy.ends_inclusive"),
+    "max_attempts": tables.count("strategy.max_attempts"),
+    "period_days": tables.count("strategy.period_days"),
+    "rule_set": tables.Column("compliance.rule_set"),
+    "rule": tables.Column("compliance.rule"),
+    "risk_grade": tables.Column("col.risk_grade"),
+    "delinquency_cause": tables.Column("col.delinquency_cause"),
+    "treatment": tables.Column("col.treatment"),
+}
+# The preview's tables: yuan collected and attempts a week under each version.
+DIFF_COLUMNS = {
+    "table": tables.Column("strategy.table"),
+    "row": tables.Column("strategy.row"),
+    "column": tables.Column("strategy.column"),
+    "change": tables.code("strategy.change", "diff_change"),
+    "before": tables.Column("strategy.before"),
+    "after": tables.Column("strategy.after"),
+}
+MONEY_BY_VERSION = {
+    "saved": tables.money("code.version.saved"),
+    "candidate": tables.money("code.version.candidate"),
+    "change": tables.money("strategy.change_amount"),
+}
+ATTEMPTS_BY_VERSION = {
+    "saved": tables.Column("strategy.attempts_saved", "number"),
+    "candidate": tables.Column("strategy.attempts_candidate", "number"),
+    "change": tables.Column("strategy.change_attempts", "number"),
+}
+BREACHES_BY_VERSION = {
+    "saved": tables.count("code.version.saved"),
+    "candidate": tables.count("code.version.candidate"),
+    "change": tables.count("strategy.change_breaches"),
+}
+
+
+def _instant(iso: str | None) -> datetime | None:
+    """A time the app store wrote (ISO 8601, UTC) as an instant."""
+    return None if not iso else datetime.fromisoformat(iso)
 
 
 def _plain(value: Any) -> Any:
@@ -65,7 +110,7 @@ def edit_risk_grades(settings: Settings) -> list[dict[str, Any]]:
         column.markdown(f"**{t(f'strategy.{name}')}**")
     for row in rows:
         columns = st.columns(len(THRESHOLDS) + 1)
-        columns[0].markdown(row["risk_grade"])
+        columns[0].markdown(escape(fmt.code("risk_grade", row["risk_grade"])))
         for column, name in zip(columns[1:], THRESHOLDS, strict=True):
             value = column.number_input(
                 t(f"strategy.{name}"),
@@ -85,31 +130,48 @@ def candidate_settings(current: Settings) -> Settings:
     with st.expander(t("strategy.section_grades"), expanded=True):
         candidate["settings.risk_grades"] = edit_risk_grades(current)
     with st.expander(t("strategy.section_treatments")):
+        saved = pd.DataFrame(current["settings.treatments"])
+        # The grade and the cause are the rows' keys (not editable): shown by their labels, put
+        # back as codes by position.
+        shown = saved.assign(
+            risk_grade=[fmt.code("risk_grade", v) for v in saved["risk_grade"]],
+            delinquency_cause=[fmt.code("cause", v) for v in saved["delinquency_cause"]],
+        )
         edited = st.data_editor(
-            pd.DataFrame(current["settings.treatments"]),
+            shown,
             key="sg_treatments",
             disabled=["risk_grade", "delinquency_cause"],
             hide_index=True,
             width="stretch",
+            column_config=tables.editor_config(shown, columns=SETTINGS_COLUMNS),
+        )
+        edited = edited.assign(
+            risk_grade=saved["risk_grade"].to_list(),
+            delinquency_cause=saved["delinquency_cause"].to_list(),
         )
         candidate["settings.treatments"] = _records(edited)
     with st.expander(t("strategy.section_windows")):
+        windows = pd.DataFrame(current["settings.contact_windows"])
         edited = st.data_editor(
-            pd.DataFrame(current["settings.contact_windows"]),
+            windows,
             key="sg_windows",
             num_rows="dynamic",
             hide_index=True,
             width="stretch",
+            column_config=tables.editor_config(windows, columns=SETTINGS_COLUMNS),
         )
         candidate["settings.contact_windows"] = _records(edited)
+        caps = pd.DataFrame(current["settings.frequency_caps"])
         edited = st.data_editor(
-            pd.DataFrame(current["settings.frequency_caps"]),
+            caps,
             key="sg_caps",
             disabled=["rule_set", "rule"],
             hide_index=True,
             width="stretch",
+            column_config=tables.editor_config(caps, columns=SETTINGS_COLUMNS),
         )
         candidate["settings.frequency_caps"] = _records(edited)
+        st.caption(t("strategy.codes_note"))
     return candidate
 
 
@@ -119,18 +181,28 @@ def show_preview(result: strategy_preview.Preview, grade_order: list[str]) -> No
     cards[0].metric(t("strategy.accounts_graded"), fmt.count(result.accounts))
     cards[1].metric(t("strategy.grade_changes"), fmt.count(result.grade_changes))
     cards[2].metric(t("strategy.treatment_changes"), fmt.count(result.treatment_changes))
-    cards[3].metric(t("strategy.seconds"), f"{result.seconds:.2f} s")
+    cards[3].metric(t("strategy.seconds"), fmt.seconds(result.seconds))
     left, right = st.columns(2)
     with left:
         st.markdown(f"**{t('strategy.matrix_title')}**")
         st.caption(t("strategy.matrix_help"))
-        st.dataframe(
-            strategy_preview.grade_matrix_wide(result.matrix, grade_order), hide_index=True
+        wide = strategy_preview.grade_matrix_wide(result.matrix, grade_order)
+        tables.show(
+            wide,
+            key="sg_matrix",
+            columns={
+                "risk_grade": tables.code("col.saved_grade", "risk_grade"),
+                **{
+                    grade: tables.count(f"code.risk_grade.{grade}")
+                    for grade in wide.columns
+                    if grade != "risk_grade"
+                },
+            },
         )
     with right:
         st.markdown(f"**{t('strategy.collections_title')}**")
         st.caption(t("strategy.collections_help"))
-        st.dataframe(result.collections, hide_index=True)
+        tables.show(result.collections, key="sg_collections", columns=MONEY_BY_VERSION)
         total = result.collections["change"].sum()
         st.metric(t("strategy.collections_change"), fmt.money(total, signed=True))
     st.markdown(f"**{t('strategy.workload_title')}**")
@@ -139,12 +211,25 @@ def show_preview(result: strategy_preview.Preview, grade_order: list[str]) -> No
         long = result.workload.unpivot(
             index=["team", "channel"], on=["saved", "candidate"], variable_name="version",
             value_name="attempts",
+        ).with_columns(
+            pl.col("team").map_elements(fmt.chart_text, return_dtype=pl.String),
+            pl.col("channel").map_elements(
+                lambda c: fmt.chart_text(fmt.code("channel", c)), return_dtype=pl.String
+            ),
+            pl.col("version").map_elements(
+                lambda v: fmt.code("version", v), return_dtype=pl.String
+            ),
         ).to_pandas()  # fmt: skip
         figure = px.bar(long, x="team", y="attempts", color="channel", barmode="group",
-                        facet_col="version", height=320)  # fmt: skip
+                        facet_col="version", height=320,
+                        labels={"team": text("col.team"), "channel": text("col.channel"),
+                                "attempts": text("strategy.attempts_week"),
+                                "version": ""})  # fmt: skip
+        # Facet titles read "Saved" / "Candidate", not "version=saved".
+        figure.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
         figure.update_layout(margin={"l": 8, "r": 8, "t": 30, "b": 8})
         st.plotly_chart(figure, width="stretch")
-    st.dataframe(result.workload, hide_index=True)
+    tables.show(result.workload, key="sg_workload", columns=ATTEMPTS_BY_VERSION)
 
 
 def edit_and_preview(current: Settings, months: list[date], base_version: int) -> None:
@@ -156,7 +241,7 @@ def edit_and_preview(current: Settings, months: list[date], base_version: int) -
     changes = settings_versions.diff_settings(current, candidate)
     st.caption(t("strategy.changes_count", count=changes.height))
     if changes.height:
-        st.dataframe(changes, hide_index=True)
+        tables.show(changes, key="sg_changes", columns=DIFF_COLUMNS)
     if st.button(t("strategy.preview"), type="primary", key="sg_run_preview"):
         with st.spinner(t("strategy.previewing")):
             st.session_state[PREVIEW_KEY] = acting.preview(version, month, current, candidate)
@@ -176,7 +261,7 @@ def edit_and_preview(current: Settings, months: list[date], base_version: int) -
         with st.spinner(t("strategy.replaying")):
             st.session_state[REPLAY_KEY] = acting.replay(version, current, candidate, since)
     if REPLAY_KEY in st.session_state:
-        st.dataframe(st.session_state[REPLAY_KEY], hide_index=True)
+        tables.show(st.session_state[REPLAY_KEY], key="sg_replay", columns=BREACHES_BY_VERSION)
 
     st.subheader(t("strategy.save_title"))
     allowed = session.can("strategy.save")
@@ -193,10 +278,10 @@ def save(candidate: Settings, reason: str, base_version: int) -> None:
             session.current_user(), candidate, reason=reason, based_on=base_version
         )
     except Forbidden as exc:
-        st.error(str(exc))
+        st.error(escape(str(exc)))
         return
     except ValueError as exc:
-        st.warning(str(exc))
+        st.warning(escape(str(exc)))
         return
     settings_versions.start_background_rebuild(session.db_path())
     st.session_state.pop(PREVIEW_KEY, None)
@@ -206,12 +291,18 @@ def save(candidate: Settings, reason: str, base_version: int) -> None:
 def history(current_in_force: int) -> None:
     store = session.store()
     versions = store.settings_versions()
-    st.dataframe(
-        pd.DataFrame(
-            [{"version": v.version, "created_at": v.created_at, "author": v.author,
-              "kind": v.kind, "based_on": v.based_on, "reason": v.reason} for v in versions]
+    tables.show(
+        pl.DataFrame(
+            [{"version": v.version, "created_at": _instant(v.created_at), "author": v.author,
+              "kind": v.kind, "based_on": v.based_on, "reason": v.reason} for v in versions],
+            schema={"version": pl.Int64, "created_at": pl.Datetime("us", "UTC"),
+                    "author": pl.String, "kind": pl.String, "based_on": pl.Int64,
+                    "reason": pl.String},
         ),
-        hide_index=True,
+        zone=bank_timezone(current_version()),
+        key="sg_history",
+        columns={"kind": tables.code("strategy.kind", "version_kind"),
+                 "reason": tables.Column("strategy.reason_column", width="large")},
     )  # fmt: skip
     numbers = [v.version for v in versions]
     st.subheader(t("strategy.diff_title"))
@@ -225,7 +316,7 @@ def history(current_in_force: int) -> None:
     if diff.is_empty():
         st.caption(t("strategy.no_difference"))
     else:
-        st.dataframe(diff, hide_index=True)
+        tables.show(diff, key="sg_diff", columns=DIFF_COLUMNS)
     st.subheader(t("strategy.rollback_title"))
     allowed = session.can("strategy.rollback")
     others = [n for n in numbers if n != current_in_force]
@@ -239,7 +330,7 @@ def history(current_in_force: int) -> None:
         try:
             saved = store.rollback(session.current_user(), int(target), reason=reason)
         except Forbidden as exc:
-            st.error(str(exc))
+            st.error(escape(str(exc)))
             return
         settings_versions.start_background_rebuild(session.db_path())
         st.success(t("strategy.rolled_back", version=saved.version, target=target))
@@ -257,7 +348,8 @@ store = session.store()
 in_force = store.ensure_baseline(acting.warehouse_settings(version))
 published = acting.published_settings_version(version)
 st.caption(t("strategy.in_force", version=in_force.version, author=in_force.author,
-             at=in_force.created_at, reason=in_force.reason))  # fmt: skip
+             at=fmt.timestamp(_instant(in_force.created_at), bank_timezone(version)),
+             reason=in_force.reason))  # fmt: skip
 if published is not None and published != in_force.version:
     st.warning(t("strategy.rebuild_pending", saved=in_force.version, published=published))
 edit_tab, history_tab = st.tabs([t("strategy.tab_edit"), t("strategy.tab_history")])

@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 import polars as pl
 import streamlit as st
 
-from dashboard import export, session
+from dashboard import export, session, tables
 from dashboard import format as fmt
-from dashboard.app_pages import current_version, provenance_caption
+from dashboard.app_pages import current_version, open_account, pick_from_table, provenance_caption
 from dashboard.i18n import t
 from dashboard.reads import acting
 from warehouse.app import exports
@@ -77,14 +77,26 @@ cards[2].metric(t("queue.expected_recovery"), fmt.money(shown["expected_recovery
 cards[3].metric(t("queue.do_not_contact"), fmt.count(int(shown["do_not_contact"].sum())))
 if shown.height > SHOWN:
     st.caption(t("common.capped", shown=fmt.count(SHOWN)))
-st.dataframe(
-    shown.head(SHOWN),
-    hide_index=True,
-    column_config={
-        "cure_probability": st.column_config.NumberColumn(format="percent"),
-        "expected_recovery": st.column_config.NumberColumn(format="%.2f"),
-    },
+listed = shown.head(SHOWN)
+picked = tables.show(
+    listed,
+    key="wq_table",
+    on_select="rerun",
+    selection_mode="single-row",
+    columns={"rank": tables.Column("queue.rank", "integer")},
 )
+# From a row of the queue to the account's story.
+pick_from_table(picked, listed["account_id"].to_list(), key="wq_account")
+chosen_account = st.session_state.get("wq_account")
+if isinstance(chosen_account, str) and chosen_account in listed["account_id"].to_list():
+    if st.button(
+        t("queue.open_account", account=chosen_account),
+        key="wq_open_account",
+        icon=":material/timeline:",
+    ):
+        open_account(chosen_account)
+else:
+    st.caption(t("queue.pick_row"))
 if team is not None:
     if session.can("queue.export"):
         with st.container(horizontal=True, gap="small"):

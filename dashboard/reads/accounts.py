@@ -87,3 +87,22 @@ def account_months(version: WarehouseVersion, account_id: str) -> pl.DataFrame:
         """,
         [account_id],
     )
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def account_strategy(version: WarehouseVersion, account_id: str) -> pl.DataFrame:
+    """The account's treatment in full at its latest month end (mart.account_strategy): grade,
+    cause, treatment, its channels, contacts a week, script focus and next step."""
+    return query(
+        version,
+        """
+        SELECT
+            month, risk_grade, delinquency_cause, treatment, channels, contacts_per_week,
+            script_focus, next_step
+        FROM mart.account_strategy
+        WHERE account_id = ?
+        ORDER BY month DESC
+        LIMIT 1
+        """,
+        [account_id],
+    )

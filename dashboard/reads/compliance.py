@@ -11,6 +11,8 @@ agents), so they are counted, exactly, over the slice's breaches in mart.complia
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
 from typing import Any, NamedTuple
 
 import polars as pl
@@ -158,3 +160,24 @@ def attempt(version: WarehouseVersion, attempt_id: str) -> pl.DataFrame:
         """,
         [attempt_id],
     )
+
+
+def alert_filters(filters: Filters, baseline: Sequence[date]) -> Filters:
+    """The slice an alert reads: the period's latest month and its baseline months before it,
+    the page's other choices (teams) kept, whatever months the page shows."""
+    return Filters(
+        min([*baseline, filters.end]),
+        filters.end,
+        filters.products,
+        filters.branches,
+        filters.risk_grades,
+        filters.teams,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def attempt_months(version: WarehouseVersion) -> frozenset[date]:
+    """The months the warehouse holds contact attempts for (mart.contact_funnel): the months an
+    alert's baseline can come from."""
+    frame = query(version, "SELECT DISTINCT month FROM mart.contact_funnel")
+    return frozenset(frame["month"].to_list())

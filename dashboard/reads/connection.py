@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -132,6 +132,14 @@ def publication(version: WarehouseVersion) -> Publication | None:
     return Publication(*frame.row(0)) if frame.height else None
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def as_of_date(version: WarehouseVersion) -> date | None:
+    """The warehouse's latest business date (core.as_of_date): what "data through" means on
+    every page. None before the first file with a business date."""
+    frame = query(version, "SELECT as_of_date FROM core.as_of_date")
+    return frame["as_of_date"][0] if frame.height else None
+
+
 # What the dashboard added to the warehouse after it was first published: relations, and columns
 # of older views (`relation.column`). A warehouse published by an older version lacks them until
 # its next load; the pages then say so instead of failing.
@@ -145,6 +153,10 @@ DASHBOARD_OBJECTS = (
     "mart.promise_kept_rates.resolved",
     "mart.promise_kept_sensitivity.resolved",
     "mart.plan_performance.ended",
+    "mart.reporting_months",
+    "mart.account_day_changes",
+    "mart.permitted_contact_slots",
+    "mart.vintage_curves_by_segment",
 )
 
 

@@ -93,14 +93,53 @@ def hour_weekday(version: WarehouseVersion, filters: Filters, channel: str | Non
     )
 
 
-def best_slot(grid: pl.DataFrame, *, least_attempts: int) -> dict[str, Any] | None:
+@st.cache_data(show_spinner=False, max_entries=32)
+def permitted_slots(version: WarehouseVersion, channel: str | None) -> pl.DataFrame:
+    """Which weekday x hour slots the compliance rules in force allow for `channel`
+    (mart.permitted_contact_slots); for every channel at once (None), a slot is allowed when
+    every channel's rules allow it."""
+    where, params = ("channel = ?", [channel]) if channel else ("TRUE", [])
+    return query(
+        version,
+        f"""
+        SELECT
+            weekday, hour,
+            bool_and(is_permitted) AS is_permitted,
+            string_agg(DISTINCT forbidden_by, ', ') AS forbidden_by,
+            string_agg(DISTINCT rule_sets, ', ') AS rule_sets
+        FROM mart.permitted_contact_slots
+        WHERE {where}
+        GROUP BY weekday, hour
+        ORDER BY weekday, hour
+        """,
+        params,
+    )
+
+
+def rule_sets_respected(permitted: pl.DataFrame) -> list[str]:
+    """The rule sets a recommendation over `permitted_slots` respects, each once."""
+    named: set[str] = set()
+    for value in permitted["rule_sets"].drop_nulls().to_list():
+        named.update(part.strip() for part in value.split(",") if part.strip())
+    return sorted(named)
+
+
+def best_slot(
+    grid: pl.DataFrame, *, least_attempts: int, permitted: pl.DataFrame | None = None
+) -> dict[str, Any] | None:
     """The slot of `hour_weekday` with the highest RPC rate (then the most attempts), among the
-    slots with at least `least_attempts` attempts when there are any; None for an empty grid."""
+    slots with at least `least_attempts` attempts when there are any, and only among the slots
+    the rules in force allow (`permitted`, from `permitted_slots`): a slot a rule forbids is
+    never recommended, however well it answers. None when no allowed slot has an attempt."""
+    if permitted is not None:
+        slot = [pl.col("weekday").cast(pl.Int64), pl.col("hour").cast(pl.Int64)]
+        allowed = permitted.filter(pl.col("is_permitted")).select(slot)
+        grid = grid.with_columns(slot).join(allowed, on=["weekday", "hour"], how="semi")
     if grid.is_empty():
         return None
     trusted = grid.filter(pl.col("attempts") >= least_attempts)
     ranked = (trusted if not trusted.is_empty() else grid).sort(
-        ["rpc_rate", "attempts"], descending=True
+        ["rpc_rate", "attempts"], descending=True, nulls_last=True
     )
     return ranked.row(0, named=True)
 

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
 
+import duckdb
 import polars as pl
 import streamlit as st
 
-from dashboard.reads.connection import WarehouseVersion, query
+from dashboard.reads.connection import WarehouseVersion, missing_objects, query
 
 # A segment the card system left empty (e.g. snapshots of an account whose record has not
 # arrived yet) is shown and filtered under this label rather than silently dropped.
@@ -90,11 +91,45 @@ class SegmentOptions(NamedTuple):
     teams: list[str] = []
 
 
+class MonthFacts(NamedTuple):
+    """What the warehouse holds for the months a page can show (mart.reporting_months)."""
+
+    months: list[date]  # every month with data, up to the as-of date's month, oldest first
+    with_picture: list[date]  # those with account pictures (the portfolio pages)
+    complete: list[date]  # those whose month end is held (migration, roll rates, vintages)
+    current: date | None  # the month of the as-of date: the month so far
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
+def month_facts(version: WarehouseVersion) -> MonthFacts:
+    """The months of mart.reporting_months; a warehouse published before that view has only the
+    months with a picture (mart.bucket_month)."""
+    try:
+        if "mart.reporting_months" in missing_objects(version):
+            raise LookupError("mart.reporting_months")
+        frame = query(
+            version,
+            "SELECT month, has_picture, is_complete, is_current FROM mart.reporting_months "
+            "ORDER BY month",
+        )
+    except (LookupError, duckdb.Error):
+        # Published before the view (or before a mart it reads): the months with a picture.
+        held = query(version, "SELECT DISTINCT month FROM mart.bucket_month ORDER BY month")
+        every = held["month"].to_list()
+        return MonthFacts(every, every, every, every[-1] if every else None)
+    current = frame.filter(pl.col("is_current"))["month"].to_list()
+    return MonthFacts(
+        frame["month"].to_list(),
+        frame.filter(pl.col("has_picture"))["month"].to_list(),
+        frame.filter(pl.col("is_complete"))["month"].to_list(),
+        current[0] if current else None,
+    )
+
+
 def months(version: WarehouseVersion) -> list[date]:
-    """Every month with a month-end picture, oldest first (the range slider's stops)."""
-    frame = query(version, "SELECT DISTINCT month FROM mart.bucket_month ORDER BY month")
-    return frame["month"].to_list()
+    """Every month the pages can show, oldest first, the current month so far included (the
+    range slider's stops)."""
+    return month_facts(version).months
 
 
 def _labels(frame: pl.DataFrame, column: str) -> list[str]:

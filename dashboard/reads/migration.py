@@ -81,6 +81,45 @@ def roll_rates(version: WarehouseVersion, filters: Filters) -> pl.DataFrame:
     )
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def delinquent_buckets(version: WarehouseVersion) -> list[str]:
+    """The day buckets past the first (M1 and worse), in order: where collections work."""
+    frame = query(
+        version,
+        "SELECT bucket FROM settings.buckets WHERE status IS NULL ORDER BY sort_order OFFSET 1",
+    )
+    return frame["bucket"].to_list()
+
+
+def worst_rolling(rates: pl.DataFrame, delinquent: list[str]) -> pl.DataFrame:
+    """The delinquent buckets of the latest month of `rates` ranked by roll-forward rate, worst
+    first (ties: the larger bucket first), with the accounts that rolled."""
+    latest = rates.filter(
+        (pl.col("month") == rates["month"].max()) & pl.col("bucket").is_in(delinquent)
+    )
+    return latest.select(
+        "month",
+        "bucket",
+        "accounts",
+        (pl.col("roll_forward_rate") * pl.col("accounts"))
+        .round(0)
+        .cast(pl.Int64)
+        .alias("rolled_forward"),
+        "roll_forward_rate",
+        "roll_forward_balance_rate",
+        "cure_rate",
+        "balance",
+    ).sort(["roll_forward_rate", "accounts"], descending=True, nulls_last=True)
+
+
+def roll_rates_for_alerts(version: WarehouseVersion, filters: Filters) -> pl.DataFrame:
+    """Roll rates of the period's latest month and of the month before it, that one read even
+    when it lies before the period shown (an alert's comparison is never inside the filter)."""
+    end = filters.end
+    before = date(end.year - 1, 12, 1) if end.month == 1 else date(end.year, end.month - 1, 1)
+    return roll_rates(version, Filters(min(before, filters.start), end))
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def expected_loss(version: WarehouseVersion, month: date) -> pl.DataFrame:
     """Chained expected loss of each bucket at `month` (mart.expected_loss, whole book)."""

@@ -37,16 +37,29 @@ def load_runs(version: WarehouseVersion, *, limit: int = 50) -> pl.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def loaded_files(version: WarehouseVersion, load_id: int) -> pl.DataFrame:
-    """What one load did with each file of its inbox (ops.loaded_files)."""
+    """What one load did with each file of its inbox (ops.loaded_files); `refused_before` is the
+    first earlier load that refused the same file unchanged (same content), so a refusal is
+    reported once, and again only when the file changes."""
     return query(
         version,
         f"""
         SELECT
-            file_name, extract, business_date, status, rows_read, rows_landed,
-            rows_quarantined, rows_replaced, message
-        FROM ops.loaded_files
-        WHERE load_id = ?
-        ORDER BY status = 'refused' DESC, rows_quarantined DESC, extract, business_date, file_name
+            f.file_name, f.extract, f.business_date, f.status, f.rows_read, f.rows_landed,
+            f.rows_quarantined, f.rows_replaced, f.message,
+            (
+                SELECT min(e.load_id) FROM ops.loaded_files AS e
+                WHERE e.status = 'refused' AND f.status = 'refused' AND e.load_id < f.load_id
+                    AND e.file_name = f.file_name AND e.sha256 IS NOT DISTINCT FROM f.sha256
+            ) AS refused_before
+        FROM ops.loaded_files AS f
+        WHERE f.load_id = ?
+        ORDER BY
+            -- what this load changed first (new and corrected files), then what it refused,
+            -- then the files it had already (unchanged)
+            CASE status
+                WHEN 'landed' THEN 0 WHEN 'replaced' THEN 0 WHEN 'refused' THEN 1 ELSE 2
+            END,
+            rows_quarantined DESC, extract, business_date, file_name
         LIMIT {MAX_ROWS}
         """,
         [load_id],

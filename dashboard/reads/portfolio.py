@@ -239,3 +239,32 @@ def portfolio_by_segment(
         """,
         [*params, month],
     )
+
+
+# mart.vintage_curves_by_segment
+VINTAGE_RATIO = Rate("delinquent_ratio", "delinquent_accounts", "cohort_accounts")
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def vintage_curves(version: WarehouseVersion, filters: Filters, measure: str) -> pl.DataFrame:
+    """The slice's vintage curves for one measure (30+, 60+ …): per cohort and month on book, the
+    cohort's delinquent accounts over its accounts, both added up over the slice's products and
+    branches (mart.vintage_curves_by_segment), month ends in the range."""
+    where, params = filters.where(("product", "branch"))
+    columns = select_list(
+        counts("cohort_accounts", "delinquent_accounts"), sum_over_sum(VINTAGE_RATIO)
+    )
+    return query(
+        version,
+        f"""
+        SELECT
+            vintage, months_on_book,
+            {columns}
+        FROM mart.vintage_curves_by_segment
+        WHERE {where} AND measure = ?
+        GROUP BY vintage, months_on_book
+        ORDER BY vintage, months_on_book
+        LIMIT {MAX_ROWS}
+        """,
+        [*params, measure],
+    )

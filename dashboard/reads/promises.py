@@ -114,3 +114,25 @@ def plan_performance(version: WarehouseVersion, filters: Filters) -> pl.DataFram
         """,
         [filters.start, filters.end],
     )
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def open_promises(version: WarehouseVersion, filters: Filters) -> pl.DataFrame:
+    """Every promise still pending (its window open at the as-of date), soonest due first, for
+    the slice's teams, whatever the months chosen: the promises a collector follows up this
+    week (mart.promise_outcomes)."""
+    where, params = filters.where(TEAM)
+    where = where.replace("month BETWEEN ? AND ?", "TRUE", 1)
+    return query(
+        version,
+        f"""
+        SELECT
+            promise_id, account_id, agent_id, agent_name, team, promised_date, paid_by,
+            promised_amount, paid_amount, bucket
+        FROM mart.promise_outcomes
+        WHERE status = 'pending' AND {where}
+        ORDER BY promised_date, promise_id
+        LIMIT {MAX_ROWS}
+        """,
+        params[2:],
+    )
