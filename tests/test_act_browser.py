@@ -23,7 +23,7 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}"),
 ]
 
-WAIT_MS = 30_000
+WAIT_MS = 120_000
 PAGES = {  # url path -> title in English, in Chinese
     "strategy": ("Strategy", "策略"),
     "work-queue": ("Work queue", "工作队列"),

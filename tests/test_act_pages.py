@@ -98,7 +98,7 @@ def rebuilds(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
 
 def open_page(user: User | None, page: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=180)
     if user is not None:
         at.session_state["user"] = user
     at.run()
@@ -202,7 +202,7 @@ def test_a_kiosk_is_a_read_only_viewer(
 def test_pages_follow_the_role(warehouse: Path, user: User, page: str, allowed: bool) -> None:
     """The navigation offers a page only to the roles that may see it; the page itself refuses
     anyone else even when reached directly."""
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=180)
     at.session_state["user"] = user
     at.run()
     if allowed:
@@ -212,7 +212,7 @@ def test_pages_follow_the_role(warehouse: Path, user: User, page: str, allowed: 
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(f"app_pages/{page}.py")
     direct = AppTest.from_file(
-        str(Path(APP).parent / "app_pages" / f"{page}.py"), default_timeout=60
+        str(Path(APP).parent / "app_pages" / f"{page}.py"), default_timeout=180
     )
     direct.session_state["user"] = user
     direct.run()
@@ -428,7 +428,7 @@ def test_workbench_schema_browser_examples_and_saved_queries(warehouse: Path) ->
 def test_a_memory_bomb_on_the_workbench_page_is_stopped_and_said_in_chinese(
     warehouse: Path,
 ) -> None:
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=180)
     at.session_state["user"] = ANALYST
     at.query_params["lang"] = "zh"
     at.run()
@@ -469,7 +469,7 @@ def test_the_sign_in_page_locks_out_a_brute_force(warehouse: Path) -> None:
 
 
 def test_an_account_timeline_view_is_audited_once(warehouse: Path) -> None:
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=180)
     at.session_state["user"] = COMPLIANCE
     at.run()
     at.switch_page("app_pages/accounts.py")

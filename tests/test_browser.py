@@ -42,7 +42,7 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}"),
 ]
 
-WAIT_MS = 30_000
+WAIT_MS = 120_000
 MARCH_FILES = {
     "snapshots_20240331.csv": (
         "as_of_date,account_id,statement_day,balance,min_due,days_past_due,cycles_delinquent,status\n"
@@ -256,7 +256,7 @@ def test_a_publication_shows_without_a_restart(page: Page, server: Server, wareh
         settle(page)
         if not loader.is_alive():
             break
-    loader.join(timeout=60)
+    loader.join(timeout=600)
     assert not loader.is_alive(), "the load did not finish within 60 s"
     assert "error" not in outcome, outcome.get("error")
 

@@ -45,7 +45,7 @@ MARCH_FILES = {
 @pytest.fixture
 def app(tiny_warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv("COLLECTIONS_DB", str(tiny_warehouse))
-    return AppTest.from_file(APP, default_timeout=30)
+    return AppTest.from_file(APP, default_timeout=180)
 
 
 def portfolio(app: AppTest, **params: str) -> AppTest:
@@ -175,7 +175,7 @@ def test_loads_page(app: AppTest) -> None:
 
 def test_no_warehouse_yet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLLECTIONS_DB", str(tmp_path / "nothing-here.duckdb"))
-    at = AppTest.from_file(APP, default_timeout=30).run()
+    at = AppTest.from_file(APP, default_timeout=180).run()
     assert not at.exception
     message = at.info[0].value
     assert "collections load INBOX" in message and "make demo" in message

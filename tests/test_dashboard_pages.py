@@ -42,7 +42,7 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def app(bank: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv("COLLECTIONS_DB", str(bank))
-    return AppTest.from_file(APP, default_timeout=60)
+    return AppTest.from_file(APP, default_timeout=180)
 
 
 def open_page(app: AppTest, page: str, **params: str) -> AppTest:
@@ -353,9 +353,9 @@ def test_a_warehouse_published_before_the_dashboards_views(
         ("migration", {"mig_from": "M1", "mig_to": "M2"}),
         ("accounts", {"account": "A3"}),
     ):
-        at = open_page(AppTest.from_file(APP, default_timeout=60), page, **params)
+        at = open_page(AppTest.from_file(APP, default_timeout=180), page, **params)
         assert any("next `collections load`" in shown(i.value) for i in at.info)
-    at = open_page(AppTest.from_file(APP, default_timeout=60), "contacts")
+    at = open_page(AppTest.from_file(APP, default_timeout=180), "contacts")
     assert any("alerts are off until the next load" in c.value for c in at.caption)
     assert not at.warning  # no alert fires
 
@@ -394,7 +394,7 @@ def test_a_warehouse_published_before_the_page_grain_marts(
         ("promises", "mart.promise_kept_rates.resolved"),
         ("compliance", "mart.compliance_breach_counts"),
     ):
-        at = open_page(AppTest.from_file(APP, default_timeout=60), page)
+        at = open_page(AppTest.from_file(APP, default_timeout=180), page)
         assert any(
             missing in shown(i.value) and "next `collections load`" in i.value for i in at.info
         )

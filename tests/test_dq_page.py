@@ -63,7 +63,7 @@ def flagged_warehouse(published: dict[str, Path]) -> Path:
 
 def open_page(db: Path, monkeypatch: pytest.MonkeyPatch, **params: str) -> AppTest:
     monkeypatch.setenv("COLLECTIONS_DB", str(db))
-    at = AppTest.from_file(APP, default_timeout=30)
+    at = AppTest.from_file(APP, default_timeout=180)
     for key, value in params.items():
         at.query_params[key] = value
     at.run()
@@ -233,14 +233,14 @@ def test_the_page_and_its_data_docs_in_chromium(served: str) -> None:
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(f"{served}/data-quality", wait_until="domcontentloaded")
-        expect(page.locator(IDLE)).to_be_visible(timeout=30_000)
+        expect(page.locator(IDLE)).to_be_visible(timeout=120_000)
         main = page.locator('[data-testid="stMain"]')
         expect(main.get_by_text("Data quality", exact=True).first).to_be_visible()
         expect(main.get_by_text("raw.contacts / started_at_not_in_future").first).to_be_visible()
         assert page.locator(EXCEPTION).count() == 0
         # A Data Docs page renders inside the page (offline too: its content is plain HTML).
         frame = page.frame_locator("iframe").first
-        expect(frame.get_by_text("Overview").first).to_be_visible(timeout=30_000)
+        expect(frame.get_by_text("Overview").first).to_be_visible(timeout=120_000)
         expect(frame.get_by_text("mart.account_month").first).to_be_visible()
         ARTIFACTS.mkdir(exist_ok=True)
         height = page.evaluate(

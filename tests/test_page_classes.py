@@ -85,7 +85,7 @@ def past_month_end(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def open_page(db: Path, page: str, monkeypatch: pytest.MonkeyPatch, **params: str) -> AppTest:
     """The page as a link opens it, signed in as a manager."""
     monkeypatch.setenv("COLLECTIONS_DB", str(db))
-    app = AppTest.from_file(APP, default_timeout=90)
+    app = AppTest.from_file(APP, default_timeout=180)
     app.session_state["user"] = MANAGER
     if "lang" in params:
         app.query_params["lang"] = params.pop("lang")

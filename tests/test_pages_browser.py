@@ -40,7 +40,7 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}"),
 ]
 
-WAIT_MS = 30_000
+WAIT_MS = 120_000
 FILES = {**PAST_MONTH_END_FILES, "contacts_20240211.csv": SUNDAY_CALLS["contacts_20240211.csv"]}
 
 

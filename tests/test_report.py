@@ -161,7 +161,7 @@ def test_the_briefing_is_self_contained_and_in_chinese_too(bank: Path) -> None:
 def test_same_figures_as_the_pages(bank: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _, cells = briefing_of(bank, "en")
     monkeypatch.setenv("COLLECTIONS_DB", str(bank))
-    at = AppTest.from_file(APP, default_timeout=90)
+    at = AppTest.from_file(APP, default_timeout=180)
     at.session_state["user"] = User("demo-manager", "manager")
     at.run()
     page = {shown(m.label): shown(m.value) for m in at.metric}

@@ -105,7 +105,7 @@ def test_every_table_header_is_a_label(
     bank: Path, monkeypatch: pytest.MonkeyPatch, page: str, lang: str
 ) -> None:
     monkeypatch.setenv("COLLECTIONS_DB", str(bank))
-    at = AppTest.from_file(APP, default_timeout=90)
+    at = AppTest.from_file(APP, default_timeout=180)
     at.session_state["user"] = ADMIN
     at.query_params["lang"] = lang
     for key, value in PARAMS.get(page, {}).items():

@@ -762,6 +762,57 @@ def rebuild(
 
 
 @app.command()
+def purge(
+    before: Annotated[
+        str, typer.Option("--before", help="Drop records dated before this day (YYYY-MM-DD).")
+    ],
+    db: DbOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only count what would be dropped.")
+    ] = False,
+) -> None:
+    """Drop the contacts, payments, promises and snapshots dated before a day, rebuild the
+    marts from what is left, and publish; recorded in the audit trail and ops.purges.
+
+    Refuses (exit 1, nothing dropped) a day that would drop contact records the law keeps:
+    at least 2 years before the warehouse's as-of date.
+    """
+    from warehouse.jobs.purge import PurgeRefused
+    from warehouse.jobs.purge import purge as purge_records
+    from warehouse.storage.publication import LoadInProgress
+
+    _setup_logging()
+    target = warehouse_path(db)
+    try:
+        day = date.fromisoformat(before)
+    except ValueError:
+        console.print(f"[red]--before {_safe(before)!r} is not a date (YYYY-MM-DD)")
+        raise typer.Exit(2) from None
+    try:
+        result = purge_records(target, day, dry_run=dry_run)
+    except (PurgeRefused, LoadInProgress, FileNotFoundError) as exc:
+        console.print(f"[red]{_safe(exc)}")
+        raise typer.Exit(1) from None
+    except Exception as exc:
+        _unexpected("the purge", exc)
+    table = Table(title=f"Records dated before {day.isoformat()} in {_safe(target)}")
+    table.add_column("relation")
+    table.add_column("rows", justify="right")
+    for relation, rows in result.dropped.items():
+        table.add_row(relation, f"{rows:,}")
+    console.print(table)
+    if result.published is not None:
+        console.print(
+            f"Dropped and published version {result.published} ({result.seconds:.1f} s); "
+            "recorded in the audit trail."
+        )
+    elif dry_run:
+        console.print("Dry run: nothing was dropped.")
+    else:
+        console.print("Nothing is dated before that day: nothing was published.")
+
+
+@app.command()
 def report(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the briefing into.")],
     db: DbOption = None,

@@ -67,6 +67,13 @@ CREATE TABLE IF NOT EXISTS ops.publications (
     load_id BIGINT,
     published_at TIMESTAMPTZ
 );
+-- What `collections purge` dropped (warehouse.jobs.purge): how far back the records go.
+CREATE TABLE IF NOT EXISTS ops.purges (
+    purged_at TIMESTAMPTZ,
+    before_date DATE,
+    relation VARCHAR,
+    rows_dropped BIGINT
+);
 """
 
 # What the mart runner did with each model at its last build (`warehouse.marts`).
