@@ -74,6 +74,14 @@ if filters is None:
 ignored_filters_note(filters, TEAM)
 if needs_load(version, "mart.compliance_breach_counts"):
     st.stop()
+held = reads.records_since(version)
+if held.first_contact is not None:
+    since = fmt.long_day(held.first_contact)
+    if held.purged_before is not None:
+        st.caption(t("compliance.records_purged", since=since,
+                     purged=fmt.long_day(held.purged_before)))  # fmt: skip
+    else:
+        st.caption(t("compliance.records_since", since=since))
 
 rules = reads.rule_choices(version)
 rule_sets = sorted(set(rules["rule_set"].to_list()))

@@ -67,6 +67,39 @@ def _accounts(
     )
 
 
+class RecordsSince(NamedTuple):
+    """How far back the contact records go, and the last purge that cut them."""
+
+    first_contact: date | None  # the earliest contact held (None: no contacts)
+    purged_before: date | None  # the latest `collections purge --before` date, if any
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def records_since(version: WarehouseVersion) -> RecordsSince:
+    """The earliest contact held and the last purge (ops.purges). Reads only the earliest
+    month's files: a bound two months past the first month folder lets Parquet's statistics skip
+    the rest (a late file holding older rows is still found: its row groups' minimum is below)."""
+    frame = query(
+        version,
+        """
+        WITH bound AS (
+            SELECT min(month) + INTERVAL 2 MONTH AS below
+            FROM ops.lake_files WHERE relation = 'raw.contacts'
+        )
+        SELECT
+            (SELECT min(CAST(started_at AS DATE)) FROM raw.contacts
+             WHERE started_at < (SELECT below FROM bound)) AS first_contact,
+            (SELECT max(before_date) FROM ops.purges) AS purged_before
+        """,
+    )
+    first, purged = frame.row(0)
+    if first is None:  # no month folder below the bound (or none at all): ask every file
+        first = query(
+            version, "SELECT min(CAST(started_at AS DATE)) AS first FROM raw.contacts"
+        ).item()
+    return RecordsSince(first, purged)
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def rule_choices(version: WarehouseVersion) -> pl.DataFrame:
     """Rule sets and rules in force (settings.compliance_rules), for the page's pickers."""
