@@ -370,3 +370,26 @@ def test_a_month_computed_alone_equals_its_rows_of_a_full_build(
             assert alone == built, f"{name}, {month}"
     finally:
         con.close()
+
+
+# --- Operations ---------------------------------------------------------------------------------
+
+
+def test_a_business_date_without_an_extract_sent_daily_is_reported_missing(
+    tmp_path: Path,
+) -> None:
+    """Five business dates (25-29 Jan 2024, each with a contacts file, header only). Snapshots
+    arrive on 25-28 Jan: 4 of 5 dates, the 80% that makes an extract daily, so 29 Jan lacks one.
+    Accounts arrive on 29 Jan only (1 of 5): not a daily extract, never reported missing."""
+    from conftest import TINY_FILES
+
+    from dashboard.reads import operations
+
+    contacts = "attempt_id,account_id,channel,started_at,outcome\n"
+    snapshots = "as_of_date,account_id,statement_day,balance,min_due,days_past_due,status\n"
+    files = {f"contacts_202401{day}.csv": contacts for day in range(25, 30)}
+    files |= {f"snapshots_202401{day}.csv": snapshots for day in range(25, 29)}
+    files["accounts_20240129.csv"] = TINY_FILES["accounts_20240131.csv"]
+    db = load(tmp_path, files)
+    missing = operations.missing_daily_files.__wrapped__(version_of(db))
+    assert missing.rows() == [("snapshots", date(2024, 1, 29))]

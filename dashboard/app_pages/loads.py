@@ -101,6 +101,17 @@ if not refused.is_empty():
         icon=":material/block:",
     )
 
+missing = reads.missing_daily_files(version)
+if not missing.is_empty():
+    st.warning(
+        t("loads.missing_daily", count=fmt.count(missing.height))
+        + "\n".join(
+            f"- {escape(fmt.code('extract', extract))}: {fmt.long_day(day)}"
+            for extract, day in missing.head(REFUSALS_SHOWN).iter_rows()
+        ),
+        icon=":material/event_busy:",
+    )
+
 st.subheader(t("loads.quarantine_of", load=load_id))
 reasons = reads.quarantine_reasons(version, load_id)
 if reasons.is_empty():

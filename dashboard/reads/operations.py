@@ -66,6 +66,48 @@ def loaded_files(version: WarehouseVersion, load_id: int) -> pl.DataFrame:
     )
 
 
+# An extract counts as sent daily when a file of it arrived for at least this share of the
+# business dates of the window (the dates any file arrived for): a bank's own habit, not a rule.
+DAILY_SHARE = 0.8
+DAILY_WINDOW_DAYS = 31
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def missing_daily_files(version: WarehouseVersion) -> pl.DataFrame:
+    """Business dates of the last DAILY_WINDOW_DAYS days (the dates any file arrived for) that
+    lack a file of an extract the bank sends daily: one row per extract and date, newest first.
+    A refused file counts as arrived (the Loads page reports it already)."""
+    return query(
+        version,
+        f"""
+        WITH files AS (
+            SELECT DISTINCT extract, business_date
+            FROM ops.loaded_files
+            WHERE business_date IS NOT NULL AND extract IS NOT NULL
+        ),
+        window_dates AS (
+            SELECT DISTINCT business_date
+            FROM files
+            WHERE business_date > (SELECT max(business_date) FROM files)
+                - INTERVAL {DAILY_WINDOW_DAYS} DAY
+        ),
+        daily AS (
+            SELECT f.extract
+            FROM files AS f
+            INNER JOIN window_dates AS w USING (business_date)
+            GROUP BY f.extract
+            HAVING count(*) >= {DAILY_SHARE} * (SELECT count(*) FROM window_dates)
+        )
+        SELECT d.extract, w.business_date
+        FROM daily AS d
+        CROSS JOIN window_dates AS w
+        ANTI JOIN files AS f ON f.extract = d.extract AND f.business_date = w.business_date
+        ORDER BY w.business_date DESC, d.extract
+        LIMIT {MAX_ROWS}
+        """,
+    )
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def quarantine_by_file(
     version: WarehouseVersion, load_id: int, *, limit: int = 500
