@@ -385,6 +385,7 @@ RELATIONS = (
     "mart.roll_rates",
     "mart.expected_loss",
     "mart.vintage_curves",
+    "mart.vintage_curves_by_segment",
     "mart.portfolio_health",
     "mart.account_strategy",
 )
@@ -460,7 +461,7 @@ def test_daily_loads_refresh_only_what_changed(tmp_path: Path) -> None:
     built = modes(db)
     assert built["mart.account_month"] == ("incremental", APR)
     assert built["core.account_payments"] == ("skipped", None)
-    assert built["mart.vintage_curves"] == ("incremental", MAR)
+    assert built["mart.vintage_curves_by_segment"] == ("incremental", MAR)
     assert_same_as_full_rebuild(db, tmp_path)
 
     # A corrected February month end (B was really 35 days past due): February and everything
