@@ -136,7 +136,8 @@ COLUMNS: dict[str, Column] = {
     "promises": count("col.promises"),
     "promises_kept": count("contacts.kept"),
     "promises_resolved": count("col.promises_resolved"),
-    "amount_paid_7d": money("col.amount_paid_7d"),
+    "amount_paid_within_window": money("col.amount_paid_within_window"),
+    "amount_paid_7d": money("col.amount_paid_within_window"),  # the compatibility alias
     "connect_rate": rate("col.connect_rate"),
     "rpc_rate": rate("col.rpc_rate"),
     "promise_rate": rate("col.promise_rate"),

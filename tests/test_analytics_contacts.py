@@ -95,7 +95,7 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 EFFECTIVENESS = (
     "SELECT day, weekday, hour, channel, agent_id, team, agency, bucket, attempts, connects, "
-    "right_party_contacts, promises, amount_paid_7d FROM mart.contact_effectiveness "
+    "right_party_contacts, promises, amount_paid_within_window FROM mart.contact_effectiveness "
     "ORDER BY day, channel, hour, agent_id"
 )
 
@@ -150,8 +150,8 @@ def test_paid_within_days_is_a_setting(bank: Path, tmp_path: Path) -> None:
     # 16 days: Y5 (15 days and 30 minutes after c5) and Y7 now count.
     assert query(
         edited,
-        "SELECT channel, agent_id, sum(amount_paid_7d) FROM mart.contact_effectiveness "
-        "GROUP BY ALL HAVING sum(amount_paid_7d) > 0 ORDER BY 1, 2",
+        "SELECT channel, agent_id, sum(amount_paid_within_window) FROM mart.contact_effectiveness "
+        "GROUP BY ALL HAVING sum(amount_paid_within_window) > 0 ORDER BY 1, 2",
     ) == [
         ("call", "AG1", Decimal("300.00")),
         ("call", "AG3", Decimal("150.00")),
@@ -200,7 +200,7 @@ def test_agent_and_agency_league(bank: Path) -> None:
     agents = query(
         bank,
         "SELECT agent_id, team, agency, attempts, connects, right_party_contacts, promises, "
-        "amount_paid_7d, promises_due, promises_kept, breaches, attempts_in_breach, "
+        "amount_paid_within_window, promises_due, promises_kept, breaches, attempts_in_breach, "
         "rank_amount_paid, rank_in_team FROM mart.agent_league WHERE month = DATE '2024-03-01' "
         "ORDER BY rank_amount_paid",
     )
@@ -214,7 +214,7 @@ def test_agent_and_agency_league(bank: Path) -> None:
     ]
     agencies = query(
         bank,
-        "SELECT agency, agents, attempts, right_party_contacts, amount_paid_7d, breaches, "
+        "SELECT agency, agents, attempts, right_party_contacts, amount_paid_within_window, breaches, "
         "rpc_rate, rank_amount_paid FROM mart.agency_league WHERE month = DATE '2024-03-01' "
         "ORDER BY rank_amount_paid",
     )
@@ -246,7 +246,7 @@ def test_contract_columns(bank: Path) -> None:
         "promises",
         "rpc_rate",
         "promise_rate",
-        "amount_paid_7d",
+        "amount_paid_within_window",
         "team",
         "agency",
         "weekday",
@@ -274,3 +274,32 @@ def test_strategy_is_the_one_assigned_at_the_last_month_end(bank: Path) -> None:
     for account, attempts in (("A1", 5), ("A2", 3), ("A3", 1)):
         expected[feb[account]] = expected.get(feb[account], 0) + attempts
     assert by_treatment == expected
+
+
+def test_amount_paid_7d_is_a_compatibility_alias(bank: Path, tmp_path: Path) -> None:
+    # The column is named for what it is (paid within `paid_within_days`, whatever that is);
+    # contract v1's name stays in every published view that had it, holding the same yuan, also
+    # when the setting is not 7 (16 days: 300 + 150 + 700, as test_paid_within_days_is_a_setting).
+    edited = rebuild_copy(
+        bank,
+        tmp_path / "edited.duckdb",
+        "UPDATE settings.measure_parameters SET value = 16 WHERE parameter = 'paid_within_days'",
+    )
+    assert query(
+        edited,
+        "SELECT sum(amount_paid_within_window), sum(amount_paid_7d) "
+        "FROM mart.contact_effectiveness",
+    ) == [(Decimal("1150.00"), Decimal("1150.00"))]
+    for view in (
+        "mart.contact_effectiveness",
+        "mart.contact_effectiveness_by_hour_weekday",
+        "mart.best_time_to_call",
+        "mart.contact_funnel",
+        "mart.agent_league",
+        "mart.agency_league",
+    ):
+        assert query(
+            edited,
+            "SELECT count(*) FILTER (WHERE amount_paid_7d IS DISTINCT FROM "
+            f"amount_paid_within_window) FROM {view}",
+        ) == [(0,)], view

@@ -82,7 +82,7 @@ def test_contact_funnel_is_by_month_team_and_channel(next_month: Path) -> None:
     rows = query(
         next_month,
         "SELECT month, team, channel, attempts, connects, right_party_contacts, promises, "
-        "promised_amount, amount_paid_7d, promises_kept FROM mart.contact_funnel ORDER BY ALL",
+        "promised_amount, amount_paid_within_window, promises_kept FROM mart.contact_funnel ORDER BY ALL",
     )
     assert rows == [
         # Early (AG1) calls k1, k2 to A2: both reached the debtor, k2 promised pr1 (500), which

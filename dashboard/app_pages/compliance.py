@@ -74,12 +74,12 @@ if filters is None:
 ignored_filters_note(filters, TEAM)
 if needs_load(version, "mart.compliance_breach_counts"):
     st.stop()
-held = reads.records_since(version)
-if held.first_contact is not None:
-    since = fmt.long_day(held.first_contact)
-    if held.purged_before is not None:
+records = reads.records_since(version)
+if records.first_contact is not None:
+    since = fmt.long_day(records.first_contact)
+    if records.purged_before is not None:
         st.caption(t("compliance.records_purged", since=since,
-                     purged=fmt.long_day(held.purged_before)))  # fmt: skip
+                     purged=fmt.long_day(records.purged_before)))  # fmt: skip
     else:
         st.caption(t("compliance.records_since", since=since))
 

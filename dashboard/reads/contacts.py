@@ -34,7 +34,7 @@ def contact_funnel(version: WarehouseVersion, filters: Filters) -> pl.DataFrame:
     where, params = filters.where(TEAM)
     columns = select_list(
         counts(*FUNNEL_COUNTS),
-        amounts("amount_paid_7d"),
+        amounts("amount_paid_within_window"),
         counts("promises_kept"),
         sum_over_sum(RPC_RATE),
         sum_over_sum(PROMISE_RATE),
@@ -146,7 +146,7 @@ def best_slot(
 
 LEAGUE_SUMS = select_list(
     counts(*FUNNEL_COUNTS),
-    amounts("amount_paid_7d"),
+    amounts("amount_paid_within_window"),
     sum_over_sum(RPC_RATE),
     sum_over_sum(PROMISE_RATE),
     counts("promises_kept", "promises_resolved"),
@@ -165,7 +165,8 @@ def agent_table(version: WarehouseVersion, filters: Filters, by: str) -> pl.Data
             f"""
             SELECT agency, {LEAGUE_SUMS}
             FROM mart.agency_league WHERE month BETWEEN ? AND ?
-            GROUP BY agency ORDER BY amount_paid_7d DESC NULLS LAST, agency LIMIT {MAX_ROWS}
+            GROUP BY agency
+            ORDER BY amount_paid_within_window DESC NULLS LAST, agency LIMIT {MAX_ROWS}
             """,
             [filters.start, filters.end],
         )
@@ -176,7 +177,8 @@ def agent_table(version: WarehouseVersion, filters: Filters, by: str) -> pl.Data
         f"""
         SELECT {group}, {LEAGUE_SUMS}
         FROM mart.agent_league WHERE {where}
-        GROUP BY {group} ORDER BY amount_paid_7d DESC NULLS LAST, {group} LIMIT {MAX_ROWS}
+        GROUP BY {group}
+        ORDER BY amount_paid_within_window DESC NULLS LAST, {group} LIMIT {MAX_ROWS}
         """,
         params,
     )

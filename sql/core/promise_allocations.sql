@@ -4,9 +4,9 @@
 --          settings.promise_scenarios), so the kept rate and its sensitivity share one rule.
 -- Grain:   one row per grace_days x promise.
 -- Refresh: incremental by month: `month` is the month of `paid_by`, the end of the promise's
---          window. A promise's money comes from payments made by then and from the promises of
---          its arrangement due no later, all dated by then, so a change dated on a day changes
---          only promises whose window ends on or after it. The promises of every account with
+--          window. A promise's money comes from payments made by then, shared in the order paid
+--          with the promises of its arrangement made by then, so a change dated on a day (a
+--          payment, a promise) changes only promises whose window ends on or after it. The promises of every account with
 --          such a promise are judged again together (an arrangement may have started months
 --          earlier); the months before are kept.
 -- The rule, in plain words:
@@ -15,22 +15,23 @@
 --                 Only money that stands counts (core.payments_net: a reversed payment never).
 --   arrangement   promises on one account whose windows overlap (one made before an earlier
 --                 one's window closed) are judged together as one arrangement.
---   allocation    within an arrangement, payments made since its first promise are poured into
---                 its promises in order of promised date (then the time made): a payment goes to
---                 the earliest-due promise still short of its amount whose window has not
---                 closed, any surplus flows on to the next, and no yuan counts for two promises.
---                 (So a second promise is not "kept" by the money that kept the first; money paid
---                 after the first promise's window closed goes to the later one.)
+--   allocation    a promise is paid only by money paid after it was made. Within an arrangement
+--                 each payment, in the order paid, goes to the promises that existed when it was
+--                 paid (created_at <= paid_at) and whose window has not closed (paid date <=
+--                 paid_by), earliest promised date first (then the time made): the earliest-due
+--                 such promise still short of its amount takes what it lacks, any surplus flows
+--                 on to the next, and no yuan counts for two promises. Money no such promise can
+--                 take pays none. (So a second promise is not "kept" by the money that kept the
+--                 first, nor by money paid before it was made; money paid after the first
+--                 promise's window closed goes to the later one.)
 --   paid_amount   the yuan a promise received (at most its promised amount).
 --   paid_in_window  all money paid within the promise's own window, shared or not (for audit).
--- How:     earliest-due-first allocation has a closed form per arrangement: with promises in
---          due order, the money the first k receive together is
---              cum_promised(k) + min(0, min over m <= k of (paid_by(m) - cum_promised(m)))
---          where paid_by(m) is the money paid from the arrangement's start to promise m's
---          `paid_by` date; a promise receives the difference to the previous one (window
---          functions only, no loop).
+-- How:     a recursive pour, one payment of every arrangement per step (`poured`: step n holds
+--          what each promise has received after its arrangement's n-th payment); within a step
+--          a payment's share is a running sum over the promises in due order (window functions).
+--          The steps are as many as the most payments one arrangement saw.
 CREATE OR REPLACE TABLE core.promise_allocations AS
-WITH grace_settings AS (
+WITH RECURSIVE grace_settings AS (
     SELECT CAST(value AS INTEGER) AS grace_days
     FROM settings.measure_parameters
     WHERE parameter = 'promise_grace_days'
@@ -96,115 +97,146 @@ arranged AS (
     FROM numbered
 ),
 
--- The money each promise's windows hold. A payment counts from the arrangement's start to the
--- promise's `paid_by`; only payments of those (bank) months can, so each promise looks at its
--- account's payments month by month: an equality join on (account, month), not every payment
--- of the account.
-payments AS (
+-- The money that stands on the accounts judged, numbered per arrangement in the order it was
+-- paid: only payments from the arrangement's first promise to the close of its last window can
+-- pay one of its promises.
+arrangements AS (
     SELECT
+        grace_days,
         account_id,
-        paid_at,
-        paid_date,
-        amount,
-        year(paid_date) * 12 + month(paid_date) AS month_number
-    FROM core.payments_net
+        arrangement_number,
+        min(created_at) AS started_at,
+        max(paid_by) AS closes_on
+    FROM arranged
+    GROUP BY grace_days, account_id, arrangement_number
 ),
 
-promise_months AS (
+arrangement_payments AS (
     SELECT
         a.grace_days,
-        a.promise_id,
         a.account_id,
-        a.created_at,
-        a.arrangement_started_at,
-        a.paid_by,
-        m.month_number
-    FROM arranged AS a
-    CROSS JOIN settings.bank_timezone AS bank
-    CROSS JOIN
-        UNNEST(
-            generate_series(
-                year(CAST(a.arrangement_started_at AT TIME ZONE bank.timezone AS DATE)) * 12
-                + month(CAST(a.arrangement_started_at AT TIME ZONE bank.timezone AS DATE)),
-                year(a.paid_by) * 12 + month(a.paid_by)
-            )
-        ) AS m (month_number)
+        a.arrangement_number,
+        pay.paid_at,
+        pay.paid_date,
+        pay.amount,
+        row_number() OVER (
+            PARTITION BY a.grace_days, a.account_id, a.arrangement_number
+            ORDER BY pay.paid_at, pay.payment_id
+        ) AS payment_number
+    FROM arrangements AS a
+    INNER JOIN core.payments_net AS pay
+        ON a.account_id = pay.account_id
+        AND pay.paid_at >= a.started_at
+        AND pay.paid_date <= a.closes_on
 ),
 
-paid_by_month AS (
-    SELECT
-        pm.grace_days,
-        pm.promise_id,
-        sum(pay.amount) AS paid_since_arrangement_start,
-        sum(pay.amount) FILTER (WHERE pay.paid_at >= pm.created_at) AS paid_in_window
-    FROM promise_months AS pm
-    INNER JOIN payments AS pay
-        ON pm.account_id = pay.account_id AND pm.month_number = pay.month_number
-    WHERE pay.paid_at >= pm.arrangement_started_at AND pay.paid_date <= pm.paid_by
-    GROUP BY pm.grace_days, pm.promise_id
-),
-
-paid AS (
+-- All money paid within each promise's own window, shared or not (for audit).
+in_window AS (
     SELECT
         a.grace_days,
         a.promise_id,
-        coalesce(p.paid_since_arrangement_start, 0) AS paid_since_arrangement_start,
-        coalesce(p.paid_in_window, 0) AS paid_in_window
+        sum(pay.amount) AS paid_in_window
     FROM arranged AS a
-    LEFT JOIN paid_by_month AS p ON a.grace_days = p.grace_days AND a.promise_id = p.promise_id
+    INNER JOIN arrangement_payments AS pay
+        ON a.grace_days = pay.grace_days
+        AND a.account_id = pay.account_id
+        AND a.arrangement_number = pay.arrangement_number
+        AND pay.paid_at >= a.created_at
+        AND pay.paid_date <= a.paid_by
+    GROUP BY a.grace_days, a.promise_id
 ),
 
-cumulated AS (
+-- The money poured in, one payment of each arrangement at a time (step n = after its n-th
+-- payment): a payment fills the promises it can pay (made by then, window still open, short of
+-- their amount) earliest due first; what is left after the last of them pays no promise.
+poured AS (
     SELECT
-        a.*,
-        p.paid_since_arrangement_start,
-        p.paid_in_window,
-        sum(a.promised_amount) OVER due_order AS cum_promised
+        a.grace_days,
+        a.account_id,
+        a.arrangement_number,
+        a.promise_id,
+        a.created_at,
+        a.paid_by,
+        a.promised_amount,
+        CAST(0 AS BIGINT) AS step,
+        CAST(0 AS DECIMAL(18, 2)) AS received
     FROM arranged AS a
-    INNER JOIN paid AS p ON a.grace_days = p.grace_days AND a.promise_id = p.promise_id
-    WINDOW due_order AS (
-        PARTITION BY a.grace_days, a.account_id, a.arrangement_number
-        ORDER BY a.paid_by, a.created_at, a.promise_id
-        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    )
+    UNION ALL
+    SELECT
+        grace_days,
+        account_id,
+        arrangement_number,
+        promise_id,
+        created_at,
+        paid_by,
+        promised_amount,
+        step,
+        CAST(received + least(
+            room,
+            greatest(
+                0,
+                amount - coalesce(
+                    sum(room) OVER (
+                        PARTITION BY grace_days, account_id, arrangement_number
+                        ORDER BY paid_by, created_at, promise_id
+                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+                    ),
+                    0
+                )
+            )
+        ) AS DECIMAL(18, 2)) AS received
+    FROM (
+        SELECT
+            p.grace_days,
+            p.account_id,
+            p.arrangement_number,
+            p.promise_id,
+            p.created_at,
+            p.paid_by,
+            p.promised_amount,
+            pay.payment_number AS step,
+            p.received,
+            pay.amount,
+            CASE
+                WHEN p.created_at <= pay.paid_at AND pay.paid_date <= p.paid_by
+                    THEN p.promised_amount - p.received
+                ELSE 0
+            END AS room
+        FROM poured AS p
+        INNER JOIN arrangement_payments AS pay
+            ON p.grace_days = pay.grace_days
+            AND p.account_id = pay.account_id
+            AND p.arrangement_number = pay.arrangement_number
+            AND pay.payment_number = p.step + 1
+    ) AS next_payment
 ),
 
-received_together AS (
+received AS (
     SELECT
-        *,
-        cum_promised + least(
-            0,
-            min(paid_since_arrangement_start - cum_promised) OVER due_order
-        ) AS cum_received
-    FROM cumulated
-    WINDOW due_order AS (
-        PARTITION BY grace_days, account_id, arrangement_number
-        ORDER BY paid_by, created_at, promise_id
-        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    )
+        grace_days,
+        promise_id,
+        arg_max(received, step) AS paid_amount
+    FROM poured
+    GROUP BY grace_days, promise_id
 )
 
 SELECT
-    CAST(date_trunc('month', paid_by) AS DATE) AS month,
-    grace_days,
-    promise_id,
-    account_id,
-    attempt_id,
-    agent_id,
-    created_at,
-    created_date,
-    promised_date,
-    promised_amount,
-    paid_by,
-    account_id || '/' || CAST(arrangement_number AS VARCHAR) AS arrangement_id,
-    arrangement_promises,
-    cum_received - coalesce(
-        lag(cum_received) OVER (
-            PARTITION BY grace_days, account_id, arrangement_number
-            ORDER BY paid_by, created_at, promise_id
-        ),
-        0
-    ) AS paid_amount,
-    paid_in_window
-FROM received_together
-WHERE paid_by BETWEEN $first_month AND last_day($last_month);
+    CAST(date_trunc('month', a.paid_by) AS DATE) AS month,
+    a.grace_days,
+    a.promise_id,
+    a.account_id,
+    a.attempt_id,
+    a.agent_id,
+    a.created_at,
+    a.created_date,
+    a.promised_date,
+    a.promised_amount,
+    a.paid_by,
+    a.account_id || '/' || CAST(a.arrangement_number AS VARCHAR) AS arrangement_id,
+    a.arrangement_promises,
+    r.paid_amount,
+    coalesce(w.paid_in_window, 0) AS paid_in_window
+FROM arranged AS a
+INNER JOIN received AS r ON a.grace_days = r.grace_days AND a.promise_id = r.promise_id
+LEFT JOIN in_window AS w ON a.grace_days = w.grace_days AND a.promise_id = w.promise_id
+WHERE a.paid_by BETWEEN $first_month AND last_day($last_month);

@@ -11,8 +11,9 @@
 --   paid_by          promised date + grace days: the last (bank calendar) day money counts
 --   paid_amount      yuan this promise received: payments that stand (a reversed payment never
 --                    counts) made from the promise's creation to `paid_by`; when promises on an
---                    account overlap, they share the money earliest promised date first and no
---                    yuan counts twice (core.promise_allocations explains the rule)
+--                    account overlap, each payment goes to the promises made by then, earliest
+--                    promised date first, and no yuan counts twice (core.promise_allocations
+--                    explains the rule)
 --   paid_in_window   all money paid in the promise's own window, shared or not
 --   status           kept / partial / broken / pending (core.promise_statuses), as of the
 --                    warehouse's latest business date (core.as_of_date)

@@ -4,7 +4,8 @@
 -- Grain:   one row per month x agent (agents with at least one attempt or promise that month).
 -- Refresh: incremental by month.
 -- Measures:
---   attempts, connects, right_party_contacts, promises, amount_paid_7d   as
+--   attempts, connects, right_party_contacts, promises, amount_paid_within_window (alias
+--                          amount_paid_7d)   as
 --                          mart.contact_effectiveness, for the agent's attempts in the month
 --   connect_rate, rpc_rate, promise_rate   as there
 --   promises_due, promises_kept, promises_resolved   the agent's promises falling due in the
@@ -12,7 +13,7 @@
 --   promise_kept_rate      promises_kept / promises_resolved
 --   breaches, attempts_in_breach   compliance breach rows and distinct attempts with at least one
 --   breach_rate            attempts_in_breach / attempts
---   rank_amount_paid       1 = the most money brought in (amount_paid_7d) that month
+--   rank_amount_paid       1 = the most money brought in (amount_paid_within_window) that month
 --   rank_in_team           the same rank within the agent's team
 CREATE OR REPLACE TABLE mart.agent_league AS
 WITH contacts AS (
@@ -23,7 +24,7 @@ WITH contacts AS (
         sum(connects) AS connects,
         sum(right_party_contacts) AS right_party_contacts,
         sum(promises) AS promises,
-        sum(amount_paid_7d) AS amount_paid_7d
+        sum(amount_paid_within_window) AS amount_paid_within_window
     FROM mart.contact_effectiveness
     WHERE agent_id IS NOT NULL AND month BETWEEN $first_month AND $last_month
     GROUP BY month, agent_id
@@ -69,7 +70,7 @@ combined AS (
         coalesce(c.connects, 0) AS connects,
         coalesce(c.right_party_contacts, 0) AS right_party_contacts,
         coalesce(c.promises, 0) AS promises,
-        coalesce(c.amount_paid_7d, 0) AS amount_paid_7d,
+        coalesce(c.amount_paid_within_window, 0) AS amount_paid_within_window,
         coalesce(p.promises_due, 0) AS promises_due,
         coalesce(p.promises_kept, 0) AS promises_kept,
         coalesce(p.promises_resolved, 0) AS promises_resolved,
@@ -96,7 +97,8 @@ SELECT
     connects,
     right_party_contacts,
     promises,
-    amount_paid_7d,
+    amount_paid_within_window,
+    amount_paid_within_window AS amount_paid_7d,
     CAST(connects AS DOUBLE) / nullif(attempts, 0) AS connect_rate,
     CAST(right_party_contacts AS DOUBLE) / nullif(attempts, 0) AS rpc_rate,
     CAST(promises AS DOUBLE) / nullif(right_party_contacts, 0) AS promise_rate,
@@ -107,6 +109,6 @@ SELECT
     breaches,
     attempts_in_breach,
     CAST(attempts_in_breach AS DOUBLE) / nullif(attempts, 0) AS breach_rate,
-    rank() OVER (PARTITION BY month ORDER BY amount_paid_7d DESC) AS rank_amount_paid,
-    rank() OVER (PARTITION BY month, team ORDER BY amount_paid_7d DESC) AS rank_in_team
+    rank() OVER (PARTITION BY month ORDER BY amount_paid_within_window DESC) AS rank_amount_paid,
+    rank() OVER (PARTITION BY month, team ORDER BY amount_paid_within_window DESC) AS rank_in_team
 FROM combined;

@@ -23,7 +23,8 @@ SELECT
     s.right_party_contacts,
     s.rpc_rate,
     s.promise_rate,
-    s.amount_paid_7d
+    s.amount_paid_within_window,
+    s.amount_paid_within_window AS amount_paid_7d
 FROM mart.contact_effectiveness_by_hour_weekday AS s
 CROSS JOIN params AS p
 LEFT JOIN settings.working_weekdays AS w ON s.weekday = w.iso_weekday

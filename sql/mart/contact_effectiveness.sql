@@ -18,10 +18,12 @@
 --   connect_rate          connects / attempts
 --   rpc_rate              right_party_contacts / attempts
 --   promise_rate          promises / right_party_contacts (promise rate per RPC)
---   amount_paid_7d        net payments credited to these attempts: each payment goes to the
---                         latest attempt on its account before it, when it arrives within
+--   amount_paid_within_window  net payments credited to these attempts: each payment goes to
+--                         the latest attempt on its account before it, when it arrives within
 --                         `paid_within_days` (default 7) x 24 hours (settings.measure_parameters);
 --                         reversed payments never count. Sums over rows add up (no yuan twice).
+--   amount_paid_7d        the same column under its contract v1 name (a compatibility alias,
+--                         whatever `paid_within_days` is; new readers use the name above)
 --   Rates are empty (NULL) when their denominator is 0; to combine rows add the counts, then divide.
 CREATE OR REPLACE TABLE mart.contact_effectiveness AS
 WITH attempts AS (
@@ -47,7 +49,7 @@ counted AS (
         count(*) FILTER (WHERE is_right_party) AS right_party_contacts,
         count(*) FILTER (WHERE has_promise) AS promises,
         sum(promised_amount) AS promised_amount,
-        sum(amount_paid_within) AS amount_paid_7d
+        sum(amount_paid_within) AS amount_paid_within_window
     FROM attempts
     GROUP BY
         local_date, month, local_weekday, local_hour, channel, agent_id, agent_name, team, agency,
@@ -71,7 +73,8 @@ SELECT
     right_party_contacts,
     promises,
     promised_amount,
-    amount_paid_7d,
+    amount_paid_within_window,
+    amount_paid_within_window AS amount_paid_7d,
     CAST(connects AS DOUBLE) / attempts AS connect_rate,
     CAST(right_party_contacts AS DOUBLE) / attempts AS rpc_rate,
     CAST(promises AS DOUBLE) / nullif(right_party_contacts, 0) AS promise_rate

@@ -3,7 +3,7 @@
 --          the debtor's local weekday and hour, with each slot ranked within its bucket and channel.
 -- Grain:   one row per bucket x channel x weekday (ISO, 1 = Monday) x hour, over all days held.
 -- Measures: as mart.contact_effectiveness (attempts, connects, right_party_contacts, promises,
---          amount_paid_7d and their rates), plus
+--          amount_paid_within_window, alias amount_paid_7d, and their rates), plus
 --   rpc_rate_rank  1 = the slot with the highest RPC rate for its bucket and channel (then the
 --                  higher promise rate, then more attempts); only slots with at least
 --                  `best_time_min_attempts` attempts are ranked (settings.measure_parameters),
@@ -25,7 +25,7 @@ slots AS (
         sum(connects) AS connects,
         sum(right_party_contacts) AS right_party_contacts,
         sum(promises) AS promises,
-        sum(amount_paid_7d) AS amount_paid_7d
+        sum(amount_paid_within_window) AS amount_paid_within_window
     FROM mart.contact_effectiveness
     GROUP BY bucket, channel, weekday, hour
 ),
@@ -50,7 +50,8 @@ SELECT
     connects,
     right_party_contacts,
     promises,
-    amount_paid_7d,
+    amount_paid_within_window,
+    amount_paid_within_window AS amount_paid_7d,
     connect_rate,
     rpc_rate,
     promise_rate,

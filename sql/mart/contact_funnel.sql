@@ -12,7 +12,8 @@
 --   right_party_contacts  those that reached the debtor
 --   promises              those that produced a promise to pay
 --   promised_amount       yuan promised in them
---   amount_paid_7d        net payments credited to them (mart.contact_effectiveness says how)
+--   amount_paid_within_window  net payments credited to them (mart.contact_effectiveness says
+--                         how; `amount_paid_7d` is its compatibility alias)
 --   promises_kept         promises kept (mart.promise_outcomes) falling due in the month (their
 --                         promised date), taken by the team's agents, on the channel of the attempt
 --                         that made them; a promise naming no attempt the warehouse holds has no
@@ -33,7 +34,7 @@ WITH effort AS (
         CAST(sum(right_party_contacts) AS BIGINT) AS right_party_contacts,
         CAST(sum(promises) AS BIGINT) AS promises,
         sum(promised_amount) AS promised_amount,
-        sum(amount_paid_7d) AS amount_paid_7d
+        sum(amount_paid_within_window) AS amount_paid_within_window
     FROM mart.contact_effectiveness
     WHERE month BETWEEN $first_month AND $last_month
     GROUP BY month, team, channel
@@ -66,7 +67,8 @@ SELECT
     coalesce(e.right_party_contacts, 0) AS right_party_contacts,
     coalesce(e.promises, 0) AS promises,
     coalesce(e.promised_amount, 0) AS promised_amount,
-    coalesce(e.amount_paid_7d, 0) AS amount_paid_7d,
+    coalesce(e.amount_paid_within_window, 0) AS amount_paid_within_window,
+    coalesce(e.amount_paid_within_window, 0) AS amount_paid_7d,
     coalesce(k.promises_kept, 0) AS promises_kept,
     CAST(e.connects AS DOUBLE) / nullif(e.attempts, 0) AS connect_rate,
     CAST(e.right_party_contacts AS DOUBLE) / nullif(e.attempts, 0) AS rpc_rate,

@@ -11,7 +11,7 @@
 --   connects              those where someone answered
 --   right_party_contacts  those that reached the debtor
 --   promises              those that produced a promise to pay
---   amount_paid_7d        net payments credited to them
+--   amount_paid_within_window  net payments credited to them (`amount_paid_7d`: its alias)
 --   connect_rate          connects / attempts
 --   rpc_rate              right_party_contacts / attempts
 --   promise_rate          promises / right_party_contacts
@@ -29,7 +29,7 @@ WITH slots AS (
         CAST(sum(connects) AS BIGINT) AS connects,
         CAST(sum(right_party_contacts) AS BIGINT) AS right_party_contacts,
         CAST(sum(promises) AS BIGINT) AS promises,
-        sum(amount_paid_7d) AS amount_paid_7d
+        sum(amount_paid_within_window) AS amount_paid_within_window
     FROM mart.contact_effectiveness
     WHERE month BETWEEN $first_month AND $last_month
     GROUP BY month, team, channel, weekday, hour
@@ -45,7 +45,8 @@ SELECT
     connects,
     right_party_contacts,
     promises,
-    amount_paid_7d,
+    amount_paid_within_window,
+    amount_paid_within_window AS amount_paid_7d,
     CAST(connects AS DOUBLE) / nullif(attempts, 0) AS connect_rate,
     CAST(right_party_contacts AS DOUBLE) / nullif(attempts, 0) AS rpc_rate,
     CAST(promises AS DOUBLE) / nullif(right_party_contacts, 0) AS promise_rate

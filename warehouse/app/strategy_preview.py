@@ -157,7 +157,7 @@ def effectiveness(con: duckdb.DuckDBPyConnection, month: date, months: int) -> p
     return con.sql(
         """
         SELECT bucket, channel, coalesce(team, ?) AS team,
-               sum(attempts)::DOUBLE AS attempts, sum(amount_paid_7d)::DOUBLE AS paid
+               sum(attempts)::DOUBLE AS attempts, sum(amount_paid_within_window)::DOUBLE AS paid
         FROM mart.contact_effectiveness
         WHERE month BETWEEN ? AND ? AND bucket IS NOT NULL
         GROUP BY ALL

@@ -11,10 +11,15 @@ Every delinquent account is worked every day, in this order (the order of the ra
 - a formal letter in M2 and at the start of each late cycle;
 - now and then a field visit to a late account.
 
-A small share of contacts breaks a rule on purpose, so that the compliance views have something
-to find: calls before 08:00 and after 22:00, calls on holidays and ordinary weekends, sessions of
-seven or eight attempts to one number, emergency contacts called without the customer's
-authorisation, do-not-contact accounts still worked. Agents' notes are short texts by outcome; a
+How hard an account is worked follows the treatment in force (`treatments.py`): the call
+chance is scaled by its contacts per week against the default's, and SMS reminders, letters and
+visits follow the channels it adds or drops.
+
+A small share of contacts breaks a rule (a bank's dialer mostly keeps to them; `bank.py` gives
+the rates): calls outside the bank's hours, a few before 08:00 and after 22:00, calls on holidays
+and ordinary weekends, sessions of seven or eight attempts to one number, emergency contacts
+called without the customer's authorisation, do-not-contact accounts still worked. Debtors
+abroad are called in their own local hours (`TZ_SHIFT`). Agents' notes are short texts by outcome; a
 few carry a phone number typed into them, which the loader must scrub.
 """
 
@@ -58,6 +63,7 @@ from warehouse.demo.draws import choice
 from warehouse.demo.promises import Promises
 from warehouse.demo.rates import Rates
 from warehouse.demo.staff import LATE, MID, Staff
+from warehouse.demo.treatments import TreatmentsInForce
 
 NOTES: dict[int, list[str]] = {
     PTP: [
@@ -105,16 +111,19 @@ def _index_notes() -> tuple[list[str], np.ndarray, np.ndarray]:
 NOTE_TEXTS, NOTE_OFFSET, NOTE_COUNT = _index_notes()
 
 # Call-session start slots: (start, end) seconds of day, weight for in-house and agency staff.
+# Nearly every session starts inside the bank's calling hours (09-12, 14-18); about 1% of
+# in-house and 2% of agency sessions start outside them (mostly the early evening), and about
+# one in a thousand before 08:00 or after 22:00, which also breaks the China rule.
 CALL_SLOTS = np.array(
     [
-        [7 * 3600, 8 * 3600, 0.35, 0.5],  # before 08:00: breaks the China rule
-        [8 * 3600, 9 * 3600, 0.6, 1.0],
+        [7 * 3600, 8 * 3600, 0.04, 0.06],  # before 08:00: breaks the China rule
+        [8 * 3600, 9 * 3600, 0.15, 0.3],
         [9 * 3600, 12 * 3600, 45.0, 38.0],
-        [12 * 3600, 14 * 3600, 0.9, 2.5],
+        [12 * 3600, 14 * 3600, 0.25, 0.5],
         [14 * 3600, 18 * 3600, 50.0, 41.5],
-        [18 * 3600, 21 * 3600, 2.2, 14.0],
-        [21 * 3600, 22 * 3600, 0.3, 1.0],
-        [22 * 3600, 23 * 3600 + 1800, 0.35, 0.5],  # after 22:00: breaks the China rule
+        [18 * 3600, 21 * 3600, 0.45, 0.7],
+        [21 * 3600, 22 * 3600, 0.05, 0.1],
+        [22 * 3600, 23 * 3600 + 1800, 0.04, 0.06],  # after 22:00: breaks the China rule
     ]
 )
 # Chance that someone answers, by hour of day (better 09-11 and 19-20, worse at midday).
@@ -129,6 +138,11 @@ CONNECT_BY_HOUR = np.array(
 # An unanswered call: no answer, busy, voicemail (wrong numbers need someone to answer).
 UNANSWERED = np.array([NO_ANSWER, BUSY, WRONG_NUMBER, VOICEMAIL])
 UNANSWERED_P = np.array([0.65, 0.15, 0.0, 0.20])
+
+# The dialer works a debtor abroad in their own hours: seconds added to a contact's bank time,
+# by book.tz ("", America/Los_Angeles, Europe/London; standard time, so summer hours shift by
+# an hour, still inside the windows). Los Angeles's morning is the small hours in Shanghai.
+TZ_SHIFT = np.array([0, -8 * 3600, 8 * 3600])
 
 _COLUMNS = ("acct", "secs", "chan", "agent", "dur", "number", "party", "rel", "outcome", "j")
 
@@ -203,8 +217,10 @@ class Procedure:
         staff: Staff,
         promises: Promises,
         rng: np.random.Generator,
+        treatments: TreatmentsInForce,
     ) -> None:
         self.book = book
+        self.treatments = treatments
         self.R = rates
         self.staff = staff
         self.promises = promises
@@ -226,6 +242,10 @@ class Procedure:
         self._visits(day, attempts)
 
         cols = attempts.in_time_order()
+        local = cols["secs"] - t * DAY + TZ_SHIFT[book.tz[cols["acct"]]]
+        cols["secs"] = t * DAY + np.clip(local, 0, DAY - 1)
+        order = np.lexsort((cols["j"], cols["acct"], cols["secs"]))
+        cols = {key: v[order] for key, v in cols.items()}
         m = len(cols["acct"])
         serial = self.serial + np.arange(m, dtype=np.int64)
         self.serial += m
@@ -255,6 +275,9 @@ class Procedure:
         """SMS: the first day overdue always, then reminders on working days."""
         rng, t, dpd, bucket = self.rng, day.t, day.dpd, day.bucket
         reminder = ((bucket == 1) & np.isin(dpd, (7, 15, 25))) | ((bucket >= 2) & (dpd % 10 == 5))
+        # The treatment in force: an SMS it adds reminds every 7th day; one it drops, never.
+        added, dropped = self.treatments.channel(day.act, t, "sms")
+        reminder = (reminder | (added & (dpd % 7 == 0))) & ~dropped
         sms = ((dpd == 1) | (day.working & reminder)) & day.dnc_ok
         s_idx = day.act[sms]
         k = len(s_idx)
@@ -279,6 +302,7 @@ class Procedure:
         p = np.where(day.dpd <= 3, R.call_p_first_days, p)
         p = np.where(book.risk[act] == HIGH, np.minimum(p * 1.15, 0.95), p)
         p = np.where(book.prom_until[act] >= t, p * 0.15, p)
+        p = np.minimum(p * self.treatments.intensity(act, t), 0.95)  # the treatment's intensity
         if not day.working:
             p = p * R.off_day_calls
         called = (rng.random(len(act)) < p) & day.dnc_ok
@@ -397,13 +421,15 @@ class Procedure:
         letter_due = ((bucket == 2) & (dpd >= 35) & (dpd <= 41)) | (
             (dpd >= 95) & ((dpd - 95) % 30 <= 6)
         )
+        added, dropped = self.treatments.channel(day.act, t, "letter")
+        letter_due = (letter_due | (added & (dpd >= 20))) & ~dropped
         letter = day.working & letter_due & day.dnc_ok & (book.last_letter[day.act] < t - 20)
         l_idx = day.act[letter]
         k = len(l_idx)
         if k:
             book.last_letter[l_idx] = t
             lb = bucket[letter]
-            team = np.where(lb >= 4, LATE, MID)
+            team = np.where(lb >= 4, LATE, MID)  # (an early letter the treatment adds: Mid)
             pool_late, pool_mid = self.staff.pool[LATE], self.staff.pool[MID]
             h = book.hash[l_idx]
             agent = np.where(
@@ -424,11 +450,12 @@ class Procedure:
     def _visits(self, day: _Worklist, attempts: _Attempts) -> None:
         """Field visits for late accounts: the debtor met, or an authorised contact, or nobody."""
         rng, book, t = self.rng, self.book, day.t
+        added, dropped = self.treatments.channel(day.act, t, "visit")
         visit = (
             day.working
-            & (day.bucket >= 4)
+            & (((day.bucket >= 4) & ~dropped) | (added & (day.bucket >= 2)))
             & day.dnc_ok
-            & (rng.random(len(day.act)) < self.R.visit_p)
+            & (rng.random(len(day.act)) < np.where(added, 3 * self.R.visit_p, self.R.visit_p))
         )
         v_idx = day.act[visit]
         k = len(v_idx)

@@ -25,6 +25,7 @@ from warehouse.demo.draws import choice
 from warehouse.demo.ledger import PaymentLedger, arrival_times
 from warehouse.demo.plans import Plans
 from warehouse.demo.rates import Rates
+from warehouse.demo.treatments import TreatmentsInForce
 
 # How delinquent customers pay (late accounts often through the agency, drawn separately), and
 # how a closing customer pays off the balance.
@@ -44,8 +45,10 @@ class Payments:
         *,
         pay: np.random.Generator,
         day: np.random.Generator,
+        treatments: TreatmentsInForce | None = None,
     ) -> None:
         self.book = book
+        self.treatments = treatments
         self.R = rates
         self.ledger = ledger
         self.plans = plans
@@ -126,6 +129,8 @@ class Payments:
             R.early_boost_forgetful,
             np.where(early, h * R.early_boost_other, h),
         )
+        if self.treatments is not None:  # the cure odds respond to the treatment in force
+            h = h * self.treatments.cure_factor(idx, t)
         pay = rng.random(len(idx)) < h
         idx, bucket = idx[pay], bucket[pay]
         if idx.size == 0:

@@ -48,7 +48,7 @@ class Rates:
     off_day_calls: float = 0.012  # calls on holidays and ordinary weekends
     over_cap: float = 0.0015  # sessions of 7-8 attempts to one number
     tp_unauthorised: float = 0.012  # M2+ sessions to an emergency contact without authorisation
-    dnc_leak: float = 0.15  # account-days a do-not-contact account is still worked
+    dnc_leak: float = 0.03  # account-days a do-not-contact account is still worked
     plan_propose: float = 0.008  # daily, M2-M3 accounts unable to pay, working days
     plan_approve: float = 0.75
     plan_pay: tuple[float, float, float] = (0.95, 0.90, 0.70)

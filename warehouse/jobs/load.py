@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -30,6 +30,7 @@ from warehouse.contract.files import FileName
 from warehouse.landing.files import FileResult, in_force, plan_inbox, same_file, sha256_of
 from warehouse.landing.loader import Loader
 from warehouse.landing.masking import KeyedHasher
+from warehouse.months import FIRST_MONTH
 from warehouse.storage.connect import connect_reader
 from warehouse.storage.publication import Staging, publishing
 
@@ -125,9 +126,17 @@ def load_inbox(
             verify=verify,
         )
         summary.files = loader.land_all(plan, progress=progress)
+        # The files go into ops.loaded_files before the marts: the as-of date is the latest
+        # business date of the files held (core.as_of_date), rows or not.
+        held_until = _latest_business_date(con)
+        _record_files(con, summary)
+        changed = loader.changes()
+        moved_from = _calendar_moved_from(con, held_until)
+        if moved_from is not None:
+            changed[marts.LOADED_FILES] = moved_from
         if progress:
             progress("rebuilding marts", len(plan), len(plan))
-        summary.mart_seconds = marts.build(staging.lake, changed=loader.changes())
+        summary.mart_seconds = marts.build(staging.lake, changed=changed)
         _record(staging, summary, now)
         if session is None:
             record_skipped(con, load_id, now)
@@ -196,9 +205,28 @@ def _all_unchanged(
     return results
 
 
-def _record(staging: Staging, summary: LoadSummary, started_at: datetime) -> None:
-    con = staging.con
-    finished = datetime.now(UTC)
+def _latest_business_date(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The latest business date of any file held (refused ones are not)."""
+    rows = con.execute(
+        "SELECT max(business_date) FROM ops.loaded_files WHERE status <> 'refused'"
+    ).fetchall()
+    return rows[0][0] if rows else None
+
+
+def _calendar_moved_from(con: duckdb.DuckDBPyConnection, held_until: date | None) -> date | None:
+    """When this load's files moved the latest business date on (a header-only file too), the
+    first month whose promises and plans may now be judged differently: the month of the first
+    day past the earlier latest date (None: the calendar did not move)."""
+    latest = _latest_business_date(con)
+    if latest is None or (held_until is not None and latest <= held_until):
+        return None
+    if held_until is None:
+        return FIRST_MONTH
+    return (held_until + timedelta(days=1)).replace(day=1)
+
+
+def _record_files(con: duckdb.DuckDBPyConnection, summary: LoadSummary) -> None:
+    recorded = datetime.now(UTC)
     if summary.files:
         files = pl.DataFrame(
             [
@@ -225,10 +253,15 @@ def _record(staging: Staging, summary: LoadSummary, started_at: datetime) -> Non
                 "sha256": pl.String,
                 "modified_ns": pl.Int64,
             },
-        ).with_columns(pl.lit(finished).alias("loaded_at"))
+        ).with_columns(pl.lit(recorded).alias("loaded_at"))
         con.register("__files", files.to_arrow())
         con.execute("INSERT INTO ops.loaded_files BY NAME SELECT * FROM __files")
         con.unregister("__files")
+
+
+def _record(staging: Staging, summary: LoadSummary, started_at: datetime) -> None:
+    con = staging.con
+    finished = datetime.now(UTC)
     con.execute(
         "INSERT INTO ops.load_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [

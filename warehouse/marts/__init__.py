@@ -7,7 +7,7 @@ the months a load changed.
 
 from __future__ import annotations
 
-from warehouse.marts.build import bank_timezone, build, ensure_settings, planned
+from warehouse.marts.build import LOADED_FILES, bank_timezone, build, ensure_settings, planned
 from warehouse.marts.models import (
     SqlModel,
     model,
@@ -20,6 +20,7 @@ from warehouse.months import FIRST_MONTH, LAST_MONTH
 __all__ = [
     "FIRST_MONTH",
     "LAST_MONTH",
+    "LOADED_FILES",
     "SqlModel",
     "bank_timezone",
     "build",

@@ -48,6 +48,11 @@ from warehouse.storage.lake import BY_MONTH_COLUMN, Lake
 from warehouse.storage.schema import MART_BUILDS_DDL, raw_tables
 
 RAW_TABLES = raw_tables()
+# The record of the files held: the as-of date (core.as_of_date) is the latest business date of
+# any of them, rows or not, so a header-only file moves it. A load says from which month
+# (`changed`), like a raw table's.
+LOADED_FILES = "ops.loaded_files"
+TRACKED = (*RAW_TABLES, LOADED_FILES)
 
 
 def _settings_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
@@ -120,13 +125,13 @@ def _build(
     }
     # Per relation, the first month whose rows may differ from the last build; absent = none.
     changed_from: dict[str, date] = {}
-    for table in RAW_TABLES:
+    for table in TRACKED:
         if changed is None:
             changed_from[table] = FIRST_MONTH
         elif table in changed:
             changed_from[table] = changed[table]
 
-    known = set(RAW_TABLES)  # relations whose changes are tracked: raw tables, models built
+    known = set(TRACKED)  # relations whose changes are tracked: raw tables, files, models built
 
     def inputs_changed_from(m: SqlModel) -> date | None:
         months = []

@@ -116,7 +116,7 @@ EXAMPLES: dict[str, str] = {
         "SELECT channel, sum(attempts) AS attempts,\n"
         "       sum(right_party_contacts) / nullif(sum(attempts), 0) AS rpc_rate,\n"
         "       sum(promises) / nullif(sum(right_party_contacts), 0) AS promise_rate,\n"
-        "       sum(amount_paid_7d) AS amount_paid_7d\n"
+        "       sum(amount_paid_within_window) AS amount_paid_within_window\n"
         "FROM mart.contact_effectiveness GROUP BY channel ORDER BY attempts DESC"
     ),
     "mart.promise_outcomes": (
