@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/daily.py [--accounts 1000000] [--months 24] [--days 32]
                                     [--out bench/out/daily] [--json PATH] [--no-pages]
+                                    [--land-days N] [--keep]
 
 It generates a bank of N accounts x M months and the D calendar days that follow it for the same
 seed (`collections generate --then-days D --days-out ...`, once: reused when the parameters
@@ -330,6 +331,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "daily")
     parser.add_argument("--json", type=Path, help="where to write the figures (JSON)")
     parser.add_argument("--no-pages", action="store_true", help="skip the page visits")
+    parser.add_argument(
+        "--land-days", type=int, help="land only the first N of the generated days (default: all)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the warehouse afterwards")
     parser.add_argument("--step", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--no-checks", action="store_true", help=argparse.SUPPRESS)
@@ -366,7 +370,7 @@ def main() -> None:
     figures["first_load"] = first
     figures["nothing_new"] = load_step("nothing new", inbox, db)
     steps = []
-    for folder in sorted(p for p in days.iterdir() if p.is_dir()):
+    for folder in sorted(p for p in days.iterdir() if p.is_dir())[: args.land_days]:
         steps.append(load_step(f"day {folder.name}", folder, db, dashboard=dashboard))
     figures["days"] = steps
     if dashboard is not None:
