@@ -60,6 +60,26 @@ def engine_for(
             active.stop()
 
 
+@contextmanager
+def engine_factory(
+    engine: str, *, master: str | None = None
+) -> Iterator[Callable[[Lake], Engine] | None]:
+    """For a load: None on DuckDB (the default engine), else a maker of the Spark engine over a
+    lake, on one session started here and stopped on the way out."""
+    if engine == "duckdb":
+        yield None
+        return
+    if engine != "spark":
+        raise ValueError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
+    from warehouse.marts.spark import SparkEngine, session
+
+    active = session(master)
+    try:
+        yield lambda lake: SparkEngine(lake, active)
+    finally:
+        active.stop()
+
+
 def build_marts(
     db: Path,
     *,

@@ -76,7 +76,7 @@ def view_name(relation: str) -> str:
     return f"{schema}__{name}"
 
 
-def _literal(value: Any) -> exp.Expression:
+def _literal(value: Any) -> exp.Expr:
     if isinstance(value, datetime):
         return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), "TIMESTAMP")
     if isinstance(value, date):
@@ -90,7 +90,7 @@ def _literal(value: Any) -> exp.Expression:
     return exp.Literal.string(str(value))
 
 
-def relation_names(tree: exp.Expression) -> exp.Expression:
+def relation_names(tree: exp.Expr) -> exp.Expr:
     """Rule: a warehouse relation `schema.object` is read from its session view."""
     for table in list(tree.find_all(exp.Table)):
         if table.db and not table.catalog and table.db.lower() in RELATION_SCHEMAS:
@@ -100,10 +100,10 @@ def relation_names(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
-def parameters(tree: exp.Expression, values: Mapping[str, Any]) -> exp.Expression:
+def parameters(tree: exp.Expr, values: Mapping[str, Any]) -> exp.Expr:
     """Rule: the named parameters (`$first_month`) become typed literals."""
 
-    def replace(node: exp.Expression) -> exp.Expression:
+    def replace(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Placeholder) and node.name:
             if node.name not in values:
                 raise ValueError(f"no value for parameter ${node.name}")
@@ -113,10 +113,10 @@ def parameters(tree: exp.Expression, values: Mapping[str, Any]) -> exp.Expressio
     return tree.transform(replace)
 
 
-def sub_second_epoch(tree: exp.Expression) -> exp.Expression:
+def sub_second_epoch(tree: exp.Expr) -> exp.Expr:
     """Rule: `epoch(ts)` keeps its microseconds on Spark (not UNIX_TIMESTAMP's whole seconds)."""
 
-    def replace(node: exp.Expression) -> exp.Expression:
+    def replace(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.TimeToUnix):
             micros = exp.Anonymous(
                 this="UNIX_MICROS", expressions=[exp.cast(node.this.copy(), "TIMESTAMP")]
@@ -127,12 +127,12 @@ def sub_second_epoch(tree: exp.Expression) -> exp.Expression:
     return tree.transform(replace)
 
 
-def timezone_function(tree: exp.Expression) -> exp.Expression:
+def timezone_function(tree: exp.Expr) -> exp.Expr:
     """Rule: DuckDB's `timezone(zone, ts)` is its `ts AT TIME ZONE zone` (the same function),
     which sqlglot writes for Spark as `FROM_UTC_TIMESTAMP(ts, zone)`; the function form it
     passes through unchanged, and Spark has no `TIMEZONE`."""
 
-    def replace(node: exp.Expression) -> exp.Expression:
+    def replace(node: exp.Expr) -> exp.Expr:
         if (
             isinstance(node, exp.Anonymous)
             and str(node.this).lower() == "timezone"
@@ -145,7 +145,7 @@ def timezone_function(tree: exp.Expression) -> exp.Expression:
     return tree.transform(replace)
 
 
-def group_by_all(tree: exp.Expression) -> exp.Expression:
+def group_by_all(tree: exp.Expr) -> exp.Expr:
     """Rule: `GROUP BY ALL` names its keys when the SELECT reads a column alias it defines
     (`a / b` of two aggregates' aliases): Spark refuses lateral aliases with GROUP BY ALL. The
     keys are the items with neither an aggregate nor such an alias."""
@@ -154,7 +154,7 @@ def group_by_all(tree: exp.Expression) -> exp.Expression:
         if not group or not group.args.get("all"):
             continue
         aliases: set[str] = set()
-        keys: list[exp.Expression] = []
+        keys: list[exp.Expr] = []
         lateral = False
         for item in select.expressions:
             inner = item.this if isinstance(item, exp.Alias) else item
@@ -162,9 +162,13 @@ def group_by_all(tree: exp.Expression) -> exp.Expression:
                 not column.table and column.name in aliases for column in inner.find_all(exp.Column)
             )
             lateral = lateral or reads_alias
-            if not reads_alias and not inner.find(exp.AggFunc) and not inner.is_star:
-                if not isinstance(inner, exp.Literal):
-                    keys.append(inner.copy())
+            if (
+                not reads_alias
+                and not inner.find(exp.AggFunc)
+                and not inner.is_star
+                and not isinstance(inner, exp.Literal)
+            ):
+                keys.append(inner.copy())
             if item.alias_or_name:
                 aliases.add(item.alias_or_name)
         if lateral:
@@ -172,7 +176,7 @@ def group_by_all(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
-def query_of(m: SqlModel) -> exp.Expression:
+def query_of(m: SqlModel) -> exp.Expr:
     """The query of a model's one `CREATE ... AS` statement (a table's or a view's)."""
     statements = [s for s in sqlglot.parse(m.sql, read="duckdb") if s is not None]
     if len(statements) != 1 or not isinstance(statements[0], exp.Create):
@@ -183,7 +187,7 @@ def query_of(m: SqlModel) -> exp.Expression:
     return query
 
 
-def to_spark(query: str | exp.Expression, values: Mapping[str, Any] | None = None) -> str:
+def to_spark(query: str | exp.Expr, values: Mapping[str, Any] | None = None) -> str:
     """DuckDB SQL (a query) as Spark SQL, with the rules above."""
     tree = sqlglot.parse_one(query, read="duckdb") if isinstance(query, str) else query.copy()
     tree = relation_names(tree)
@@ -244,11 +248,17 @@ def java_missing() -> str | None:
     )
 
 
-def session(master: str | None = None, *, app_name: str = "collections-marts") -> SparkSession:
+def session(
+    master: str | None = None,
+    *,
+    app_name: str = "collections-marts",
+    shuffle_partitions: int | None = None,
+) -> SparkSession:
     """A Spark session: `master` a master URL (`local[2]`, `spark://host:7077`, `yarn`), a Spark
-    Connect URL (`sc://host:15002`), or None for the one spark-submit gave, else `local[*]`."""
+    Connect URL (`sc://host:15002`), or None for the one spark-submit gave, else `local[*]`.
+    `shuffle_partitions` sets `spark.sql.shuffle.partitions`; when None, one given with
+    spark-submit stays, else 8 (Spark's own 200 is far too many for one machine)."""
     try:
-        from pyspark import SparkConf
         from pyspark.sql import SparkSession
     except ImportError as exc:
         raise RuntimeError(
@@ -261,14 +271,17 @@ def session(master: str | None = None, *, app_name: str = "collections-marts") -
         if problem:
             raise RuntimeError(problem)
         builder = SparkSession.builder.appName(app_name)
+        # Started by spark-submit (it hands its JVM over): its --master and --conf stand.
+        submitted = "PYSPARK_GATEWAY_PORT" in os.environ
+        if shuffle_partitions or not submitted:
+            builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions or 8))
         if master:
             builder = builder.master(master)
-        elif not SparkConf().contains("spark.master"):
+        elif not submitted:
             builder = builder.master(DEFAULT_MASTER)
         builder = (
             builder.config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.sql.shuffle.partitions", os.environ.get("SPARK_SHUFFLE_PARTITIONS", "8"))
             .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
             .config("spark.hadoop.parquet.enable.summary-metadata", "false")
             .config("spark.log.structuredLogging.enabled", "false")

@@ -124,6 +124,13 @@ def read_manifest(lake_dir: Path) -> dict[str, Any]:
     return manifest
 
 
+def served_catalog(lake_dir: Path) -> Path:
+    """Where `collections serve --lake` makes its catalog by default: beside the lake folder,
+    `<name>.served.duckdb` for `<name>.lake`."""
+    lake_dir = Path(lake_dir).resolve()
+    return lake_dir.with_name(lake_dir.name.removesuffix(".lake") + ".served.duckdb")
+
+
 def open_lake(lake_dir: Path, target: Path) -> Path:
     """A DuckDB catalog at `target` over the lake at `lake_dir` as its manifest describes it
     (replaced atomically when one is there); returns `target`."""
@@ -142,7 +149,8 @@ def open_lake(lake_dir: Path, target: Path) -> Path:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {view['name'].split('.', 1)[0]}")
         for relation, spec in manifest["relations"].items():
             shape = ", ".join(
-                f"CAST(NULL AS {kind}) AS {quote_identifier(name)}" for name, kind in spec["columns"]
+                f"CAST(NULL AS {kind}) AS {quote_identifier(name)}"
+                for name, kind in spec["columns"]
             )
             body = f"SELECT {shape} WHERE false"
             if spec["files"]:
