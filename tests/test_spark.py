@@ -315,3 +315,14 @@ def test_serve_lake_says_when_the_folder_has_no_manifest(tmp_path: Path) -> None
     )
     assert result.exit_code == 1
     assert "_catalog.json" in result.output and "collections build" in result.output
+
+
+def test_spark_connect_without_its_client_says_what_to_install() -> None:
+    import importlib.util
+
+    from warehouse.marts.spark import session
+
+    if importlib.util.find_spec("grpc") is not None:
+        pytest.skip("pyspark's Connect client is installed here")
+    with pytest.raises(RuntimeError, match=r"pyspark\[connect\]"):
+        session("sc://localhost:15002")

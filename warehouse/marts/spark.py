@@ -33,6 +33,7 @@ zero is NULL, not an error). pyspark is imported only here and only when the eng
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -265,6 +266,12 @@ def session(
             "the Spark engine needs pyspark: pip install 'collections-warehouse[spark]'"
         ) from exc
     if master and master.startswith("sc://"):
+        # (Without its client pyspark's Connect module exits the process, so ask first.)
+        if importlib.util.find_spec("grpc") is None:
+            raise RuntimeError(
+                f"Spark Connect ({master}) needs pyspark's Connect client: "
+                "pip install 'pyspark[connect]>=4'"
+            )
         spark = SparkSession.builder.remote(master).appName(app_name).getOrCreate()
     else:
         problem = java_missing()
