@@ -409,7 +409,8 @@ class SparkEngine:
                     frame = frame.sortWithinPartitions(*order_by)
                 frame.write.partitionBy(PARTITION_COLUMN).parquet(str(scratch))
             else:
-                frame = frame.orderBy(*order_by) if order_by else frame.coalesce(1)
+                # (No coalesce: it would shrink the parallelism of the stages before it too.)
+                frame = frame.orderBy(*order_by) if order_by else frame
                 frame.write.parquet(str(scratch))
             moved = []
             for number, path in enumerate(sorted(scratch.rglob("*.parquet"))):
