@@ -42,6 +42,9 @@ from warehouse.storage import connect_reader, copy_warehouse
 
 pytestmark = [
     pytest.mark.spark,
+    # The budget is 90 s on a quiet 2-core machine; a machine shared with other jobs can take
+    # many times that (the module's Spark build is one fixture), so the timeout is generous.
+    pytest.mark.timeout(1800),
     pytest.mark.skipif(java_missing() is not None, reason=java_missing() or ""),
 ]
 
