@@ -35,6 +35,7 @@ from rendered import shown
 from streamlit.testing.v1 import AppTest
 
 from warehouse.app.access import User
+from warehouse.app.demo_mode import create_demo_warehouse
 from warehouse.app.settings_versions import read_settings
 from warehouse.app.store import AppStore
 from warehouse.app.users import UsersFile
@@ -71,9 +72,10 @@ COLLECTIONS_PAGES = ("today", "portfolio", "migration", "contacts", "promises", 
 
 def loaded(folder: Path, files: dict[str, str]) -> Path:
     db = folder / "warehouse.duckdb"
+    create_demo_warehouse(db)  # the pages sign in as a demo user: only a demo warehouse allows it
     summary = load_inbox(write_inbox(folder / "inbox", files), db=db)
     assert summary.refused == 0, summary
-    UsersFile(folder / "users.json").ensure_demo_users()
+    UsersFile(folder / "users.json").ensure_demo_users(db)
     return db
 
 
@@ -269,7 +271,7 @@ def test_one_month_chosen_compares_with_the_months_before_it(
         "UPDATE settings.alert_thresholds SET value = 2 "
         "WHERE threshold = 'breach_spike_min_breaches'",
     )
-    UsersFile(tmp_path / "users.json").ensure_demo_users()
+    UsersFile(tmp_path / "users.json").ensure_demo_users(db)
     at = open_page(db, "compliance", monkeypatch, **{"from": "2024-02", "to": "2024-02"})
     fired = spikes(at)
     assert (
@@ -326,7 +328,7 @@ def test_recommendations_follow_the_rule_sets_in_force(
         tmp_path / "no-bank.duckdb",
         "UPDATE settings.compliance_rule_sets SET in_force = false WHERE rule_set = 'bank'",
     )
-    UsersFile(tmp_path / "users.json").ensure_demo_users()
+    UsersFile(tmp_path / "users.json").ensure_demo_users(db)
     at = open_page(db, "contacts", monkeypatch)
     best = next(shown(c.value) for c in at.caption if "Best slot" in shown(c.value))
     assert best.startswith("Best slot: Sun 20:00, RPC rate 100.0% over 3 attempts.")
@@ -526,6 +528,7 @@ def test_a_refused_file_is_reported_once_and_the_terminal_names_the_reasons(
     }
     inbox = write_inbox(tmp_path / "inbox", files)
     db = tmp_path / "warehouse.duckdb"
+    create_demo_warehouse(db)
     runner = CliRunner()
     first = runner.invoke(cli, ["load", str(inbox), "--db", str(db)], env={"COLUMNS": "240"})
     assert first.exit_code == 1  # a file was refused
@@ -536,7 +539,7 @@ def test_a_refused_file_is_reported_once_and_the_terminal_names_the_reasons(
         " ".join(again.output.split())
     )
     assert "accounts_20240305.csv: required column" not in again.output
-    UsersFile(tmp_path / "users.json").ensure_demo_users()
+    UsersFile(tmp_path / "users.json").ensure_demo_users(db)
     at = open_page(db, "loads", monkeypatch)
     assert any(
         "1 file(s) refused again, unchanged since load 1 refused them" in shown(c.value)

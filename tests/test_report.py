@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 
 from warehouse.app import report
 from warehouse.app.access import User
+from warehouse.app.demo_mode import create_demo_warehouse
 from warehouse.app.users import UsersFile
 from warehouse.cli import app as cli
 from warehouse.jobs.load import load_inbox
@@ -50,9 +51,10 @@ TODAY = {
 def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("report-bank")
     db = folder / "warehouse.duckdb"
+    create_demo_warehouse(db)  # the pages sign in as a demo user
     load_inbox(write_inbox(folder / "yesterday", DASHBOARD_FILES), db=db)
     load_inbox(write_inbox(folder / "today", TODAY), db=db)
-    UsersFile(folder / "users.json").ensure_demo_users()
+    UsersFile(folder / "users.json").ensure_demo_users(db)
     return db
 
 

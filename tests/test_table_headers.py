@@ -20,6 +20,7 @@ from dashboard_bank import NEXT_MONTH_FILES
 from streamlit.testing.v1 import AppTest
 
 from warehouse.app.access import User
+from warehouse.app.demo_mode import create_demo_warehouse
 from warehouse.app.settings_versions import read_settings
 from warehouse.app.store import AppStore
 from warehouse.app.users import UsersFile
@@ -56,9 +57,10 @@ IDENTIFIER = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$|^[a-z]+$")
 def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("headers-bank")
     db = folder / "warehouse.duckdb"
+    create_demo_warehouse(db)  # the pages sign in as a demo user
     summary = load_inbox(write_inbox(folder / "inbox", NEXT_MONTH_FILES), db=db)
     assert summary.refused == 0
-    UsersFile(folder / "users.json").ensure_demo_users()
+    UsersFile(folder / "users.json").ensure_demo_users(db)
     # A running experiment, so the Champion / challenger page has its tables.
     con = connect_reader(db)
     settings = read_settings(con)

@@ -20,7 +20,7 @@ import streamlit as st
 
 from dashboard import export, session
 from dashboard.app_pages import current_version, provenance_caption
-from dashboard.i18n import t
+from dashboard.i18n import t, text
 from dashboard.reads import acting
 from warehouse.app import workbench
 from warehouse.app.access import Forbidden
@@ -63,10 +63,11 @@ def refusal(exc: workbench.QueryRefused) -> str:
         why = t(f"sec.stmt.{kind.lower()}")
         if why == f"sec.stmt.{kind.lower()}":
             why = t("sec.stmt.other")
-        return t("sec.why.statement", statement=plain(kind), why=why)
+        # Values already made safe (plain: a code span; why: a template) go in as they are.
+        return text("sec.why.statement", statement=plain(kind), why=why)
     key = f"sec.why.{exc.code}"
-    text = t(key, **params) if params else t(key)
-    return text if text != key else plain(str(exc).removeprefix("refused: "))
+    said = text(key, **params) if params else t(key)
+    return said if said != key else plain(str(exc).removeprefix("refused: "))
 
 
 def stop_reason(exc: workbench.QueryStopped) -> str:
@@ -75,8 +76,8 @@ def stop_reason(exc: workbench.QueryStopped) -> str:
     if exc.limit == "bytes":
         params["limit"] = _mb(params.get("limit", ""))
     key = f"sec.stop.{exc.limit}"
-    text = t(key, **params) if params else t(key)
-    return text if text != key else plain(str(exc))
+    said = t(key, **params) if params else t(key)
+    return said if said != key else plain(str(exc))
 
 
 def run(sql: str, limits: workbench.Limits) -> None:
@@ -90,11 +91,11 @@ def run(sql: str, limits: workbench.Limits) -> None:
     except Forbidden as exc:
         st.session_state[MESSAGE_KEY] = ("error", plain(exc))
     except workbench.QueryRefused as exc:
-        st.session_state[MESSAGE_KEY] = ("error", t("wb.refused", reason=refusal(exc)))
+        st.session_state[MESSAGE_KEY] = ("error", text("wb.refused", reason=refusal(exc)))
     except workbench.QueryStopped as exc:
-        st.session_state[MESSAGE_KEY] = ("warning", t("sec.stopped", reason=stop_reason(exc)))
+        st.session_state[MESSAGE_KEY] = ("warning", text("sec.stopped", reason=stop_reason(exc)))
     except workbench.QueryFailed as exc:
-        st.session_state[MESSAGE_KEY] = ("error", t("wb.failed", reason=plain(exc)))
+        st.session_state[MESSAGE_KEY] = ("error", text("wb.failed", reason=plain(exc)))
 
 
 def show_message() -> None:
