@@ -516,8 +516,12 @@ def test_a_refused_file_is_reported_once_and_the_terminal_names_the_reasons(
 ) -> None:
     from typer.testing import CliRunner
 
+    import warehouse.cli
     from warehouse.cli import app as cli
 
+    # The command's console is made once per process: wide enough that no cell folds, whatever
+    # width the process started with (COLUMNS below reaches only a console made afterwards).
+    monkeypatch.setattr(warehouse.cli.console, "width", 240)
     files = {
         **TINY_FILES,
         "accounts_20240305.csv": "account_id,customer_id\nA1,C1\n",  # required columns missing
