@@ -45,7 +45,8 @@ from warehouse.config import lake_path  # noqa: E402
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 PAGES = {  # page: (path, its title in English)
-    "portfolio": ("/", "Portfolio health"),
+    "today": ("/", "Since the last load"),
+    "portfolio": ("/portfolio", "Portfolio health"),
     "migration": ("/migration", "Bucket migration"),
     "contacts": ("/contacts", "Contact effectiveness"),
     "promises": ("/promises", "Promises and plans"),
@@ -56,7 +57,7 @@ PAGES = {  # page: (path, its title in English)
 }
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 EXCEPTION = '[data-testid="stException"]'
-PROVENANCE = re.compile(r"Published version (\d+)")
+PROVENANCE = re.compile(r"\(version (\d+), load \d+\)")  # common.provenance
 
 
 def published_version(db: Path) -> int:
@@ -133,7 +134,9 @@ def served(db: Path, log: Path) -> Iterator[str]:
         "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
-    env = {**os.environ, "COLLECTIONS_DB": str(db)}
+    # A read-only kiosk: the soak asks for reading pages, as an anonymous viewer may (a served
+    # warehouse without users admits nobody else).
+    env = {**os.environ, "COLLECTIONS_DB": str(db), "COLLECTIONS_KIOSK": "1"}
     with open(log, "wb") as sink:
         process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT,

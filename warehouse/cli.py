@@ -360,7 +360,9 @@ def _unexpected(job: str, exc: Exception) -> NoReturn:
         with contextlib.suppress(ValueError):
             relative = relative.relative_to(PROJECT_ROOT)
         where = f" (in {relative}:{frame.lineno}, {frame.name})"
-    message = _safe(str(exc).splitlines()[0] if str(exc) else "")
+    # An error's text is free text: every long run of digits goes, not only recognised numbers.
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    message = escape(scrub_text(first, free_text=True))
     console.print(
         f"[red]{job} failed: {type(exc).__name__}: {message}{_safe(where)}[/]\n"
         "Nothing was published: the published warehouse is as it was. Set "
