@@ -150,10 +150,7 @@ def purge(
                 "INSERT INTO ops.purges VALUES (?, ?, ?, ?)",
                 [[now, before, relation, rows] for relation, rows in dropped.items()],
             )
-            load_id = int(
-                con.execute("SELECT coalesce(max(load_id), 0) FROM ops.load_runs").fetchall()[0][0]
-            )
-            published = staging.record_publication(load_id, now)
+            published = staging.record_publication(staging.latest_load_id(), now)
     except _NothingToPublish:
         pass
     except PurgeRefused as refused:

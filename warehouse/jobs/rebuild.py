@@ -56,10 +56,7 @@ def rebuild(
                 "INSERT INTO ops.settings_version VALUES (?, ?, ?, ?, ?)",
                 [version.version, version.author, version.reason, version.created_at, now],
             )
-        load_id = int(
-            con.execute("SELECT coalesce(max(load_id), 0) FROM ops.load_runs").fetchall()[0][0]
-        )
-        published = staging.record_publication(load_id, now)
+        published = staging.record_publication(staging.latest_load_id(), now)
     return RebuildResult(
         None if version is None else version.version, time.perf_counter() - started, published
     )

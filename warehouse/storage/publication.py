@@ -123,6 +123,13 @@ class Staging:
     interrupted: bool  # a killed job's leftovers were discarded first
     _after_publish: list[Callable[[], object]] = field(default_factory=list)
 
+    def latest_load_id(self) -> int:
+        """The newest load's id (0 before any): what a publication that lands nothing (a
+        rebuild, a purge) records as the load it follows."""
+        return int(
+            self.con.execute("SELECT coalesce(max(load_id), 0) FROM ops.load_runs").fetchall()[0][0]
+        )
+
     def record_publication(self, load_id: int, at: datetime) -> int:
         """Add this publication to ops.publications; returns its version number."""
         version = int(
