@@ -184,6 +184,74 @@ def generate(
         console.print(days)
 
 
+EngineOption = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="What computes the marts: duckdb (this machine) or spark (see docs/scale.md).",
+    ),
+]
+MasterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--master",
+        help="Spark master URL (local[4], spark://host:7077, yarn) or Spark Connect "
+        "(sc://host:15002). Default: spark-submit's, else local[*].",
+        show_default=False,
+    ),
+]
+
+
+def _check_engine(engine: str) -> None:
+    from warehouse.jobs.build import ENGINES
+
+    if engine not in ENGINES:
+        raise typer.BadParameter(f"--engine must be one of {', '.join(ENGINES)}")
+
+
+@app.command()
+def build(
+    db: DbOption = None,
+    engine: EngineOption = "duckdb",
+    master: MasterOption = None,
+    wait: Annotated[
+        float, typer.Option(help="Seconds to wait for a running load or check to finish.")
+    ] = 0.0,
+) -> None:
+    """Rebuild every model of sql/ in dependency order on DuckDB or on Spark, and publish.
+
+    Spark reads the lake's Parquet files and writes each table back into the lake as
+    partitioned Parquet; the catalog (settings, ops, the dashboard's views) stays DuckDB's. The
+    build is full; `collections load --engine spark` refreshes only the months a load changed.
+    Every build also writes <lake>/_catalog.json, which `collections serve --lake` reads.
+    """
+    from warehouse.jobs.build import build_marts
+    from warehouse.storage.publication import LoadInProgress
+
+    _setup_logging()
+    _check_engine(engine)
+    target = warehouse_path(db)
+    try:
+        with _progress() as bar:
+            task = bar.add_task(f"building on {engine}", total=None, current="")
+            result = build_marts(
+                target,
+                engine=engine,
+                master=master,
+                wait_seconds=wait,
+                on_model=lambda name, mode, seconds: bar.update(task, current=f"{name} {mode}"),
+            )
+    except (LoadInProgress, FileNotFoundError) as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(1) from None
+    except Exception as exc:
+        _unexpected(f"the build on {engine}", exc)
+    console.print(
+        f"Published version {result.publication} of {target}: {len(result.timings)} models "
+        f"built on {engine} in {result.seconds:.1f} s"
+    )
+
+
 @app.command()
 def load(
     inbox: Annotated[
@@ -212,6 +280,8 @@ def load(
             ),
         ),
     ] = False,
+    engine: EngineOption = "duckdb",
+    master: MasterOption = None,
 ) -> None:
     """Land every file of INBOX into the warehouse, then publish it atomically.
 
@@ -223,6 +293,7 @@ def load(
     whole publishes nothing (exit status 1); `warn` failures are published and flagged.
     """
     from checks import ChecksFailed
+    from warehouse.jobs.build import engine_factory
     from warehouse.jobs.load import load_inbox
     from warehouse.storage.publication import LoadInProgress
 
@@ -230,9 +301,10 @@ def load(
     if not inbox.is_dir():
         console.print(f"[red]inbox {_safe(inbox)} is not a folder")
         raise typer.Exit(2)
+    _check_engine(engine)
     target = warehouse_path(db)
     try:
-        with _progress() as bar:
+        with engine_factory(engine, master=master) as make_engine, _progress() as bar:
             task = bar.add_task("loading", total=None, current="")
 
             def report(label: str, done: int, total: int) -> None:
@@ -245,6 +317,7 @@ def load(
                 progress=report,
                 run_checks=not no_checks,
                 verify=verify,
+                engine=make_engine,
             )
     except LoadInProgress as exc:
         console.print(f"[red]{_safe(exc)}")
@@ -575,11 +648,33 @@ def serve(
             help="Let anyone who reaches the dashboard read it without signing in (read-only).",
         ),
     ] = False,
+    lake: Annotated[
+        Path | None,
+        typer.Option(
+            "--lake",
+            help="Serve a lake folder alone (its Parquet marts, as its last `collections build` "
+            "left them): a catalog of views over it is made at --db, default "
+            "<lake folder>/../<name>.served.duckdb.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the dashboard (Streamlit) over the published warehouse, read-only."""
     from warehouse.app import demo_mode
     from warehouse.app.users import DEMO_NAMES, UsersFile, users_path
 
+    if lake is not None:
+        from warehouse.storage.manifest import open_lake, served_catalog
+
+        catalog = Path(db) if db else served_catalog(lake)
+        try:
+            with owner_only_umask():
+                open_lake(lake, catalog)
+        except (FileNotFoundError, ValueError) as exc:
+            console.print(f"[red]{exc}")
+            raise typer.Exit(1) from None
+        console.print(f"Serving the lake {lake} through the catalog {catalog}")
+        db = catalog
     target = warehouse_path(db).resolve()
     if not target.exists():
         console.print(

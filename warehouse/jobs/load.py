@@ -30,8 +30,10 @@ from warehouse.contract.files import FileName
 from warehouse.landing.files import FileResult, in_force, plan_inbox, same_file, sha256_of
 from warehouse.landing.loader import Loader
 from warehouse.landing.masking import KeyedHasher
+from warehouse.marts.build import Engine
 from warehouse.months import FIRST_MONTH
 from warehouse.storage.connect import connect_reader
+from warehouse.storage.lake import Lake
 from warehouse.storage.publication import Staging, publishing
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,7 @@ def load_inbox(
     progress: Progress | None = None,
     run_checks: bool = True,
     verify: bool = False,
+    engine: Callable[[Lake], Engine] | None = None,
 ) -> LoadSummary:
     """Land every file of `inbox` into the warehouse at `db` and publish the result atomically.
 
@@ -88,6 +91,9 @@ def load_inbox(
     An inbox whose every file is already landed as it is publishes nothing (`published` is
     False): a file of the same size and modification time as the landed one is taken for it
     without being read, unless `verify` asks to hash every file.
+
+    `engine(lake)` gives the engine the marts are refreshed on (DuckDB when None; Spark:
+    `warehouse.jobs.build.engine_for`), with the same months refreshed either way.
     """
     inbox = Path(inbox)
     if not inbox.is_dir():
@@ -136,7 +142,11 @@ def load_inbox(
             changed[marts.LOADED_FILES] = moved_from
         if progress:
             progress("rebuilding marts", len(plan), len(plan))
-        summary.mart_seconds = marts.build(staging.lake, changed=changed)
+        summary.mart_seconds = marts.build(
+            staging.lake,
+            changed=changed,
+            engine=engine(staging.lake) if engine is not None else None,
+        )
         _record(staging, summary, now)
         if session is None:
             record_skipped(con, load_id, now)

@@ -19,6 +19,11 @@ each model did; tests check that an incremental refresh equals a full rebuild.
 
 Engine settings stay out of the SQL (which must also run on Spark): `planned` applies the ones a
 model's header asks for.
+
+Two engines run the same models with the same decisions: DuckDB (`DuckDBEngine`, the default),
+or Spark (`warehouse.marts.spark.SparkEngine`), which computes each table's rows from the lake's
+Parquet files and writes them back beside DuckDB's; the catalog (settings, `ops.*`, the views the
+dashboard reads) is kept by DuckDB either way.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 
@@ -44,7 +49,7 @@ from warehouse.marts.models import (
     parameters_for,
 )
 from warehouse.months import FIRST_MONTH, LAST_MONTH, add_months
-from warehouse.storage.lake import BY_MONTH_COLUMN, Lake
+from warehouse.storage.lake import BY_MONTH_COLUMN, Lake, LakeFile
 from warehouse.storage.schema import MART_BUILDS_DDL, raw_tables
 
 RAW_TABLES = raw_tables()
@@ -79,6 +84,47 @@ def planned(con: duckdb.DuckDBPyConnection, m: SqlModel) -> Iterator[None]:
             con.execute(f"RESET {name}")
 
 
+class Engine(Protocol):
+    """What computes a model's rows; the runner decides what is computed (`_build`)."""
+
+    def settings_built(self, m: SqlModel) -> None:
+        """`m`'s settings table is current in the catalog."""
+
+    def view_built(self, m: SqlModel) -> None:
+        """`m`'s view is current in the catalog."""
+
+    def write_table(
+        self, m: SqlModel, select: str, values: Mapping[str, Any], columns: list[tuple[str, str]]
+    ) -> list[LakeFile]:
+        """Write the rows of `select` (the model's query with `values` for its parameters) as new
+        files of `m` in the lake, with `columns` (name, DuckDB type); returns them."""
+        ...
+
+    def table_built(self, m: SqlModel) -> None:
+        """`m`'s files are current in the lake and the catalog."""
+
+
+class DuckDBEngine:
+    """The default engine: DuckDB writes each table's rows into the lake itself."""
+
+    def __init__(self, lake: Lake) -> None:
+        self.lake = lake
+
+    def settings_built(self, m: SqlModel) -> None:
+        pass
+
+    def view_built(self, m: SqlModel) -> None:
+        pass
+
+    def write_table(
+        self, m: SqlModel, select: str, values: Mapping[str, Any], columns: list[tuple[str, str]]
+    ) -> list[LakeFile]:
+        return self.lake.write_rows(m.name, select, values, order_by=m.sorted_by)
+
+    def table_built(self, m: SqlModel) -> None:
+        pass
+
+
 def _execute(con: duckdb.DuckDBPyConnection, sql: str, values: Mapping[str, Any]) -> None:
     if not PARAMETER.search(COMMENT.sub("", sql)):
         con.execute(sql)
@@ -93,17 +139,21 @@ def build(
     *,
     changed: Mapping[str, date] | None = None,
     on_model: Callable[[str, str, float], None] | None = None,
+    engine: Engine | None = None,
 ) -> dict[str, float]:
     """Run every model; returns seconds per model. Settings tables keep rows a user edited.
 
     `changed` (per raw relation, the first month a load changed: `Loader.changes`) lets
     incremental tables refresh only the months that changed; None rebuilds everything.
     `on_model(name, mode, seconds)` hears of each model as it is done (for progress).
+    `engine` computes the tables' rows (DuckDB when None; `warehouse.marts.spark` for Spark).
     """
     # The writer lands within 2 GB; the marts get their own (larger) limit for the rest of the
     # connection's life (a load only checks and publishes after them).
     lake.con.execute(f"SET memory_limit = '{marts_memory_limit()}'")
-    return _build(lake, sql_dir, changed=changed, on_model=on_model)
+    return _build(
+        lake, sql_dir, changed=changed, on_model=on_model, engine=engine or DuckDBEngine(lake)
+    )
 
 
 def _build(
@@ -112,6 +162,7 @@ def _build(
     *,
     changed: Mapping[str, date] | None,
     on_model: Callable[[str, str, float], None] | None,
+    engine: Engine,
 ) -> dict[str, float]:
     con = lake.con
     for schema in SCHEMAS:  # the folders of sql/
@@ -155,15 +206,19 @@ def _build(
                 fingerprint = _settings_fingerprint(con, m.name)
                 if changed is not None and previous.get(m.name) == fingerprint:
                     first, mode = None, "unchanged"
+                engine.settings_built(m)
             elif m.is_view:
                 con.execute(m.sql)
+                engine.view_built(m)
                 first = inputs_changed_from(m)
                 if changed is None or previous.get(m.name) != fingerprint:
                     first = FIRST_MONTH
                 mode = "view"
             else:
                 with planned(con, m):
-                    first, mode = _build_table(lake, m, changed, previous, inputs_changed_from)
+                    first, mode = _build_table(
+                        lake, engine, m, changed, previous, inputs_changed_from
+                    )
         except duckdb.Error as exc:
             raise RuntimeError(f"{m.file}: {exc}") from exc
         known.add(m.name)
@@ -193,6 +248,7 @@ def _reach(lake: Lake, m: SqlModel) -> int:
 
 def _build_table(
     lake: Lake,
+    engine: Engine,
     m: SqlModel,
     changed: Mapping[str, date] | None,
     previous: Mapping[str, str],
@@ -230,12 +286,13 @@ def _build_table(
     lake.declare(
         m.name, columns, partition_by=BY_MONTH_COLUMN if m.incremental is not None else None
     )
-    written = lake.write_rows(m.name, select, values, order_by=m.sorted_by)
+    written = engine.write_table(m, select, values, columns)
     if whole:
         old = [f.path for f in lake.files(m.name)]
     else:
         old = [f.path for f in lake.files(m.name, (first, LAST_MONTH))]
     lake.swap(m.name, remove=old, add=written)
+    engine.table_built(m)
     return first, "full" if whole else "incremental"
 
 

@@ -238,6 +238,42 @@ class Lake:
             files.append(LakeFile(relation, month, relative, int(counts.get(str(path), 0)), size))
         return files
 
+    def adopt(self, relation: str, written: Sequence[Path]) -> list[LakeFile]:
+        """Files another writer (Spark) put under `relation`'s folder, described as this job's
+        own (returned, not yet current; deleted with the job's other files if it fails)."""
+        folder = self._folder(relation).resolve()
+        for path in written:
+            if not Path(path).resolve().is_relative_to(folder):
+                raise ValueError(f"{path} is not in the folder of {relation} ({folder})")
+        return self._describe(relation, written)
+
+    def export(self, relation: str) -> list[LakeFile]:
+        """Make a catalog table (`settings.*`, `ops.*`, `dq.*`) a current lake file too, for a
+        reader that sees only the lake (Spark on a cluster, `collections serve --lake`): listed
+        in `ops.lake_files` like any relation's file, with no view (the table stays the truth).
+        Its previous export is retired. Returns the files."""
+        if self.con.execute(
+            "SELECT count(*) FROM ops.lake_relations WHERE relation = ?", [relation]
+        ).fetchall()[0][0]:
+            raise ValueError(f"{relation} is a lake relation already; only tables are exported")
+        written = self.write(relation, f"SELECT * FROM {relation}")
+        old = [f.path for f in self.files(relation)]
+        now = datetime.now(UTC)
+        if old:
+            self.con.execute(
+                "DELETE FROM ops.lake_files WHERE relation = ? AND list_contains(?, path)",
+                [relation, old],
+            )
+            self.con.executemany(
+                "INSERT INTO ops.lake_retired VALUES (?, ?)", [[p, now] for p in old]
+            )
+        # An empty table is still exported (a reader needs its columns).
+        self.con.executemany(
+            "INSERT INTO ops.lake_files VALUES (?, ?, ?, ?, ?, ?)",
+            [[f.relation, f.month, f.path, f.rows, f.bytes, now] for f in written],
+        )
+        return written
+
     def declare(
         self,
         relation: str,

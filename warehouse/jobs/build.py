@@ -1,0 +1,104 @@
+"""`collections build`: rebuild every model of `sql/` on DuckDB or on Spark, and publish.
+
+The same path as a load (`warehouse.storage.publication`): lock, staging catalog, the runner
+(`warehouse.marts.build`) with the engine asked for, atomic swap. A build here is full (every
+table recomputed); the month-by-month refresh after a load is `collections load --engine
+spark`, driven by what the load changed, as on DuckDB. Every build also leaves the lake able to
+stand alone (`warehouse.storage.manifest`): the catalog's small tables as Parquet and a list of
+each relation's current files, which `collections serve --lake` reads.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from warehouse import marts
+from warehouse.marts.build import DuckDBEngine, Engine
+from warehouse.storage.lake import Lake
+from warehouse.storage.manifest import write_manifest
+from warehouse.storage.publication import publishing
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+ENGINES = ("duckdb", "spark")
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    engine: str
+    seconds: float
+    publication: int
+    timings: dict[str, float]
+
+
+@contextmanager
+def engine_for(
+    lake: Lake, engine: str, *, master: str | None = None, spark: SparkSession | None = None
+) -> Iterator[Engine]:
+    """The engine named `engine` over `lake`; a Spark session started here stops on the way out
+    (one handed in as `spark` is the caller's)."""
+    if engine == "duckdb":
+        yield DuckDBEngine(lake)
+        return
+    if engine != "spark":
+        raise ValueError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
+    from warehouse.marts.spark import SparkEngine, session
+
+    own = spark is None
+    active = session(master) if spark is None else spark
+    try:
+        yield SparkEngine(lake, active)
+    finally:
+        if own:
+            active.stop()
+
+
+@contextmanager
+def engine_factory(
+    engine: str, *, master: str | None = None
+) -> Iterator[Callable[[Lake], Engine] | None]:
+    """For a load: None on DuckDB (the default engine), else a maker of the Spark engine over a
+    lake, on one session started here and stopped on the way out."""
+    if engine == "duckdb":
+        yield None
+        return
+    if engine != "spark":
+        raise ValueError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
+    from warehouse.marts.spark import SparkEngine, session
+
+    active = session(master)
+    try:
+        yield lambda lake: SparkEngine(lake, active)
+    finally:
+        active.stop()
+
+
+def build_marts(
+    db: Path,
+    *,
+    engine: str = "duckdb",
+    master: str | None = None,
+    spark: SparkSession | None = None,
+    wait_seconds: float = 0.0,
+    on_model: Callable[[str, str, float], None] | None = None,
+) -> BuildResult:
+    """Rebuild every model of the warehouse at `db` on `engine` and publish the result."""
+    db = Path(db)
+    started = time.perf_counter()
+    with publishing(db, must_exist=True, wait_seconds=wait_seconds) as staging:
+        with engine_for(staging.lake, engine, master=master, spark=spark) as runner:
+            timings = marts.build(staging.lake, on_model=on_model, engine=runner)
+        con = staging.con
+        load_id = int(
+            con.execute("SELECT coalesce(max(load_id), 0) FROM ops.load_runs").fetchall()[0][0]
+        )
+        published = staging.record_publication(load_id, datetime.now(UTC))
+        write_manifest(staging)
+    return BuildResult(engine, time.perf_counter() - started, published, timings)
