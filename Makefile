@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup report-deps demo test test-fast browser-deps lint bench clean help
+.PHONY: setup report-deps demo test test-fast browser-deps java-deps lint bench clean help
 
 help:
 	@echo "make demo   - set up, generate the demo bank, load it, open the dashboard"
@@ -76,7 +76,21 @@ browser-deps:
 # mostly one process waiting on another (loads, the served app, Chromium).
 PYTEST_WORKERS ?= 2
 
-test: setup browser-deps
+# The Spark engine's equivalence test (tests/test_spark.py) runs pyspark (from the lock) on Java
+# 17+; Debian's headless JRE when it is missing.
+java-deps:
+	@if ! command -v java >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing Debian's Java 17 for the Spark engine's tests"; \
+			export DEBIAN_FRONTEND=noninteractive; \
+			{ apt-get install -y -qq openjdk-17-jre-headless || { apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless; }; } >/dev/null 2>&1 \
+				|| echo "Java could not be installed: the Spark tests will be skipped"; \
+		else \
+			echo "java is missing and cannot be installed here (needs root + apt-get): the Spark tests will be skipped"; \
+		fi; \
+	fi
+
+test: setup browser-deps java-deps
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test-fast: setup
