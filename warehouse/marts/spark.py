@@ -313,6 +313,7 @@ class SparkEngine:
     def __init__(self, lake: Lake, spark: SparkSession) -> None:
         self.lake = lake
         self.spark = spark
+        self._exported: set[str] = set()  # catalog tables exported for this build
         # Every relation already in the lake (raw extracts, tables of a previous build, exported
         # settings) is readable from the start: a table the runner skips is still read.
         for relation in self._lake_relations():
@@ -331,13 +332,24 @@ class SparkEngine:
         self.lake.export(m.name)
         self.register(m.name)
 
+    def _catalog_inputs(self, m: SqlModel) -> None:
+        """A model may read a table of the catalog (`core.as_of_date` reads ops.loaded_files):
+        exported into the lake once per build, as it stands now, and registered."""
+        for name in sorted(m.inputs):
+            if name.split(".")[0] in ("ops", "dq") and name not in self._exported:
+                self.lake.export(name)
+                self.register(name)
+                self._exported.add(name)
+
     def view_built(self, m: SqlModel) -> None:
+        self._catalog_inputs(m)
         sql = to_spark(query_of(m))
         self._run(m, sql).createOrReplaceTempView(view_name(m.name))
 
     def write_table(
         self, m: SqlModel, select: str, values: Mapping[str, Any], columns: list[tuple[str, str]]
     ) -> list[LakeFile]:
+        self._catalog_inputs(m)
         sql = to_spark(select, values)
         frame = self._typed(m, self._run(m, sql), columns)
         partitioned = m.incremental is not None
