@@ -40,6 +40,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -188,15 +189,111 @@ def query_of(m: SqlModel) -> exp.Expr:
     return query
 
 
-def to_spark(query: str | exp.Expr, values: Mapping[str, Any] | None = None) -> str:
-    """DuckDB SQL (a query) as Spark SQL, with the rules above."""
+def ruled(query: str | exp.Expr, values: Mapping[str, Any] | None = None) -> exp.Expr:
+    """DuckDB SQL (a query) with the rules above applied, still a tree."""
     tree = sqlglot.parse_one(query, read="duckdb") if isinstance(query, str) else query.copy()
     tree = relation_names(tree)
     tree = parameters(tree, values or {})
     tree = sub_second_epoch(tree)
     tree = timezone_function(tree)
-    tree = group_by_all(tree)
-    return tree.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)
+    return group_by_all(tree)
+
+
+def _spark_sql(tree: exp.Expr, dialect: str = "spark") -> str:
+    return tree.sql(dialect=dialect, unsupported_level=sqlglot.ErrorLevel.RAISE)
+
+
+def to_spark(query: str | exp.Expr, values: Mapping[str, Any] | None = None) -> str:
+    """DuckDB SQL (a query) as Spark SQL, with the rules above."""
+    return _spark_sql(ruled(query, values))
+
+
+# --- rule `iterated_recursion`: a recursive CTE evaluated step by step --------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One relation the engine computes before a query with a recursive CTE: `sql` (Spark SQL)
+    registered as the session view `view`. A recursive CTE's step also has `repeat`, the
+    recursive part reading the rows of the step before from the view `previous`: it runs until
+    it gives no rows, and `view` holds `sql`'s rows and every round's (UNION ALL). A round's
+    columns take the names of the first rows' columns, or `columns` when the CTE names them."""
+
+    view: str
+    sql: str
+    repeat: str | None = None
+    previous: str | None = None
+    columns: tuple[str, ...] = ()
+
+
+def _reads(tree: exp.Expr, name: str) -> bool:
+    return any(not t.db and t.name.lower() == name for t in tree.find_all(exp.Table))
+
+
+def _renamed(tree: exp.Expr, names: Mapping[str, str]) -> exp.Expr:
+    """`tree` reading the relation `names[x]` wherever it reads the CTE `x` (a reference keeps
+    its old name as its alias, so qualified columns still resolve)."""
+    for table in list(tree.find_all(exp.Table)):
+        if table.db or table.name.lower() not in names:
+            continue
+        old = table.name
+        table.set("this", exp.to_identifier(names[old.lower()]))
+        if not table.alias:
+            table.set("alias", exp.TableAlias(this=exp.to_identifier(old)))
+    return tree
+
+
+def iterated_recursion(
+    tree: exp.Expr, tag: str, dialect: str = "spark"
+) -> tuple[list[Step], exp.Expr]:
+    """Rule: a `WITH RECURSIVE` whose CTE reads itself is evaluated by the engine, one round at
+    a time, as DuckDB evaluates it (each round reads only the rows the round before added,
+    until a round adds none). Spark refuses a recursive reference under a window function or
+    an aggregate ([INVALID_RECURSIVE_REFERENCE.PLACE]), which core.promise_allocations' pour
+    needs. The CTEs up to the last recursive one become Steps, computed once each as session
+    views named `_<tag>_<cte>`; the query that remains reads them. A query without a recursive
+    CTE comes back as it is, with no steps. The steps' SQL is written for `dialect` (the
+    tests run the same steps on DuckDB too)."""
+    with_ = tree.args.get("with_")
+    if not isinstance(tree, exp.Query) or not isinstance(with_, exp.With):
+        return [], tree
+    ctes = list(with_.expressions)
+    recursive = [i for i, cte in enumerate(ctes) if _reads(cte.this, cte.alias_or_name.lower())]
+    if not with_.args.get("recursive") or not recursive:
+        return [], tree
+    last = max(recursive)
+    views: dict[str, str] = {}
+    steps: list[Step] = []
+    for i, cte in enumerate(ctes[: last + 1]):
+        name = cte.alias_or_name.lower()
+        view = f"_{tag}_{name}"
+        body = _renamed(cte.this.copy(), views)
+        if i in recursive:
+            if not isinstance(body, exp.Union) or body.args.get("distinct"):
+                raise ValueError(f"the recursive CTE {name} is not `anchor UNION ALL step`")
+            anchor, repeat = body.this, body.expression
+            if _reads(anchor, name):
+                raise ValueError(f"the anchor of the recursive CTE {name} reads {name}")
+            previous = f"{view}_previous"
+            repeat = _renamed(repeat, {name: previous})
+            alias = cte.args.get("alias")
+            named = tuple(c.name for c in alias.columns) if alias is not None else ()
+            steps.append(
+                Step(
+                    view,
+                    _spark_sql(anchor, dialect),
+                    _spark_sql(repeat, dialect),
+                    previous,
+                    named,
+                )
+            )
+        else:
+            steps.append(Step(view, _spark_sql(body, dialect)))
+        views[name] = view
+    rest = tree.copy()
+    remaining = [_renamed(cte.copy(), views) for cte in ctes[last + 1 :]]
+    rest.set("with_", exp.With(expressions=remaining) if remaining else None)
+    return steps, _renamed(rest, views)
 
 
 # --- the types ----------------------------------------------------------------------------------
@@ -343,17 +440,56 @@ class SparkEngine:
 
     def view_built(self, m: SqlModel) -> None:
         self._catalog_inputs(m)
-        sql = to_spark(query_of(m))
-        self._run(m, sql).createOrReplaceTempView(view_name(m.name))
+        frame, _ = self._frame(m, ruled(query_of(m)))
+        frame.createOrReplaceTempView(view_name(m.name))
 
     def write_table(
         self, m: SqlModel, select: str, values: Mapping[str, Any], columns: list[tuple[str, str]]
     ) -> list[LakeFile]:
         self._catalog_inputs(m)
-        sql = to_spark(select, values)
-        frame = self._typed(m, self._run(m, sql), columns)
-        partitioned = m.incremental is not None
-        return self._write(m, frame, partitioned=partitioned, order_by=m.sorted_by)
+        frame, steps = self._frame(m, ruled(select, values))
+        try:
+            frame = self._typed(m, frame, columns)
+            partitioned = m.incremental is not None
+            return self._write(m, frame, partitioned=partitioned, order_by=m.sorted_by)
+        finally:
+            for view in steps:
+                self.spark.catalog.dropTempView(view)
+
+    # Rounds of a recursive CTE before the engine gives up (DuckDB's would run on forever).
+    MAX_ROUNDS = 100_000
+
+    def _frame(self, m: SqlModel, tree: exp.Expr) -> tuple[DataFrame, list[str]]:
+        """The rows of a ruled query, and the session views its steps left (rule
+        `iterated_recursion`: each step is computed once and held by Spark)."""
+        steps, rest = iterated_recursion(tree, f"r{uuid.uuid4().hex[:8]}")
+        views: list[str] = []
+        for step in steps:
+            frame = self._run(m, step.sql)
+            if step.columns:
+                frame = frame.toDF(*step.columns)
+            frame = frame.localCheckpoint()
+            if step.repeat and step.previous:
+                rounds = [frame]
+                names = frame.columns
+                views.append(step.previous)
+                for _ in range(self.MAX_ROUNDS):
+                    frame.createOrReplaceTempView(step.previous)
+                    frame = self._run(m, step.repeat).toDF(*names).localCheckpoint()
+                    if frame.isEmpty():
+                        break
+                    rounds.append(frame)
+                else:
+                    raise RuntimeError(
+                        f"{m.file} on Spark: {step.view} ran {self.MAX_ROUNDS} rounds"
+                    )
+                frame = rounds[0]
+                for more in rounds[1:]:
+                    frame = frame.unionAll(more)
+                frame = frame.localCheckpoint()
+            frame.createOrReplaceTempView(step.view)
+            views.append(step.view)
+        return self._run(m, _spark_sql(rest)), views
 
     def table_built(self, m: SqlModel) -> None:
         self.register(m.name)
