@@ -217,7 +217,11 @@ class Lake:
         written = [Path(p) for p in (result[0][1] if result else [])]
         return self._describe(relation, written)
 
-    def _describe(self, relation: str, written: Sequence[Path]) -> list[LakeFile]:
+    def _describe(
+        self, relation: str, written: Sequence[Path], *, own: bool = True
+    ) -> list[LakeFile]:
+        """The files as `LakeFile`s (month from their `month=` folder, rows from their footer);
+        `own` files are this job's, fsynced before it publishes and deleted if it fails."""
         if not written:
             return []
         listed = ", ".join(quote_literal(str(p)) for p in written)
@@ -233,19 +237,40 @@ class Lake:
             folder = relative.split("/")[2]
             month = date.fromisoformat(folder.split("=", 1)[1]) if "=" in folder else None
             size = absolute.stat().st_size
-            self.bytes_written += size
-            self._written.append(absolute)
+            if own:
+                self.bytes_written += size
+                self._written.append(absolute)
             files.append(LakeFile(relation, month, relative, int(counts.get(str(path), 0)), size))
         return files
 
     def adopt(self, relation: str, written: Sequence[Path]) -> list[LakeFile]:
         """Files another writer (Spark) put under `relation`'s folder, described as this job's
         own (returned, not yet current; deleted with the job's other files if it fails)."""
+        self._check_in_folder(relation, written)
+        return self._describe(relation, written)
+
+    def relist(self, relation: str, paths: Sequence[str]) -> list[LakeFile]:
+        """Make files already in the lake (`paths` relative to it, as `<lake>/_catalog.json`
+        lists them) current files of `relation` again, unchanged: for a catalog restored from
+        its lake (`warehouse.storage.manifest.restore_catalog`). They are not this job's own: a
+        failure never deletes them. Records them in `ops.lake_files` (the caller refreshes the
+        relation's view, if it has one) and returns them."""
+        absolute = [self.root / path for path in paths]
+        self._check_in_folder(relation, absolute)
+        files = self._describe(relation, absolute, own=False)
+        now = datetime.now(UTC)
+        if files:
+            self.con.executemany(
+                "INSERT INTO ops.lake_files VALUES (?, ?, ?, ?, ?, ?)",
+                [[f.relation, f.month, f.path, f.rows, f.bytes, now] for f in files],
+            )
+        return files
+
+    def _check_in_folder(self, relation: str, paths: Sequence[Path]) -> None:
         folder = self._folder(relation).resolve()
-        for path in written:
+        for path in paths:
             if not Path(path).resolve().is_relative_to(folder):
                 raise ValueError(f"{path} is not in the folder of {relation} ({folder})")
-        return self._describe(relation, written)
 
     def export(self, relation: str) -> list[LakeFile]:
         """Make a catalog table (`settings.*`, `ops.*`, `dq.*`) a current lake file too, for a
