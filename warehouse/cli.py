@@ -217,35 +217,61 @@ def build(
     wait: Annotated[
         float, typer.Option(help="Seconds to wait for a running load or check to finish.")
     ] = 0.0,
+    lake: Annotated[
+        Path | None,
+        typer.Option(
+            "--lake",
+            help="Build the warehouse whose lake folder is DIR (<name>.lake): its catalog "
+            "<name>.duckdb beside it, restored first from DIR/_catalog.json when it is not "
+            "there (a Spark driver that sees only the lake). With --db, that catalog must keep "
+            "its lake at DIR.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Rebuild every model of sql/ in dependency order on DuckDB or on Spark, and publish.
 
     Spark reads the lake's Parquet files and writes each table back into the lake as
     partitioned Parquet; the catalog (settings, ops, the dashboard's views) stays DuckDB's. The
     build is full; `collections load --engine spark` refreshes only the months a load changed.
-    Every build also writes <lake>/_catalog.json, which `collections serve --lake` reads.
+    Every build also writes <lake>/_catalog.json, which `collections serve --lake` reads and
+    from which `collections build --lake` restores a missing catalog (a full, writable one:
+    later loads, checks and builds publish on it as on the original).
     """
-    from warehouse.jobs.build import build_marts
+    from warehouse.jobs.build import BuildResult, build_lake, build_marts
+    from warehouse.storage.manifest import ManifestError, catalog_of_lake
     from warehouse.storage.publication import LoadInProgress
 
     _setup_logging()
     _check_engine(engine)
-    target = warehouse_path(db)
+    try:
+        target = warehouse_path(db) if lake is None else catalog_of_lake(lake, db)
+    except ManifestError as exc:
+        console.print(f"[red]{escape(str(exc))}")
+        raise typer.Exit(1) from None
+    result: BuildResult
     try:
         with _progress() as bar:
             task = bar.add_task(f"building on {engine}", total=None, current="")
-            result = build_marts(
-                target,
-                engine=engine,
-                master=master,
-                wait_seconds=wait,
-                on_model=lambda name, mode, seconds: bar.update(task, current=f"{name} {mode}"),
-            )
-    except (LoadInProgress, FileNotFoundError) as exc:
-        console.print(f"[red]{exc}")
+
+            def report(name: str, mode: str, seconds: float) -> None:
+                bar.update(task, current=f"{name} {mode}")
+
+            if lake is None:
+                result = build_marts(
+                    target, engine=engine, master=master, wait_seconds=wait, on_model=report
+                )
+            else:
+                result = build_lake(
+                    lake, db=db, engine=engine, master=master, wait_seconds=wait, on_model=report
+                )
+    except (LoadInProgress, FileNotFoundError, ManifestError) as exc:
+        console.print(f"[red]{escape(str(exc))}")
         raise typer.Exit(1) from None
     except Exception as exc:
         _unexpected(f"the build on {engine}", exc)
+    if result.restored:
+        console.print(f"Restored the catalog {target} from {lake}/_catalog.json")
     console.print(
         f"Published version {result.publication} of {target}: {len(result.timings)} models "
         f"built on {engine} in {result.seconds:.1f} s"
@@ -320,7 +346,7 @@ def load(
                 engine=make_engine,
             )
     except LoadInProgress as exc:
-        console.print(f"[red]{_safe(exc)}")
+        console.print(f"[red]{escape(str(exc))}")
         raise typer.Exit(1) from None
     except ChecksFailed as exc:
         _print_dq_failures(exc.summary.failed, title="Data-quality expectations that failed")
@@ -330,7 +356,7 @@ def load(
             console.print(f"Data Docs: {_safe(exc.summary.docs_index)}")
         raise typer.Exit(1) from None
     except LookupError as exc:  # an unknown --encoding
-        console.print(f"[red]{_safe(exc)}")
+        console.print(f"[red]{escape(str(exc))}")
         raise typer.Exit(2) from None
     except Exception as exc:  # anything else: say what and where, publish nothing
         _unexpected("the load", exc)
@@ -574,7 +600,7 @@ def check(db: DbOption = None) -> None:
         with console.status("checking data quality"):
             summary = check_warehouse(target)
     except LoadInProgress as exc:
-        console.print(f"[red]{_safe(exc)}")
+        console.print(f"[red]{escape(str(exc))}")
         raise typer.Exit(1) from None
     except Exception as exc:
         _unexpected("the check", exc)
@@ -848,7 +874,7 @@ def rebuild(
     try:
         result = rebuild_marts(target, wait_seconds=wait)
     except (LoadInProgress, FileNotFoundError) as exc:
-        console.print(f"[red]{_safe(exc)}")
+        console.print(f"[red]{escape(str(exc))}")
         raise typer.Exit(1) from None
     except Exception as exc:
         _unexpected("the rebuild", exc)
@@ -888,7 +914,7 @@ def purge(
     try:
         result = purge_records(target, day, dry_run=dry_run)
     except (PurgeRefused, LoadInProgress, FileNotFoundError) as exc:
-        console.print(f"[red]{_safe(exc)}")
+        console.print(f"[red]{escape(str(exc))}")
         raise typer.Exit(1) from None
     except Exception as exc:
         _unexpected("the purge", exc)
@@ -993,7 +1019,7 @@ def users_add(
             replace=replace,
         )  # fmt: skip
     except ValueError as exc:
-        console.print(f"[red]{_safe(exc)}")
+        console.print(f"[red]{escape(str(exc))}")
         raise typer.Exit(2) from None
     _audit_cli("users.add", record.username, detail=f"role {role}", db=warehouse_path(db))
     console.print(f"user {record.username} ({role}) saved in {path}")
