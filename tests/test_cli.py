@@ -25,6 +25,7 @@ HELP = {
     + ["--then-days", "--days-out"],
     "load": ["INBOX", "--db", "--encoding"],
     "serve": ["--db", "--port", "--headless"],
+    "build": ["--db", "--engine", "--master", "--lake"],
     "demo": ["--db", "--accounts", "--months", "--port", "--headless"],
 }
 
