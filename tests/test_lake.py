@@ -32,10 +32,12 @@ def retired(db: Path) -> set[str]:
     return {path for (path,) in query(db, "SELECT path FROM ops.lake_retired")}
 
 
-def day(db: Path, folder: Path, when: str, account: str = "A1", dpd: int = 0) -> None:
+def day(
+    db: Path, folder: Path, when: str, account: str = "A1", dpd: int = 0, checks: bool = True
+) -> None:
     name = f"snapshots_{when.replace('-', '')}.csv"
     inbox = write_inbox(folder, {name: f"{SNAPSHOTS_HEADER}{when},{account},5,{dpd},open\n"})
-    assert load_inbox(inbox, db=db).refused == 0
+    assert load_inbox(inbox, db=db, run_checks=checks).refused == 0
 
 
 @pytest.fixture
@@ -103,9 +105,9 @@ def test_a_killed_jobs_files_are_deleted_by_the_next(tiny: Path, tmp_path: Path)
 
 def test_a_month_gathering_many_files_is_merged(tiny: Path, tmp_path: Path) -> None:
     # A day adds a file to March's folder; past COMPACT_AT files the folder becomes one file,
-    # with every row.
+    # with every row. (The data-quality checks play no part here: skipped, for time.)
     for number in range(1, COMPACT_AT + 3):
-        day(tiny, tmp_path / f"d{number}", f"2024-03-{number:02d}", dpd=number)
+        day(tiny, tmp_path / f"d{number}", f"2024-03-{number:02d}", dpd=number, checks=False)
     march = [
         path
         for (path,) in query(
