@@ -4,9 +4,10 @@ A small generated bank (300 accounts, 3 months, then one more day) is loaded wit
 is rebuilt whole by a real local Spark session (`collections build --engine spark`), and every
 relation of `sql/` read through the catalog equals DuckDB's row for row (money to the cent,
 rates to 1e-9). The next day is then loaded into both, the marts refreshed month by month on
-each engine from the same change detection: equal again. A hand-made bank puts a payment 7 days
-minus 0.4 s and another 7 days plus 0.4 s after a contact (the `paid_within_days` window of
-core.contact_attempts, the one model using `epoch`). Each transpilation rule has its test.
+each engine from the same change detection: equal again. Hand-made rows in the generated files
+put a payment 7 days minus 0.4 s and another 7 days plus 0.4 s after a contact (the
+`paid_within_days` window of core.contact_attempts, the one model using `epoch`). Each
+transpilation rule has its test.
 
 One Spark session for the module (`local[2]`, 2 shuffle partitions, no UI). Skipped, saying so,
 when no Java is installed.
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import pytest
 import sqlglot
-from conftest import query, write_inbox
+from conftest import query
 
 from warehouse import marts
 from warehouse.jobs.build import build_marts
@@ -114,6 +115,7 @@ def banks(tmp_path_factory: pytest.TempPathFactory, spark) -> dict[str, Path]:
         then_days=1,
         days_out=folder / "days",
     )
+    add_sub_second_edge(folder / "inbox")
     on_duckdb = folder / "duckdb" / "warehouse.duckdb"
     summary = load_inbox(folder / "inbox", db=on_duckdb, run_checks=False)
     assert summary.refused == 0
@@ -165,41 +167,67 @@ def test_a_month_by_month_refresh_on_spark_equals_duckdb(
 
 
 # --- the sub-second edge of the 7-day window ---------------------------------------------------
-
-EDGE_FILES = {
-    "agents_20240301.csv": "agent_id,agent_name,team,agency\nAG1,Li,Early,in_house\n",
-    "accounts_20240229.csv": (
-        "account_id,national_id,card_no,open_date,credit_limit,timezone\n"
-        "A1,110105199001010001,6225880200000001,2020-01-01,10000,\n"
-    ),
-    "snapshots_20240229.csv": (
-        "as_of_date,account_id,balance,days_past_due,status\n2024-02-29,A1,1000.00,10,open\n"
-    ),
-    "contacts_20240304.csv": (
-        "attempt_id,account_id,agent_id,channel,started_at,contact_number,party,third_party_relation,outcome\n"
-        "c1,A1,AG1,call,2024-03-04 10:00:00.300,13800000001,debtor,,right_party\n"
-    ),
-    # Y1 7 days minus 0.4 s after c1 (inside the window), Y2 7 days plus 0.4 s (outside): in
-    # whole seconds (UNIX_TIMESTAMP) Y2 is exactly 7 days after c1, and would count.
-    "payments_20240311.csv": (
-        "payment_id,account_id,paid_at,amount,is_reversal,reverses_payment_id\n"
-        "Y1,A1,2024-03-11 09:59:59.900,100.00,false,\n"
-        "Y2,A1,2024-03-11 10:00:00.700,50.00,false,\n"
-    ),
-}
+# Written into the generated bank (one build serves every comparison): an account with no
+# contact at all and no payment from 4 to 12 December gets a call at 2024-12-04 10:00:00.300
+# and two payments, EDGE-Y1 7 days minus 0.4 s later (inside the window: 100.00) and EDGE-Y2
+# 7 days plus 0.4 s later (outside: 50.00). In whole seconds (UNIX_TIMESTAMP) EDGE-Y2 is exactly
+# 7 days after the call, and would count: 150.00.
+EDGE_CALL = "2024-12-04 10:00:00.300"
+EDGE_PAYMENTS = (("EDGE-Y1", "2024-12-11 09:59:59.900", "100.00"),
+                 ("EDGE-Y2", "2024-12-11 10:00:00.700", "50.00"))  # fmt: skip
 
 
-def test_a_payment_at_the_sub_second_edge_of_the_window(tmp_path: Path, spark) -> None:
-    inbox = write_inbox(tmp_path / "inbox", EDGE_FILES)
-    on_duckdb = tmp_path / "duckdb" / "warehouse.duckdb"
-    summary = load_inbox(inbox, db=on_duckdb, run_checks=False)
-    assert summary.refused == 0 and summary.rows_quarantined == 0
-    on_spark = copy_warehouse(on_duckdb, tmp_path / "spark" / "warehouse.duckdb")
-    build_marts(on_spark, engine="spark", spark=spark)
-    sql = "SELECT attempt_id, amount_paid_within FROM core.contact_attempts"
-    assert query(on_duckdb, sql) == [("c1", Decimal("100.00"))]
-    assert query(on_spark, sql) == [("c1", Decimal("100.00"))]
-    assert_same_marts(on_duckdb, on_spark)
+def add_sub_second_edge(inbox: Path) -> str:
+    """Append the edge's call and payments to the generated files; returns the account."""
+    import csv
+
+    def rows(pattern: str) -> list[dict[str, str]]:
+        found: list[dict[str, str]] = []
+        for path in sorted(inbox.glob(pattern)):
+            with path.open(newline="", encoding="utf-8") as f:
+                found.extend(csv.DictReader(f))
+        return found
+
+    contacted = {r["account_id"] for r in rows("contacts_*.csv")}
+    paid_near = {
+        r["account_id"]
+        for r in rows("payments_*.csv")
+        if "2024-12-04" <= r["paid_at"] < "2024-12-13"
+    }
+    accounts = [r["account_id"] for r in rows("accounts_20241130.csv")]
+    quiet = [a for a in accounts if a not in contacted and a not in paid_near]
+    assert quiet, "the generated bank has no account without contacts and December payments"
+    account = quiet[0]
+
+    def append(path: Path, values: dict[str, str]) -> None:
+        with path.open(newline="", encoding="utf-8") as f:
+            header = next(csv.reader(f))
+        with path.open("a", newline="", encoding="utf-8") as f:
+            csv.writer(f, lineterminator="\n").writerow([values.get(c, "") for c in header])
+
+    append(
+        inbox / "contacts_20241204.csv",
+        {
+            "attempt_id": "EDGE-C1", "account_id": account, "channel": "call",
+            "started_at": EDGE_CALL, "duration_s": "60", "contact_number": "13800000001",
+            "party": "debtor", "outcome": "right_party",
+        },
+    )  # fmt: skip
+    for payment_id, paid_at, amount in EDGE_PAYMENTS:
+        append(
+            inbox / "payments_20241211.csv",
+            {
+                "payment_id": payment_id, "account_id": account, "paid_at": paid_at,
+                "amount": amount, "channel": "app", "is_reversal": "false",
+            },
+        )  # fmt: skip
+    return account
+
+
+def test_a_payment_at_the_sub_second_edge_of_the_window(banks: dict[str, Path]) -> None:
+    sql = "SELECT amount_paid_within FROM core.contact_attempts WHERE attempt_id = 'EDGE-C1'"
+    assert query(banks["duckdb"], sql) == [(Decimal("100.00"),)]
+    assert query(banks["spark"], sql) == [(Decimal("100.00"),)]
 
 
 def test_epoch_keeps_its_sub_seconds_on_spark(spark) -> None:
