@@ -23,6 +23,11 @@ test (tests/test_spark.py):
   sqlglot transpiles (Spark has no `TIMEZONE` function);
 * `group_by_all`: `GROUP BY ALL` in a SELECT that reads its own column aliases (a ratio of two
   aggregates by their names) names its keys: Spark refuses lateral aliases with GROUP BY ALL;
+* `iterated_recursion`: a `WITH RECURSIVE` CTE that reads itself (core.promise_allocations'
+  pour, whose recursive step shares each payment by a window over the round before) runs one
+  round at a time, as DuckDB runs it: Spark refuses a recursive reference under a window or an
+  aggregate. The CTEs up to it become session views computed once each (held by Spark,
+  `localCheckpoint`), the rounds are unioned, and the rest of the query reads them;
 * a model's `CREATE OR REPLACE TABLE|VIEW x AS q` is never transpiled: the runner writes a
   table's rows itself and registers a view as a session view, so only the query `q` runs.
 
