@@ -106,6 +106,9 @@ def pages_worker(db: Path) -> None:
     from warehouse.storage import connect_reader
 
     os.environ["COLLECTIONS_DB"] = str(db)
+    # A read-only kiosk session (a warehouse without users admits nobody: the pages would only
+    # say how to set users up, and their times would be the sign-in gate's).
+    os.environ["COLLECTIONS_KIOSK"] = "1"
     app = str(ROOT / "dashboard" / "app.py")
     for line in sys.stdin:
         if line.strip() != "measure":
@@ -138,6 +141,8 @@ def pages_worker(db: Path) -> None:
             pages[name] = time.perf_counter() - started
             if at.exception:
                 raise SystemExit(f"{name}: {at.exception[0].value}")
+            if not at.dataframe and not at.metric and not at.get("plotly_chart"):
+                raise SystemExit(f"{name}: the page drew no table, figure or metric")
         version = warehouse_version(db)
         assert version is not None
         started = time.perf_counter()
