@@ -29,7 +29,7 @@ pytestmark = pytest.mark.slow
 
 # The bigger bank: ACCOUNTS accounts with a month-end snapshot and one contact attempt per account
 # per month for MONTHS months. Big enough that a load takes a second or two after start-up.
-ACCOUNTS, MONTHS = 10_000, 8
+ACCOUNTS, MONTHS = 3_000, 6
 BIG_ROWS = {"accounts": ACCOUNTS, "snapshots": ACCOUNTS * MONTHS, "contacts": ACCOUNTS * MONTHS}
 BIG_FILES = 1 + 2 * MONTHS
 

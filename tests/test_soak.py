@@ -2,7 +2,8 @@
 every dashboard page over HTTP in headless Chromium; not one failed or stale answer.
 
 `bench/soak.py` does the work and prints its figures; this runs it on a small demo bank (300
-accounts, 2 months, then 2 days, one killed load per day) and reads what it printed.
+accounts, 2 months, then a day landed after one killed load; the random kills over several
+days are tests/test_kills.py) and reads what it printed.
 """
 
 # ruff: noqa: E501  (the figures' pattern is kept whole)
@@ -36,7 +37,7 @@ def test_pages_answer_fresh_while_loads_run_and_die(tmp_path: Path) -> None:
             "--accounts",
             "300",
             "--days",
-            "2",
+            "1",
             "--kills",
             "1",
             "--out",
@@ -54,5 +55,5 @@ def test_pages_answer_fresh_while_loads_run_and_die(tmp_path: Path) -> None:
     figures = {name: int(value) for name, value in printed}
     assert done.returncode == 0, output
     assert figures["failures"] == 0, output
-    assert figures["loads survived"] == 2, output  # each day landed in the end
+    assert figures["loads survived"] == 1, output  # the day landed in the end
     assert figures["pages served"] >= 8, output  # every page, at least once after the last load
