@@ -1,7 +1,7 @@
 """Great Expectations itself: imported lazily, only here, only when checks run.
 
-`import great_expectations` takes 5-8 s of CPU (about half of it for scipy.stats, altair and
-pyspark, which GX imports for expectations the checks never use: hidden or made lazy, `_import`),
+`import great_expectations` takes 5-8 s of CPU (seconds of it for scipy.stats and pyspark, which
+GX imports for expectations and datasources the checks never use: made lazy or hidden, `_import`),
 so `preload()` starts it on a background thread as a load begins, to overlap the reading of the
 files (and the first batch waits only for what is left of it). Analytics and progress bars are
 off; nothing touches the network.
@@ -57,10 +57,12 @@ def _environment() -> None:
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 
-# Modules GX imports at its own import for expectations the checks never use (distribution
-# tests, their charts): about half of `import great_expectations` (scipy.stats alone 2-3 s of
-# CPU). They are made lazy: the module exists, and runs the first time anything reads from it.
-_LAZY = ("scipy.stats", "altair")
+# Modules GX imports at its own import for expectations the checks never use (the distribution
+# tests): scipy.stats alone is 2-3 s of CPU. Each is made lazy: the module exists, and runs the
+# first time anything reads from it (the checks never do; on Python 3.11 that first read must not
+# come from two threads at once). altair, the same expectations' charts, is read from at GX's
+# import, so making it lazy saves nothing.
+_LAZY = ("scipy.stats",)
 
 
 def _make_lazy(name: str) -> None:
