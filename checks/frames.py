@@ -184,6 +184,17 @@ def invalid_contact_points_frame(con: duckdb.DuckDBPyConnection) -> pl.DataFrame
     return queries.frame(con, "warehouse/invalid_contact_points")
 
 
+def masked_numbers_frame(screened: pl.DataFrame) -> pl.DataFrame:
+    """The frame of mart.invalid_contact_points' suite (`mart/invalid_contact_points.sql`) taken
+    from the screening's frame of the same view in the same run (`invalid_contact_points_frame`):
+    the view scans every contact, so a run computes it once (6 s at 1,000,000 accounts)."""
+    return (
+        screened.filter(pl.col("contact_number_masked").is_not_null())
+        .select("contact_number_masked", "account_id")
+        .sort("contact_number_masked", "account_id")
+    )
+
+
 def mart_frame(
     con: duckdb.DuckDBPyConnection, mart: MartSuite, *, since: date | None = None
 ) -> pl.DataFrame:

@@ -70,7 +70,9 @@ class CheckSession:
         self.results = Results(self.settings, kind=kind)
         self.batches = BatchPass(self.results, self._validate, now=self.started_at)
         self.warehouse = WarehousePass(self.results, self._validate, load_id=load_id)
-        self.marts = MartPass(self.results, self._validate)
+        self.marts = MartPass(
+            self.results, self._validate, screened=lambda: self.warehouse.screened
+        )
         self._engine: run.Engine | None = None
         self.timings: dict[str, float] = {"setup": time.perf_counter() - self._clock}
         # GX takes seconds to import: start now, in the background, while the files are read.

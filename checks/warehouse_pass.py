@@ -25,6 +25,9 @@ class WarehousePass:
         self.results = results
         self.validate = validate
         self.load_id = load_id  # None: every row (`collections check`)
+        # mart.invalid_contact_points as the screening read it in this run (the marts pass
+        # checks the same rows: `frames.masked_numbers_frame`); None until then.
+        self.screened: pl.DataFrame | None = None
 
     def check_files(self, con: duckdb.DuckDBPyConnection) -> None:
         """Per extract, one frame of its landed files: a column per measure, and the volume."""
@@ -149,6 +152,7 @@ class WarehousePass:
 
     def check_invalid_contact_points(self, con: duckdb.DuckDBPyConnection) -> None:
         """Contact screening: the numbers mart.invalid_contact_points lists."""
+        self.screened = None
         plan = self.results.plan(rules.INVALID_CONTACT_POINTS)
         if plan is None:
             return
@@ -157,6 +161,7 @@ class WarehousePass:
         except duckdb.Error as exc:
             self.results.unchecked([plan], "mart.invalid_contact_points", exc)
             return
+        self.screened = frame
         outcomes = self.validate("raw.contacts.screening", "screening", frame, [plan])
         self.results.summary_finding(
             plan,

@@ -26,7 +26,7 @@ from conftest import TINY_FILES, TINY_SECRETS, query, write_inbox
 from dq_fixtures import file_name, landed_batch, valid_rows
 from typer.testing import CliRunner
 
-from checks import ChecksFailed, docs, queries, rules, settings
+from checks import ChecksFailed, docs, frames, queries, rules, settings
 from checks.session import CheckSession
 from checks.store import Finding
 from warehouse.cli import app
@@ -608,6 +608,36 @@ def test_repeated_wrong_numbers_are_invalid_contact_points(broken_copy: Path) ->
                          WHERE suite = 'raw.contacts' AND expectation = 'invalid_contact_points'""",
     )
     assert query(broken_copy, "SELECT count(*) FROM mart.invalid_contact_points") == [(0,)]
+
+
+def test_the_marts_pass_checks_the_numbers_the_screening_read(broken_copy: Path) -> None:
+    """mart.invalid_contact_points scans every contact, so a run computes it once: the marts
+    pass takes its suite's frame from the screening's (`frames.masked_numbers_frame`). It equals
+    the suite's own query (`checks/sql/mart/invalid_contact_points.sql`) on the broken bank,
+    and on a hand-made frame it drops a number without a masked form and sorts by number, then
+    account."""
+    con = connect_reader(broken_copy)
+    try:
+        screened = frames.invalid_contact_points_frame(con)
+        own = queries.frame(con, "mart/invalid_contact_points")
+    finally:
+        con.close()
+    assert frames.masked_numbers_frame(screened).rows() == own.rows() == [("138****5678", "A1")]
+    hand = pl.DataFrame(
+        {
+            "contact_number_masked": ["139****0001", None, "138****5678", "138****5678"],
+            "account_id": ["A2", "A3", "B1", "A1"],
+            "wrong_number_outcomes": [2, 2, 3, 2],
+        }
+    )
+    assert frames.masked_numbers_frame(hand).rows() == [
+        ("138****5678", "A1"),
+        ("138****5678", "B1"),
+        ("139****0001", "A2"),
+    ]
+    # The load's marts pass recorded the suite on those rows: passed, nothing unexpected.
+    (finding,) = findings(broken_copy, "mart.invalid_contact_points", "numbers_masked")
+    assert (finding["success"], finding["unexpected_count"]) == (True, 0)
 
 
 # --- Severity is a setting -------------------------------------------------------------------------

@@ -8,13 +8,14 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import TINY_FILES, query, write_inbox
 
 from warehouse.config import lake_path
 from warehouse.jobs.load import load_inbox
 from warehouse.storage import connect_reader, connect_writer, copy_warehouse, in_place
-from warehouse.storage.lake import COMPACT_AT, RETIRED_GRACE
+from warehouse.storage.lake import COMPACT_AT, RETIRED_GRACE, SORTED_ROW_GROUP, Lake
 
 SNAPSHOTS_HEADER = "as_of_date,account_id,balance,days_past_due,status\n"
 
@@ -175,3 +176,48 @@ def test_what_a_load_creates_is_its_owners_only(tiny: Path) -> None:
     for path in paths:
         mode = path.stat().st_mode & 0o777
         assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))
+
+
+def test_a_sorted_write_keeps_each_row_group_to_a_narrow_range_of_keys(tmp_path: Path) -> None:
+    """A file written `order_by` an account is sorted as one run in small row groups, so a reader
+    of one account reads one or two groups. DuckDB's partitioned COPY does not keep an ORDER BY
+    (each month file would hold several sorted runs, every row group spanning most accounts):
+    the lake sorts each month file on its own. Fixture: 80,000 rows, 20,000 accounts written in
+    a scattered order (i * 7,919 mod 20,000), the first 40,000 rows in January and the rest in
+    February: 40,000 rows per month file, each account twice in it; row groups of
+    SORTED_ROW_GROUP (16,384) rows make 3 per file (16,384 + 16,384 + 7,232)."""
+    con = duckdb.connect(str(tmp_path / "catalog.duckdb"))
+    lake = Lake(con, tmp_path / "lake")
+    select = (
+        "SELECT 'A' || lpad(CAST(i * 7919 % 20000 AS VARCHAR), 5, '0') AS account_id, "
+        "CAST(DATE '2024-01-01' + to_months(CAST(i // 40000 AS INTEGER)) AS DATE) AS month, i "
+        "FROM range(80000) AS t(i)"
+    )
+    written = lake.write("raw.sorted", select, by_month="month", order_by=("account_id",))
+    assert sorted((str(f.month), f.rows) for f in written) == [
+        ("2024-01-01", 40_000),
+        ("2024-02-01", 40_000),
+    ]
+    # Only the sorted files are left (the unsorted split is deleted).
+    assert sorted(p.name.split("-")[0] for p in (tmp_path / "lake").rglob("*.parquet")) == [
+        "part",
+        "part",
+    ]
+    for file in written:
+        path = lake.absolute(file.path)
+        groups = con.execute(
+            "SELECT row_group_id, row_group_num_rows, stats_min_value, stats_max_value "
+            "FROM parquet_metadata(?) WHERE path_in_schema = 'account_id' ORDER BY 1",
+            [path],
+        ).fetchall()
+        assert len(groups) == 3 and sum(g[1] for g in groups) == 40_000
+        assert max(g[1] for g in groups) <= SORTED_ROW_GROUP
+        # Each group starts where the one before ended (an account may straddle two).
+        for before, after in zip(groups, groups[1:], strict=False):
+            assert before[2] <= before[3] <= after[2] <= after[3]
+        assert groups[0][2] == "A00000" and groups[-1][3] == "A19999"
+        keys = [k for (k,) in con.execute(
+            "SELECT account_id FROM read_parquet(?)", [path]
+        ).fetchall()]  # fmt: skip
+        assert keys == sorted(keys)
+    con.close()

@@ -75,7 +75,7 @@ SELECT
     o.promised_amount AS amount,
     concat('due ', o.promised_date, ' · paid ', o.paid_amount) AS detail,
     o.agent_id
-FROM mart.promise_outcomes AS o
+FROM core.promise_outcome_rows AS o  -- the view's rows (it adds the as-of date, not needed)
 
 UNION ALL
 
