@@ -38,6 +38,26 @@ def marts_memory_limit() -> str:
     return os.environ.get("COLLECTIONS_MARTS_MEMORY_LIMIT", DEFAULT_MARTS_MEMORY_LIMIT)
 
 
+DEFAULT_MARTS_CHUNK_MONTHS = 6
+
+
+def marts_chunk_months() -> int:
+    """How many months of an incremental table a whole rebuild computes per query
+    (`COLLECTIONS_MARTS_CHUNK_MONTHS`; 0: all at once). A first load or a rebuild after a settings
+    change computes 24 months at a million accounts; in ranges, each query's working memory is
+    a range's, not the whole history's (the same rows: a range is what a daily refresh computes).
+    """
+    value = os.environ.get("COLLECTIONS_MARTS_CHUNK_MONTHS", str(DEFAULT_MARTS_CHUNK_MONTHS))
+    try:
+        months = int(value)
+    except ValueError:
+        message = f"COLLECTIONS_MARTS_CHUNK_MONTHS must be a whole number, not {value!r}"
+        raise ValueError(message) from None
+    if months < 0:
+        raise ValueError(f"COLLECTIONS_MARTS_CHUNK_MONTHS must be 0 or more, not {months}")
+    return months
+
+
 # --- Files only their owner may read --------------------------------------------------------------
 # The warehouse, its lake, the app store (audit trail with SQL text), the users file and Data Docs
 # hold the bank's data or its users' secrets: owner-only, whatever the process's umask.

@@ -62,28 +62,41 @@ promises_by_attempt AS (
 ),
 
 -- Last-touch credit: attempts and payments of an account on one timeline; each payment takes
--- the latest attempt before it (an attempt at the same instant counts as before). Only the
--- attempts computed take part: a payment whose latest attempt came earlier credits none of them,
--- so the earlier ones (and the payments before the first attempt computed) can stay out.
+-- the latest attempt before it (an attempt at the same instant counts as before). The attempts
+-- computed take part, and the later ones that can still take a payment from them: a payment
+-- within `paid_within_days` of an attempt computed goes to a later attempt if one came between
+-- (the months computed may end before the latest month). A payment whose latest attempt came
+-- earlier credits none of them, so the earlier attempts (and the payments before the first
+-- attempt computed) can stay out; so can what comes after the last day a payment can credit an
+-- attempt computed (three days past the window cover the zones between bank and debtor).
+horizon AS (
+    SELECT last_day($last_month) + paid_within_days + 3 AS last_day_credited FROM params
+),
+
 touches AS (
     SELECT
-        account_id,
-        started_at AS touched_at,
+        c.account_id,
+        c.started_at AS touched_at,
         0 AS is_payment,
-        attempt_id,
-        started_at AS attempt_started_at,
+        c.attempt_id,
+        c.started_at AS attempt_started_at,
         CAST(NULL AS DECIMAL(18, 2)) AS amount
-    FROM contacts
+    FROM core.contacts_local AS c
+    CROSS JOIN horizon AS h
+    WHERE c.local_date BETWEEN $first_month AND h.last_day_credited
     UNION ALL
     SELECT
-        account_id,
-        paid_at AS touched_at,
+        p.account_id,
+        p.paid_at AS touched_at,
         1 AS is_payment,
         CAST(NULL AS VARCHAR) AS attempt_id,
         CAST(NULL AS TIMESTAMPTZ) AS attempt_started_at,
-        amount
-    FROM core.payments_net
-    WHERE paid_at >= CAST($first_month AS TIMESTAMPTZ) - INTERVAL 2 DAY
+        p.amount
+    FROM core.payments_net AS p
+    CROSS JOIN horizon AS h
+    WHERE
+        p.paid_at >= CAST($first_month AS TIMESTAMPTZ) - INTERVAL 2 DAY
+        AND p.paid_at < CAST(h.last_day_credited AS TIMESTAMPTZ)
 ),
 
 credited AS (

@@ -7,7 +7,14 @@ the months a load changed.
 
 from __future__ import annotations
 
-from warehouse.marts.build import LOADED_FILES, bank_timezone, build, ensure_settings, planned
+from warehouse.marts.build import (
+    LOADED_FILES,
+    bank_timezone,
+    build,
+    ensure_settings,
+    month_chunks,
+    planned,
+)
 from warehouse.marts.models import (
     SqlModel,
     model,
@@ -27,6 +34,7 @@ __all__ = [
     "ensure_settings",
     "model",
     "models",
+    "month_chunks",
     "month_range",
     "parameters_for",
     "planned",

@@ -38,7 +38,7 @@ from typing import Any, Protocol
 
 import duckdb
 
-from warehouse.config import SQL_DIR, marts_memory_limit
+from warehouse.config import SQL_DIR, marts_chunk_months, marts_memory_limit
 from warehouse.marts.models import (
     COMMENT,
     PARAMETER,
@@ -87,6 +87,9 @@ def planned(con: duckdb.DuckDBPyConnection, m: SqlModel) -> Iterator[None]:
 class Engine(Protocol):
     """What computes a model's rows; the runner decides what is computed (`_build`)."""
 
+    # Months per query of a whole rebuild of an incremental table (`month_chunks`); 0: all.
+    chunk_months: int
+
     def settings_built(self, m: SqlModel) -> None:
         """`m`'s settings table is current in the catalog."""
 
@@ -109,6 +112,7 @@ class DuckDBEngine:
 
     def __init__(self, lake: Lake) -> None:
         self.lake = lake
+        self.chunk_months = marts_chunk_months()
 
     def settings_built(self, m: SqlModel) -> None:
         pass
@@ -286,7 +290,13 @@ def _build_table(
     lake.declare(
         m.name, columns, partition_by=BY_MONTH_COLUMN if m.incremental is not None else None
     )
-    written = engine.write_table(m, select, values, columns)
+    ranges = [(first, LAST_MONTH)]
+    if whole and m.incremental is not None:
+        ranges = month_chunks(lake, engine.chunk_months)
+    written = []
+    for range_first, range_last in ranges:
+        values = parameters_for(select, month_range(range_first, range_last))
+        written += engine.write_table(m, select, values, columns)
     if whole:
         old = [f.path for f in lake.files(m.name)]
     else:
@@ -294,6 +304,29 @@ def _build_table(
     lake.swap(m.name, remove=old, add=written)
     engine.table_built(m)
     return first, "full" if whole else "incremental"
+
+
+def month_chunks(lake: Lake, size: int) -> list[tuple[date, date]]:
+    """The month ranges a whole rebuild of an incremental table computes one after the other:
+    `size` months each over the landed months (`ops.lake_files` of `raw.*`), the first from
+    FIRST_MONTH and the last to LAST_MONTH, so every month falls in exactly one. No table reads
+    itself, so each range reads only finished inputs, as a daily refresh does; `size` 0, or
+    landed months that fit in one range, give one range."""
+    found = lake.con.execute(
+        "SELECT min(month), max(month) FROM ops.lake_files "
+        "WHERE starts_with(relation, 'raw.') AND month IS NOT NULL"
+    ).fetchall()
+    first_landed, last_landed = found[0] if found else (None, None)
+    if size <= 0 or first_landed is None:
+        return [(FIRST_MONTH, LAST_MONTH)]
+    ranges = []
+    start, end = FIRST_MONTH, add_months(first_landed, size - 1)
+    while end < last_landed:
+        ranges.append((start, end))
+        start = add_months(end, 1)
+        end = add_months(start, size - 1)
+    ranges.append((start, LAST_MONTH))
+    return ranges
 
 
 def ensure_settings(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> None:

@@ -412,6 +412,9 @@ class SparkEngine:
     with `local[*]`, a shared mount on a cluster).
     """
 
+    # A whole table in one job: Spark spreads the months over its executors itself.
+    chunk_months = 0
+
     def __init__(self, lake: Lake, spark: SparkSession) -> None:
         self.lake = lake
         self.spark = spark
