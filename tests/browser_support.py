@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from playwright.sync_api import expect
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -31,6 +33,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# An assertion waits as long as a rerun can take on a busy machine (the suite runs two workers
+# beside Spark and the loaders), not Playwright's default 5 s: a click's rerun has overrun it.
+EXPECT_MS = 60_000
+expect.set_options(timeout=EXPECT_MS)
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 EXCEPTION = '[data-testid="stException"]'
 

@@ -127,6 +127,21 @@ def open_app(page: Page, url: str) -> None:
     settle(page)
 
 
+def stable_box(page: Page, selector: str) -> dict[str, float]:
+    """The first match's box once it has stopped moving: a chart lays itself out again after it
+    first draws (to the width of its column), and a click measured before that can miss."""
+    locator = page.locator(selector).first
+    expect(locator).to_be_visible(timeout=WAIT_MS)
+    last = None
+    for _ in range(100):
+        box = locator.bounding_box()
+        if box is not None and box == last:
+            return box
+        last = box
+        page.wait_for_timeout(200)
+    raise AssertionError(f"{selector} kept moving for 20 s: last box {last}")
+
+
 def screenshot(page: Page, name: str) -> Path:
     """The whole page: Streamlit scrolls inside its own container, so grow the window to fit."""
     ARTIFACTS.mkdir(exist_ok=True)
@@ -221,10 +236,11 @@ def test_clicking_a_matrix_cell_lists_its_accounts(page: Page, server: Server) -
     open_app(page, f"{server.url}/migration")
     # Jan -> Feb: Current -> Current, M1 -> M2, M2 -> M3 (the diagonal of a 3 x 3 grid); click
     # the middle cell, M1 -> M2.
-    area = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
-    assert area is not None
+    area = stable_box(page, ".js-plotly-plot .nsewdrag")
     page.mouse.click(area["x"] + area["width"] / 2, area["y"] + area["height"] / 2)
-    expect(page).to_have_url(f"{server.url}/migration?mig_from=M1&mig_to=M2")
+    # The address changes once the rerun the click starts has finished: on a busy machine that
+    # takes longer than Playwright's default 5 s.
+    expect(page).to_have_url(f"{server.url}/migration?mig_from=M1&mig_to=M2", timeout=WAIT_MS)
     settle(page)
     main = page.locator('[data-testid="stMain"]')
     expect(main.get_by_text("1 accounts moved from M1 to M2", exact=False)).to_be_visible()
@@ -257,7 +273,7 @@ def test_a_publication_shows_without_a_restart(page: Page, server: Server, wareh
         if not loader.is_alive():
             break
     loader.join(timeout=600)
-    assert not loader.is_alive(), "the load did not finish within 60 s"
+    assert not loader.is_alive(), "the load did not finish within 600 s"
     assert "error" not in outcome, outcome.get("error")
 
     # The next interaction in the same session reads the new version.
