@@ -23,7 +23,7 @@ from conftest import query, write_inbox
 
 from warehouse import marts
 from warehouse.jobs.load import load_inbox
-from warehouse.storage import in_place
+from warehouse.storage import copy_warehouse, in_place
 
 HEADER = (
     "account_id,national_id,card_no,open_date,credit_limit,do_not_contact,third_party_authorized"
@@ -163,3 +163,83 @@ def test_a_warehouse_loaded_before_the_history_falls_back_to_the_latest_records(
         ("X1", "bank", "do_not_contact"),
         ("X2", "bank", "do_not_contact"),
     }
+
+
+SEGMENTS_HEADER = "account_id,national_id,card_no,product,branch,open_date,credit_limit"
+SNAPSHOTS_HEADER = (
+    "as_of_date,account_id,statement_day,balance,min_due,days_past_due,cycles_delinquent,status"
+)
+
+
+def segment_csv(*products: tuple[str, str]) -> str:
+    rows = {
+        "A": "A,110105199001010011,6225880200000011,{},Beijing,2020-01-01,10000",
+        "B": "B,110105199001010012,6225880200000012,{},Beijing,2020-01-01,10000",
+    }
+    return SEGMENTS_HEADER + "\n" + "".join(rows[a].format(p) + "\n" for a, p in products)
+
+
+def snapshot_csv(day: str, a_days_past_due: int) -> str:
+    a_cycles = 1 if a_days_past_due else 0
+    return (
+        f"{SNAPSHOTS_HEADER}\n"
+        f"{day},A,5,1000.00,100.00,{a_days_past_due},{a_cycles},open\n"
+        f"{day},B,5,2000.00,200.00,0,0,open\n"
+    )
+
+
+def test_a_new_record_changes_the_months_from_its_date_and_todays_segments_everywhere(
+    tmp_path: Path,
+) -> None:
+    """A's product: Classic (1 Sep), Gold (15 Oct), Platinum (20 Nov, landed last). A turns M1
+    on 11 Sep, cures on 16 Oct and turns M1 again on 21 Nov.
+
+    The 20 Nov record is in force from its date: the tables judged by the record in force
+    (core.account_versions) recompute November only, though the record it supersedes in
+    raw.accounts dates from October. mart.account_day_changes shows today's segments on every
+    row (core.accounts, `Months: every`): all three of A's moves, September's too, now say
+    Platinum, as a full rebuild does."""
+    db = tmp_path / "warehouse.duckdb"
+    first = {
+        "agents_20240901.csv": FILES["agents_20240901.csv"],
+        "accounts_20240901.csv": segment_csv(("A", "Classic"), ("B", "Classic")),
+        "accounts_20241015.csv": segment_csv(("A", "Gold")),
+        "snapshots_20240910.csv": snapshot_csv("2024-09-10", 0),
+        "snapshots_20240911.csv": snapshot_csv("2024-09-11", 5),
+        "snapshots_20241016.csv": snapshot_csv("2024-10-16", 0),
+    }
+    load(tmp_path / "first", first, db)
+    changes_sql = (
+        "SELECT CAST(as_of_date AS VARCHAR), account_id, change, product "
+        "FROM mart.account_day_changes ORDER BY as_of_date"
+    )
+    assert query(db, changes_sql) == [
+        ("2024-09-11", "A", "new_delinquent", "Gold"),
+        ("2024-10-16", "A", "cure", "Gold"),
+    ]
+    later = {
+        "accounts_20241120.csv": segment_csv(("A", "Platinum")),
+        "snapshots_20241121.csv": snapshot_csv("2024-11-21", 3),
+    }
+    load(tmp_path / "later", later, db)
+    assert query(db, changes_sql) == [
+        ("2024-09-11", "A", "new_delinquent", "Platinum"),
+        ("2024-10-16", "A", "cure", "Platinum"),
+        ("2024-11-21", "A", "new_delinquent", "Platinum"),
+    ]
+    built = dict(query(db, "SELECT model, CAST(first_month AS VARCHAR) FROM ops.mart_builds"))
+    assert built["core.account_versions"] == "2024-11-01"  # not October, the superseded record's
+    assert built["core.accounts"] == "1900-01-01"  # every month
+    # The months a record in force decides: the month-end picture recomputes November only.
+    modes = dict(query(db, "SELECT model, mode FROM ops.mart_builds"))
+    assert (modes["mart.account_month"], built["mart.account_month"]) == (
+        "incremental",
+        "2024-11-01",
+    )
+
+    full = copy_warehouse(db, tmp_path / "full.duckdb")
+    with in_place(full) as lake:
+        marts.build(lake)
+    for name in ("mart.account_day_changes", "mart.account_month", "core.account_versions"):
+        sql = f"SELECT * FROM {name} ORDER BY ALL"
+        assert query(db, sql) == query(full, sql), f"{name} differs from a full rebuild"

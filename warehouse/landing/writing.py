@@ -123,6 +123,35 @@ class ExtractWriter:
         if value is not None:
             self._note(relation, month_of(value))
 
+    def _note_gone(self, relation: str, scan: str, gone_sql: str, params: Any) -> None:
+        """Note the rows `gone_sql` names, about to leave `relation` (a scan as alias `t`).
+
+        The latest records of an extract with a history (raw.accounts) are dated for the marts by
+        that history, which keeps every record: a record superseded there stays in force until
+        the next one's date, so its going from the latest records changes the months from the
+        record that replaces it (noted when that record lands, or by the correction that takes
+        it away), not from its own date. Readers of the latest records themselves
+        (core.accounts) hold them for every month whatever a row's date (`-- Months: every`).
+        Only a record the history lacks (a warehouse loaded before it existed, where the latest
+        record also stands for every earlier month) changes every month."""
+        history = self.extract.history
+        if history is None or relation != self.extract.table:
+            self._note_rows(relation, f"FROM {scan} AS t WHERE {gone_sql}", params)
+            return
+        kept = self.lake.files(history.table)
+        missing = ""
+        if kept:
+            on = " AND ".join(f"h.{k} = t.{k}" for k in (*self.extract.key, "_business_date"))
+            missing = (
+                f" AND NOT EXISTS (SELECT 1 FROM {self.lake.scan([f.path for f in kept])} AS h "
+                f"WHERE {on})"
+            )
+        unkept = self.con.execute(
+            f"SELECT count(*) FROM {scan} AS t WHERE ({gone_sql}){missing}", params
+        ).fetchall()[0][0]
+        if unkept:
+            self._note(relation, FIRST_MONTH)
+
     # --- landing ------------------------------------------------------------------------------
 
     def _refuse(self, batch: pl.DataFrame) -> pl.DataFrame:
@@ -169,7 +198,7 @@ class ExtractWriter:
             )
             if not gone:
                 continue
-            self._note_rows(relation, f"FROM {scan} AS t WHERE {gone_sql}", params)
+            self._note_gone(relation, scan, gone_sql, params)
             kept = self.lake.write(
                 relation,
                 f"SELECT t.* FROM {scan} AS t WHERE NOT ({gone_sql})",
@@ -211,6 +240,8 @@ class ExtractWriter:
                 {"day": day},
             )
             if self.extract.history is not None:
+                if removed:  # the latest records changed, from that date (`_note_gone`)
+                    self._note(self.extract.table, month_of(day))
                 history = self.extract.history.table
                 self._remove(
                     history,

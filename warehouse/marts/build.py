@@ -10,8 +10,11 @@ through views and tables:
   M on (from M minus N months when its header says `reaching back N months`, for a table whose
   month also depends on later months); untouched, it is skipped;
 * it is rebuilt whole when its SQL text changed, when a settings table it depends on changed
-  content, or when an input changed in a way a month cannot describe (an accounts file changes
-  segments in every month);
+  content, or when an input changed in a way a month cannot describe: a view whose rows hold
+  for every month (`-- Months: every`, today's record of each account in core.accounts) changes
+  every month when any of its inputs changes. An accounts or agents record otherwise changes
+  the months from its own date (their versions are dated by the history,
+  `warehouse.landing.writing`);
 * views are recreated every time (that is free) and every other table is rebuilt, as before.
 
 `build(con)` without `changed` rebuilds everything. Either way `ops.mart_builds` records what
@@ -215,7 +218,10 @@ def _build(
                 con.execute(m.sql)
                 engine.view_built(m)
                 first = inputs_changed_from(m)
-                if changed is None or previous.get(m.name) != fingerprint:
+                rewritten = changed is None or previous.get(m.name) != fingerprint
+                # A view holding every month (`Months: every`): a change from any month is one
+                # of every month.
+                if rewritten or (first is not None and m.every_month):
                     first = FIRST_MONTH
                 mode = "view"
             else:

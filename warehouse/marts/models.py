@@ -11,7 +11,9 @@ months]` for a table keyed by `month` that can recompute a range of months (name
 `-- Sorted by: a, b` for a table whose files are written
 sorted by those columns (readers that filter on them skip most of each file), and
 `-- Joins: the smaller side of each join is on the right` for one that asks DuckDB to keep its
-joins' build sides as written.
+joins' build sides as written, and `-- Months: every` for a view whose rows hold for every
+month whatever their inputs' dates (today's record of each account): any change of its inputs
+changes every month of the tables that read it.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ JOINS_AS_WRITTEN = re.compile(
 SORTED_BY = re.compile(
     r"^--\s*Sorted by:\s*(?P<columns>[\w, ]+?)\s*$", re.IGNORECASE | re.MULTILINE
 )
+EVERY_MONTH = re.compile(r"^--\s*Months:\s*every\b", re.IGNORECASE | re.MULTILINE)
 CREATES_TABLE = re.compile(r"^\s*CREATE\s+(OR\s+REPLACE\s+)?TABLE\b", re.IGNORECASE | re.MULTILINE)
 CREATES_VIEW = re.compile(r"^\s*CREATE\s+(OR\s+REPLACE\s+)?VIEW\b", re.IGNORECASE | re.MULTILINE)
 PARAMETER = re.compile(r"\$([a-z_]+)\b")
@@ -116,6 +119,12 @@ class SqlModel:
     @property
     def joins_as_written(self) -> bool:
         return bool(JOINS_AS_WRITTEN.search(self.sql))
+
+    @property
+    def every_month(self) -> bool:
+        """Its rows hold for every month (header `Months: every`): a change of its inputs from
+        any month changes all of them."""
+        return bool(EVERY_MONTH.search(self.sql))
 
     @cached_property
     def inputs(self) -> frozenset[str]:
