@@ -7,8 +7,10 @@
 --          business date hold that whole day, so a window that ends on the as-of date is
 --          complete; one that ends later is still open. (Rows landed without a file record,
 --          as in a warehouse written before ops.loaded_files, count by their business date.)
--- Grain:   one row.
-CREATE OR REPLACE VIEW core.as_of_date AS
+-- Grain:   one row. A table (rebuilt whole at each load that changes its inputs), not a view:
+--          every page and several views read it, and as a view it scanned four raw tables'
+--          dates on every read (0.5 s at 1,000,000 accounts).
+CREATE OR REPLACE TABLE core.as_of_date AS
 WITH business_dates AS (
     SELECT max(business_date) AS business_date
     FROM ops.loaded_files

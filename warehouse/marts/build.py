@@ -15,7 +15,9 @@ through views and tables:
   every month when any of its inputs changes. An accounts or agents record otherwise changes
   the months from its own date (their versions are dated by the history,
   `warehouse.landing.writing`);
-* views are recreated every time (that is free) and every other table is rebuilt, as before.
+* views are recreated every time (that is free); a table without months (core.as_of_date:
+  one row that a view would compute from four raw tables on every read) is rebuilt whole when
+  an input changed, and its readers see it change from that month, as a view's would.
 
 `build(con)` without `changed` rebuilds everything. Either way `ops.mart_builds` records what
 each model did; tests check that an incremental refresh equals a full rebuild.
@@ -268,7 +270,9 @@ def _build_table(
 
     An incremental table recomputes the months from its inputs' first change (less its reach
     back) and replaces only those months' files; it is rebuilt whole when its SQL changed or it
-    was never built. Any other table is rebuilt whole.
+    was never built. Any other table (a handful of rows every reader needs, the as-of date) is
+    rebuilt whole when any of its inputs changed, and changes for its readers from there, as a
+    view would; with unchanged inputs it is skipped.
     """
     declared = bool(
         lake.con.execute(
@@ -282,13 +286,21 @@ def _build_table(
         or not declared
     )
     first = FIRST_MONTH
-    if not whole:
+    # A table without months (one built whole every time: the as-of date) changes for its
+    # readers from where its inputs changed, as a view does; unchanged inputs leave it be.
+    changes_like_a_view = m.incremental is None and whole and changed is not None
+    if changes_like_a_view and declared and previous.get(m.name) == m.fingerprint:
+        start = inputs_changed_from(m)
+        if start is None:
+            return None, "skipped"
+        first = start
+    elif not whole:
         start = inputs_changed_from(m)
         if start is None:
             return None, "skipped"
         first = add_months(start, -_reach(lake, m))
         whole = first <= FIRST_MONTH
-    if whole:
+    if whole and not changes_like_a_view:
         first = FIRST_MONTH
     select = m.select_sql()
     values = parameters_for(select, month_range(first, LAST_MONTH))
