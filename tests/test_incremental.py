@@ -115,11 +115,12 @@ def test_daily_refreshes_equal_a_full_rebuild(
             # The month end brings the accounts and agents extracts too.
             assert {"accounts", "snapshots"} <= {p.name.split("_")[0] for p in folder.iterdir()}
     # A day, month end included, recomputes months, never a table whole: an accounts or agents
-    # record is in force from its date, so it changes the months from there on. The one
-    # exception is a table showing today's segments on every row (it reads core.accounts,
-    # `Months: every`), which an accounts file changes in every month.
+    # record is in force from its date, so it changes the months from there on. The exceptions
+    # change every month at the month end: a table showing today's segments on every row (it
+    # reads core.accounts, `Months: every`), which an accounts file changes, and the plans by
+    # start month (plans hold their latest state, undated), which a plans file changes.
     assert daily_modes, "no day was loaded"
-    todays_segments = {"mart.account_day_changes"}
+    todays_segments = {"mart.account_day_changes", "mart.plan_performance"}
     # core.as_of_date (one row, no months) is rebuilt whole whenever a day moves it.
     assert daily_modes.pop("core.as_of_date") == {"full"}
     assert {
@@ -128,7 +129,8 @@ def test_daily_refreshes_equal_a_full_rebuild(
         if model not in todays_segments
         for mode in modes
     } <= {"incremental", "skipped"}
-    assert month_end["mart.account_day_changes"] == "full"
+    assert month_end["mart.account_day_changes"] == month_end["mart.plan_performance"] == "full"
+    assert "incremental" in daily_modes["mart.plan_performance"]  # on an ordinary day
     for model in ("core.contact_attempts", "mart.compliance_breaches", "core.promise_allocations"):
         assert "incremental" in daily_modes[model], model
     assert month_end["mart.account_month"] == "incremental"

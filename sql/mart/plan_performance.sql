@@ -3,7 +3,13 @@
 --          temporary reduction of the minimum payment): how many are kept or broken, and how
 --          many bring the account back to Current within N months.
 -- Grain:   one row per plan type x start month (the plan's start date, else the date it was
---          approved, else requested; bank calendar). Plans hold their latest state.
+--          approved, else requested, else the business date of the plans file that holds it;
+--          bank calendar). Plans hold their latest state.
+-- Refresh: incremental by month (of the start), reaching back over the cure window: a snapshot
+--          of month M decides the cure of plans started up to N months before it, and the as-of
+--          date, moving on, matures the plans started N months before it. A plans file changes
+--          every month (plans are not dated).
+-- Reach: SELECT CAST(value AS INTEGER) FROM settings.measure_parameters WHERE parameter = 'plan_cure_within_months'
 -- Measures:
 --   plans                 every plan, whatever its state
 --   proposed, cancelled   not (yet) approved / withdrawn
@@ -18,7 +24,7 @@
 --   cured                 matured plans whose account had a snapshot in the `Current` bucket
 --                         after the start and within those months
 --   cure_rate             cured / matured
-CREATE OR REPLACE VIEW mart.plan_performance AS
+CREATE OR REPLACE TABLE mart.plan_performance AS
 WITH params AS (
     SELECT CAST(value AS INTEGER) AS cure_months
     FROM settings.measure_parameters
@@ -35,10 +41,16 @@ plans AS (
         coalesce(
             p.start_date,
             CAST(p.approved_at AT TIME ZONE bank.timezone AS DATE),
-            CAST(p.requested_at AT TIME ZONE bank.timezone AS DATE)
+            CAST(p.requested_at AT TIME ZONE bank.timezone AS DATE),
+            p._business_date
         ) AS plan_start
     FROM raw.plans AS p
     CROSS JOIN settings.bank_timezone AS bank
+),
+
+computed AS (
+    SELECT * FROM plans
+    WHERE plan_start BETWEEN $first_month AND last_day($last_month)
 ),
 
 windows AS (
@@ -47,7 +59,7 @@ windows AS (
         p.plan_start + params.cure_months * INTERVAL 1 MONTH AS cure_window_end,
         p.is_approved AND p.plan_start + params.cure_months * INTERVAL 1 MONTH <= d.as_of_date
             AS is_matured
-    FROM plans AS p
+    FROM computed AS p
     CROSS JOIN params
     CROSS JOIN core.as_of_date AS d
 ),
@@ -59,7 +71,7 @@ cured AS (
         ON w.account_id = s.account_id
         AND s.as_of_date > w.plan_start
         AND s.as_of_date <= w.cure_window_end
-    WHERE w.is_matured AND s.bucket = 'Current'
+    WHERE w.is_matured AND s.bucket = 'Current' AND s.as_of_date > $first_month
 ),
 
 counted AS (
