@@ -158,3 +158,35 @@ def test_vintage_curves_by_segment_add_up_to_the_whole_book(daily_bank: Path) ->
         "FROM mart.vintage_curves_by_segment GROUP BY ALL ORDER BY ALL",
     )
     assert summed == whole
+
+
+def test_a_long_window_lists_its_worst_moves_and_counts_every_one(daily_bank: Path) -> None:
+    """One load brought every file, as a first load brings years: the "Since the last load" page
+    lists the first rows only (worst news first) and has the warehouse count them all. The 7
+    moves above: 3 roll forwards (A2 and A3 on Feb 29, A3 on Mar 2), 1 new delinquent, 2 cures,
+    1 roll back."""
+    from warehouse.app import briefing
+    from warehouse.storage import connect_reader
+
+    con = connect_reader(daily_bank)
+    try:
+        window = briefing.load_window(con)
+        every = briefing.day_changes(con, window)
+        listed = briefing.day_changes(con, window, limit=2)
+        totals = briefing.change_totals(con, window)
+        breaches = briefing.new_breaches(con, window)
+        assert briefing.breach_count(con, window) == breaches.height
+        assert briefing.broken_count(con, window) == briefing.promises_broken(con, window).height
+        assert briefing.new_breaches(con, window, limit=0).height == 0
+    finally:
+        con.close()
+    assert every.height == 7
+    assert listed.rows() == every.head(2).rows()
+    assert listed["change"].to_list() == ["roll_forward", "roll_forward"]
+    assert {change: accounts for change, (accounts, _) in totals.items()} == {
+        "roll_forward": 3,
+        "new_delinquent": 1,
+        "cure": 2,
+        "roll_back": 1,
+    }
+    assert totals == briefing.change_counts(every)  # the same sums, to the cent

@@ -50,10 +50,18 @@ else:
     )
 
 changes = reads.day_changes(version, window)
-counted = briefing.change_counts(changes)
+counted = reads.change_totals(version, window)
 due = reads.promises_due(version, window.today)
 broken = reads.promises_broken(version, window)
 breaches = reads.new_breaches(version, window)
+breach_total = reads.breach_count(version, window)
+
+
+def listed_note(shown: pl.DataFrame, total: int) -> None:
+    """Say so when a list shows only its first rows."""
+    if total > shown.height:
+        st.caption(t("today.listed", shown=fmt.count(shown.height), total=fmt.count(total)))
+
 
 cards = [*st.columns(3), *st.columns(3)]
 for column, change in zip(cards[:4], briefing.CHANGES, strict=True):
@@ -74,7 +82,7 @@ cards[4].metric(
     delta_arrow="off",
     border=True,
 )
-cards[5].metric(t("today.card.breaches"), fmt.count(breaches.height), border=True)
+cards[5].metric(t("today.card.breaches"), fmt.count(breach_total), border=True)
 
 
 def account_list(frame: pl.DataFrame, *, key: str, zone: str | None = None) -> None:
@@ -98,6 +106,7 @@ if changes.is_empty():
     st.caption(t("today.no_changes"))
 else:
     account_list(changes, key="today_changes")
+    listed_note(changes, sum(accounts for accounts, _ in counted.values()))
     st.caption(t("today.changes_note"))
 
 st.subheader(t("today.promises"))
@@ -109,9 +118,11 @@ if not due.is_empty():
 if not broken.is_empty():
     st.markdown(t("today.broken"))
     account_list(broken, key="today_broken")
+    listed_note(broken, reads.broken_count(version, window))
 
 st.subheader(t("today.breaches"))
 if breaches.is_empty():
     st.success(t("today.no_breaches"), icon=":material/verified:")
 else:
     account_list(glossary.localised_details(breaches), key="today_breaches", zone=zone)
+    listed_note(breaches, breach_total)

@@ -100,15 +100,20 @@ def load_window(con: duckdb.DuckDBPyConnection) -> Window:
     return Window(first, last, int(load_id), as_of)
 
 
-def day_changes(con: duckdb.DuckDBPyConnection, window: Window) -> pl.DataFrame:
-    """Accounts whose bucket changed on the window's snapshot dates, worst news first."""
+def _limited(sql: str, limit: int | None) -> str:
+    return sql if limit is None else f"{sql}\nLIMIT {int(limit)}"
+
+
+def day_changes(
+    con: duckdb.DuckDBPyConnection, window: Window, limit: int | None = None
+) -> pl.DataFrame:
+    """Accounts whose bucket changed on the window's snapshot dates, worst news first (the first
+    `limit` of them when given: a first load's window spans years, millions of moves)."""
     if window.first is None or not _has(con, "mart.account_day_changes"):
         return pl.DataFrame(
             schema={"as_of_date": pl.Date, "account_id": pl.String, "change": pl.String}
         )
-    return _frame(
-        con,
-        """
+    sql = """
         SELECT
             as_of_date, account_id, change, from_bucket, to_bucket, balance, product, branch
         FROM mart.account_day_changes
@@ -117,9 +122,29 @@ def day_changes(con: duckdb.DuckDBPyConnection, window: Window) -> pl.DataFrame:
             CASE change WHEN 'roll_forward' THEN 0 WHEN 'new_delinquent' THEN 1
                 WHEN 'cure' THEN 2 ELSE 3 END,
             balance DESC NULLS LAST, account_id
+        """
+    return _frame(con, _limited(sql, limit), [window.first, window.last])
+
+
+def change_totals(con: duckdb.DuckDBPyConnection, window: Window) -> dict[str, tuple[int, Decimal]]:
+    """Accounts and balance per kind of change on the window's dates (every kind, zeros
+    included), summed by the warehouse: the same figures as `change_counts` of every row."""
+    counted: dict[str, tuple[int, Decimal]] = {change: (0, Decimal("0.00")) for change in CHANGES}
+    if window.first is None or not _has(con, "mart.account_day_changes"):
+        return counted
+    rows = con.execute(
+        """
+        SELECT change, count(*), sum(balance)
+        FROM mart.account_day_changes
+        WHERE as_of_date BETWEEN ? AND ?
+        GROUP BY change
         """,
         [window.first, window.last],
-    )
+    ).fetchall()
+    for change, accounts, balance in rows:
+        if change in counted:
+            counted[change] = (int(accounts), Decimal("0.00") if balance is None else balance)
+    return counted
 
 
 def change_counts(changes: pl.DataFrame) -> dict[str, tuple[int, Decimal]]:
@@ -149,34 +174,55 @@ def promises_due(con: duckdb.DuckDBPyConnection, day: date | None) -> pl.DataFra
     )
 
 
-def promises_broken(con: duckdb.DuckDBPyConnection, window: Window) -> pl.DataFrame:
-    """Promises whose window closed in the window's dates with nothing paid (broken)."""
-    return _frame(
-        con,
-        """
+def promises_broken(
+    con: duckdb.DuckDBPyConnection, window: Window, limit: int | None = None
+) -> pl.DataFrame:
+    """Promises whose window closed in the window's dates with nothing paid (broken), largest
+    first (the first `limit` when given)."""
+    sql = """
         SELECT promise_id, account_id, agent_id, agent_name, team, promised_date, paid_by,
             promised_amount, paid_amount, bucket
         FROM mart.promise_outcomes
         WHERE status = 'broken' AND paid_by BETWEEN ? AND ?
         ORDER BY promised_amount DESC, promise_id
-        """,
+        """
+    return _frame(con, _limited(sql, limit), [window.first, window.last])
+
+
+def broken_count(con: duckdb.DuckDBPyConnection, window: Window) -> int:
+    """How many promises `promises_broken` lists without a limit."""
+    row = _one(
+        con,
+        "SELECT count(*) FROM mart.promise_outcomes "
+        "WHERE status = 'broken' AND paid_by BETWEEN ? AND ?",
         [window.first, window.last],
     )
+    return int(row[0]) if row else 0
 
 
-def new_breaches(con: duckdb.DuckDBPyConnection, window: Window) -> pl.DataFrame:
-    """Breaches on the window's dates (the debtor's local date), newest first."""
-    return _frame(
-        con,
-        """
+def new_breaches(
+    con: duckdb.DuckDBPyConnection, window: Window, limit: int | None = None
+) -> pl.DataFrame:
+    """Breaches on the window's dates (the debtor's local date), newest first (the first `limit`
+    when given)."""
+    sql = """
         SELECT started_at, local_time, timezone, rule_set, rule, attempt_id, account_id,
             agent_id, agent_name, team, channel, outcome, detail
         FROM mart.compliance_breaches
         WHERE local_date BETWEEN ? AND ?
         ORDER BY started_at DESC, attempt_id, rule_set, rule
-        """,
+        """
+    return _frame(con, _limited(sql, limit), [window.first, window.last])
+
+
+def breach_count(con: duckdb.DuckDBPyConnection, window: Window) -> int:
+    """How many breaches `new_breaches` lists without a limit."""
+    row = _one(
+        con,
+        "SELECT count(*) FROM mart.compliance_breaches WHERE local_date BETWEEN ? AND ?",
         [window.first, window.last],
     )
+    return int(row[0]) if row else 0
 
 
 @dataclass(frozen=True)
