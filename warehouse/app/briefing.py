@@ -174,30 +174,40 @@ def promises_due(con: duckdb.DuckDBPyConnection, day: date | None) -> pl.DataFra
     )
 
 
+BROKEN_SQL = """
+    SELECT promise_id, account_id, agent_id, agent_name, team, promised_date, paid_by,
+        promised_amount, paid_amount, bucket
+    FROM mart.promise_outcomes
+    WHERE status = 'broken' AND paid_by BETWEEN ? AND ?
+    ORDER BY promised_amount DESC, promise_id
+    """
+
+BREACHES_SQL = """
+    SELECT started_at, local_time, timezone, rule_set, rule, attempt_id, account_id,
+        agent_id, agent_name, team, channel, outcome, detail
+    FROM mart.compliance_breaches
+    WHERE local_date BETWEEN ? AND ?
+    ORDER BY started_at DESC, attempt_id, rule_set, rule
+    """
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> int:
+    """How many rows `sql` returns, counted by the warehouse."""
+    row = _one(con, f"SELECT count(*) FROM ({sql})", params)
+    return int(row[0]) if row else 0
+
+
 def promises_broken(
     con: duckdb.DuckDBPyConnection, window: Window, limit: int | None = None
 ) -> pl.DataFrame:
     """Promises whose window closed in the window's dates with nothing paid (broken), largest
     first (the first `limit` when given)."""
-    sql = """
-        SELECT promise_id, account_id, agent_id, agent_name, team, promised_date, paid_by,
-            promised_amount, paid_amount, bucket
-        FROM mart.promise_outcomes
-        WHERE status = 'broken' AND paid_by BETWEEN ? AND ?
-        ORDER BY promised_amount DESC, promise_id
-        """
-    return _frame(con, _limited(sql, limit), [window.first, window.last])
+    return _frame(con, _limited(BROKEN_SQL, limit), [window.first, window.last])
 
 
 def broken_count(con: duckdb.DuckDBPyConnection, window: Window) -> int:
     """How many promises `promises_broken` lists without a limit."""
-    row = _one(
-        con,
-        "SELECT count(*) FROM mart.promise_outcomes "
-        "WHERE status = 'broken' AND paid_by BETWEEN ? AND ?",
-        [window.first, window.last],
-    )
-    return int(row[0]) if row else 0
+    return _count(con, BROKEN_SQL, [window.first, window.last])
 
 
 def new_breaches(
@@ -205,24 +215,12 @@ def new_breaches(
 ) -> pl.DataFrame:
     """Breaches on the window's dates (the debtor's local date), newest first (the first `limit`
     when given)."""
-    sql = """
-        SELECT started_at, local_time, timezone, rule_set, rule, attempt_id, account_id,
-            agent_id, agent_name, team, channel, outcome, detail
-        FROM mart.compliance_breaches
-        WHERE local_date BETWEEN ? AND ?
-        ORDER BY started_at DESC, attempt_id, rule_set, rule
-        """
-    return _frame(con, _limited(sql, limit), [window.first, window.last])
+    return _frame(con, _limited(BREACHES_SQL, limit), [window.first, window.last])
 
 
 def breach_count(con: duckdb.DuckDBPyConnection, window: Window) -> int:
     """How many breaches `new_breaches` lists without a limit."""
-    row = _one(
-        con,
-        "SELECT count(*) FROM mart.compliance_breaches WHERE local_date BETWEEN ? AND ?",
-        [window.first, window.last],
-    )
-    return int(row[0]) if row else 0
+    return _count(con, BREACHES_SQL, [window.first, window.last])
 
 
 @dataclass(frozen=True)

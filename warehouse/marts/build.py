@@ -286,22 +286,26 @@ def _build_table(
         or not declared
     )
     first = FIRST_MONTH
-    # A table without months (one built whole every time: the as-of date) changes for its
-    # readers from where its inputs changed, as a view does; unchanged inputs leave it be.
-    changes_like_a_view = m.incremental is None and whole and changed is not None
-    if changes_like_a_view and declared and previous.get(m.name) == m.fingerprint:
-        start = inputs_changed_from(m)
-        if start is None:
-            return None, "skipped"
-        first = start
-    elif not whole:
+    if not whole:
         start = inputs_changed_from(m)
         if start is None:
             return None, "skipped"
         first = add_months(start, -_reach(lake, m))
         whole = first <= FIRST_MONTH
-    if whole and not changes_like_a_view:
-        first = FIRST_MONTH
+        if whole:
+            first = FIRST_MONTH
+    elif (
+        m.incremental is None
+        and changed is not None
+        and declared
+        and previous.get(m.name) == m.fingerprint
+    ):
+        # A table without months (the as-of date), always computed whole, changes for its
+        # readers from where its inputs changed, as a view does; unchanged inputs leave it be.
+        start = inputs_changed_from(m)
+        if start is None:
+            return None, "skipped"
+        first = start
     select = m.select_sql()
     values = parameters_for(select, month_range(first, LAST_MONTH))
     columns = lake.columns_of(select, values)
