@@ -221,3 +221,53 @@ def test_a_sorted_write_keeps_each_row_group_to_a_narrow_range_of_keys(tmp_path:
         ).fetchall()]  # fmt: skip
         assert keys == sorted(keys)
     con.close()
+
+
+def test_a_view_reads_its_files_plainly_only_when_every_file_holds_the_declared_columns(
+    tmp_path: Path,
+) -> None:
+    """A relation whose files all hold its declared columns, in order and with their types, is a
+    plain `read_parquet` (the general form matches every file's columns by name and unions a
+    typed empty row, which doubles the cost of a lookup); one file of an older shape (written
+    before a column existed) brings the general form back, and its rows read NULL there. An
+    empty relation keeps its declared columns and types. A catalog of files listed before their
+    columns were recorded gets them when a job opens it."""
+    con = duckdb.connect(str(tmp_path / "catalog.duckdb"))
+    lake = Lake(con, tmp_path / "lake")
+    lake.declare("raw.t", [("a", "INTEGER"), ("b", "VARCHAR")])
+    lake.refresh_view("raw.t")
+    assert con.execute("DESCRIBE raw.t").fetchall()[0][:2] == ("a", "INTEGER")
+    assert con.execute("SELECT count(*) FROM raw.t").fetchall() == [(0,)]
+
+    def view_sql() -> str:
+        return con.execute("SELECT sql FROM duckdb_views() WHERE view_name = 't'").fetchall()[0][0]
+
+    same = lake.write("raw.t", "SELECT CAST(1 AS INTEGER) AS a, 'x' AS b")
+    lake.swap("raw.t", add=same)
+    assert same[0].columns == "a INTEGER\nb VARCHAR"
+    assert "UNION ALL BY NAME" not in view_sql()
+    assert con.execute("SELECT a, b FROM raw.t").fetchall() == [(1, "x")]
+
+    older = lake.write("raw.t", "SELECT CAST(2 AS INTEGER) AS a")
+    lake.swap("raw.t", add=older)
+    assert "UNION ALL BY NAME" in view_sql()
+    assert con.execute("SELECT a, b FROM raw.t ORDER BY a").fetchall() == [(1, "x"), (2, None)]
+
+    # A file of other types (BIGINT where INTEGER is declared) takes the general form too.
+    lake.swap("raw.t", remove=[f.path for f in older])
+    wider = lake.write("raw.t", "SELECT CAST(3 AS BIGINT) AS a, 'z' AS b")
+    lake.swap("raw.t", add=wider)
+    assert "UNION ALL BY NAME" in view_sql()
+
+    # An upgraded catalog: the files' columns are unknown until a job opens it.
+    lake.swap("raw.t", remove=[f.path for f in wider])
+    con.execute("UPDATE ops.lake_files SET columns = NULL")
+    lake.refresh_view("raw.t")
+    assert "UNION ALL BY NAME" in view_sql()
+    Lake(con, tmp_path / "lake")
+    assert con.execute("SELECT DISTINCT columns FROM ops.lake_files").fetchall() == [
+        ("a INTEGER\nb VARCHAR",)
+    ]
+    assert "UNION ALL BY NAME" not in view_sql()
+    assert con.execute("SELECT a, b FROM raw.t").fetchall() == [(1, "x")]
+    con.close()

@@ -74,6 +74,8 @@ CREATE TABLE IF NOT EXISTS ops.lake_relations (
 );
 -- Added after the first lake: how a relation's rows are split into month folders.
 ALTER TABLE ops.lake_relations ADD COLUMN IF NOT EXISTS partition_by VARCHAR;
+-- Added later: each file's columns and types as DuckDB reads them (`Lake.columns_of_file`).
+ALTER TABLE ops.lake_files ADD COLUMN IF NOT EXISTS columns VARCHAR;
 COMMENT ON TABLE ops.lake_files IS
     'the Parquet files of each lake relation in this version (path relative to the lake folder)';
 COMMENT ON TABLE ops.lake_retired IS
@@ -81,6 +83,17 @@ COMMENT ON TABLE ops.lake_retired IS
 COMMENT ON TABLE ops.lake_relations IS
     'each lake relation: its columns and types (a SELECT of typed NULLs) and its descriptions';
 """
+
+INSERT_FILE = (
+    "INSERT INTO ops.lake_files (relation, month, path, rows, bytes, written_at, columns) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _columns_text(described: Iterable[Sequence[Any]]) -> str:
+    """DESCRIBE's rows as one `name type` a line: what a file holds, or a relation declares."""
+    return "\n".join(f"{row[0]} {row[1]}" for row in described)
+
 
 # Types DuckDB writes to Parquet lossily or not at all are narrowed first (sum(BIGINT) is a
 # HUGEINT, which Parquet would store as a DOUBLE).
@@ -94,6 +107,7 @@ class LakeFile:
     path: str  # relative to the lake root, `/`-separated
     rows: int
     bytes: int
+    columns: str | None = None  # its columns and types, one `name type` a line (DESCRIBE)
 
 
 def _month_folder(month: date | None) -> str:
@@ -120,6 +134,24 @@ class Lake:
         self._written: list[Path] = []
         con.execute(LAKE_DDL)
         self._follow_root()
+        self._describe_older_files()
+
+    def _describe_older_files(self) -> None:
+        """Files listed before `ops.lake_files` had `columns` get theirs (read from each file's
+        footer, once), and their relations' views are made again: a warehouse upgraded in place."""
+        older = self.con.execute(
+            "SELECT relation, path FROM ops.lake_files WHERE columns IS NULL ORDER BY 1, 2"
+        ).fetchall()
+        for _, path in older:
+            self.con.execute(
+                "UPDATE ops.lake_files SET columns = ? WHERE path = ?",
+                [self.columns_of_file(self.root / path), path],
+            )
+        declared = {
+            r for (r,) in self.con.execute("SELECT relation FROM ops.lake_relations").fetchall()
+        }
+        for relation in sorted({relation for relation, _ in older} & declared):
+            self.refresh_view(relation)
 
     def _follow_root(self) -> None:
         """The views name their files by absolute path: a warehouse copied or moved (catalog and
@@ -139,7 +171,10 @@ class Lake:
 
     def files(self, relation: str, months: tuple[date, date] | None = None) -> list[LakeFile]:
         """The current files of `relation` (those of months in `months`, when given)."""
-        sql = "SELECT relation, month, path, rows, bytes FROM ops.lake_files WHERE relation = ?"
+        sql = (
+            "SELECT relation, month, path, rows, bytes, columns FROM ops.lake_files "
+            "WHERE relation = ?"
+        )
         params: list[Any] = [relation]
         if months is not None:
             sql += " AND month BETWEEN ? AND ?"
@@ -289,8 +324,20 @@ class Lake:
             if own:
                 self.bytes_written += size
                 self._written.append(absolute)
-            files.append(LakeFile(relation, month, relative, int(counts.get(str(path), 0)), size))
+            columns = self.columns_of_file(absolute)
+            files.append(
+                LakeFile(relation, month, relative, int(counts.get(str(path), 0)), size, columns)
+            )
         return files
+
+    def columns_of_file(self, path: Path) -> str:
+        """The columns and types of one Parquet file as a view reads them (`_columns_text`)."""
+        return _columns_text(
+            self.con.execute(
+                f"DESCRIBE SELECT * FROM read_parquet({quote_literal(str(path))}, "
+                "hive_partitioning = false)"
+            ).fetchall()
+        )
 
     def adopt(self, relation: str, written: Sequence[Path]) -> list[LakeFile]:
         """Files another writer (Spark) put under `relation`'s folder, described as this job's
@@ -310,8 +357,8 @@ class Lake:
         now = datetime.now(UTC)
         if files:
             self.con.executemany(
-                "INSERT INTO ops.lake_files VALUES (?, ?, ?, ?, ?, ?)",
-                [[f.relation, f.month, f.path, f.rows, f.bytes, now] for f in files],
+                INSERT_FILE,
+                [[f.relation, f.month, f.path, f.rows, f.bytes, now, f.columns] for f in files],
             )
         return files
 
@@ -343,8 +390,8 @@ class Lake:
             )
         # An empty table is still exported (a reader needs its columns).
         self.con.executemany(
-            "INSERT INTO ops.lake_files VALUES (?, ?, ?, ?, ?, ?)",
-            [[f.relation, f.month, f.path, f.rows, f.bytes, now] for f in written],
+            INSERT_FILE,
+            [[f.relation, f.month, f.path, f.rows, f.bytes, now, f.columns] for f in written],
         )
         return written
 
@@ -461,8 +508,8 @@ class Lake:
                 self.con.execute("INSERT INTO ops.lake_retired VALUES (?, ?)", [f.path, now])
         if added:
             self.con.executemany(
-                "INSERT INTO ops.lake_files VALUES (?, ?, ?, ?, ?, ?)",
-                [[f.relation, f.month, f.path, f.rows, f.bytes, now] for f in added],
+                INSERT_FILE,
+                [[f.relation, f.month, f.path, f.rows, f.bytes, now, f.columns] for f in added],
             )
         self.refresh_view(relation)
 
@@ -475,12 +522,21 @@ class Lake:
         if not declared:
             raise ValueError(f"{relation} is not declared in the lake (Lake.declare)")
         shape, comment, column_comments = declared[0]
-        paths = [f.path for f in self.files(relation)]
+        files = self.files(relation)
+        paths = [f.path for f in files]
         schema = relation.split(".", 1)[0]
         self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        body = f"{shape} WHERE false"
-        if paths:
-            body += f" UNION ALL BY NAME SELECT * FROM {self.scan(paths)}"
+        declared_columns = _columns_text(self.con.execute(f"DESCRIBE {shape}").fetchall())
+        if paths and all(f.columns == declared_columns for f in files):
+            # Every file holds exactly the declared columns, in order: read them as they are.
+            # The general form below costs a reader about twice the time on a lookup (it reads
+            # every file's schema to match columns by name, and unions a typed empty row).
+            listed = ", ".join(quote_literal(self.absolute(p)) for p in paths)
+            body = f"SELECT * FROM read_parquet([{listed}], hive_partitioning = false)"
+        else:
+            body = f"{shape} WHERE false"
+            if paths:
+                body += f" UNION ALL BY NAME SELECT * FROM {self.scan(paths)}"
         self.con.execute(f"CREATE OR REPLACE VIEW {relation} AS {body}")
         if comment:
             self.con.execute(f"COMMENT ON VIEW {relation} IS {quote_literal(comment)}")
