@@ -73,7 +73,9 @@ browser-deps:
 	fi
 
 # Two workers, a test file each at a time (its module fixtures are built once): the suite is
-# mostly one process waiting on another (loads, the served app, Chromium).
+# mostly one process waiting on another (loads, the served app, Chromium). Files go out in
+# collection order, which tests/conftest.py makes longest first (xdist's own reorder, by the
+# number of tests in a file, left the one-test soak and kill files for the end).
 PYTEST_WORKERS ?= 2
 
 # The Spark engine's equivalence test (tests/test_spark.py) runs pyspark (from the lock) on Java
@@ -91,7 +93,7 @@ java-deps:
 	fi
 
 test: setup browser-deps java-deps
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not browser"

@@ -118,12 +118,53 @@ def tiny_inbox(tmp_path: Path) -> Path:
     return write_inbox(tmp_path / "inbox", TINY_FILES)
 
 
-@pytest.fixture
-def tiny_warehouse(tiny_inbox: Path, tmp_path: Path) -> Path:
-    """The tiny bank, loaded by the real loader into a real DuckDB file."""
+@pytest.fixture(scope="session")
+def tiny_published(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny bank, loaded once per test process by the real loader (checks included) into a
+    real DuckDB file. Never written to: `tiny_warehouse` hands each test a copy of it."""
     from warehouse.jobs.load import load_inbox
 
-    db = tmp_path / "warehouse.duckdb"
-    summary = load_inbox(tiny_inbox, db=db)
-    assert summary.refused == 0
+    folder = tmp_path_factory.mktemp("tiny-published")
+    db = folder / "warehouse.duckdb"
+    summary = load_inbox(write_inbox(folder / "inbox", TINY_FILES), db=db)
+    assert summary.refused == 0 and summary.dq.status == "passed"
     return db
+
+
+@pytest.fixture
+def tiny_warehouse(tiny_published: Path, tmp_path: Path) -> Path:
+    """The tiny bank as loaded by the real loader, in a DuckDB file of the test's own (a copy of
+    `tiny_published`: its lake files are hard links, a load writes new ones beside them)."""
+    from warehouse.storage import copy_warehouse
+
+    return copy_warehouse(tiny_published, tmp_path / "warehouse.duckdb")
+
+
+# The test files that take longest (about a minute or more of one worker each), longest first.
+# `make test` hands whole files to its two workers in collection order (`--dist loadfile
+# --no-loadscope-reorder`): these start first, and the many short files fill in at the end, so
+# neither worker is left alone with a long file while the other has nothing to do. Any other
+# file keeps its place after these; the tests of a file keep their order.
+LONGEST_FIRST = (
+    "test_spark.py",
+    "test_publication.py",
+    "test_analytics_migration.py",
+    "test_soak.py",
+    "test_browser.py",
+    "test_cli.py",
+    "test_page_classes.py",
+    "test_hostile_extracts.py",
+    "test_incremental.py",
+    "test_kills.py",
+    "test_lake.py",
+    "test_masking.py",
+    "test_loaders.py",
+    "test_checks.py",
+    "test_pages_browser.py",
+    "test_dashboard.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: order kept
