@@ -38,26 +38,7 @@ from warehouse.app.strategy_preview import grade_matrix_wide, preview, replay_br
 from warehouse.app.users import UsersFile, check_password, hash_password
 from warehouse.app.work_queue import ContactRules, build_queue, cure_probabilities, describe_windows
 from warehouse.jobs.rebuild import rebuild
-from warehouse.storage import connect_reader, copy_warehouse
-
-
-@pytest.fixture(scope="module")
-def tiny_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny bank loaded once per module; each test works on a copy of the file."""
-    from warehouse.jobs.load import load_inbox
-
-    folder = tmp_path_factory.mktemp("act_core_template")
-    db = folder / "warehouse.duckdb"
-    load_inbox(write_inbox(folder / "inbox", TINY_FILES), db=db)
-    return db
-
-
-@pytest.fixture
-def tiny_warehouse(tiny_template: Path, tmp_path: Path) -> Path:
-    db = tmp_path / "warehouse.duckdb"
-    copy_warehouse(tiny_template, db)
-    return db
-
+from warehouse.storage import connect_reader
 
 MANAGER = User("mia", "manager")
 COMPLIANCE = User("cho", "compliance")

@@ -43,13 +43,10 @@ def write_users(path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def tiny_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny bank loaded once per module, with its users; each test works on a copy."""
-    from warehouse.jobs.load import load_inbox
-
+def tiny_template(tiny_published: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny bank as published (conftest.py), with its users; each test works on a copy."""
     folder = tmp_path_factory.mktemp("act_template")
-    db = folder / "warehouse.duckdb"
-    load_inbox(write_inbox(folder / "inbox", TINY_FILES), db=db)
+    db = copy_warehouse(tiny_published, folder / "warehouse.duckdb")
     write_users(folder / "users.json")
     return db
 

@@ -268,16 +268,9 @@ def copy_of(db: Path, folder: Path) -> Path:
     return target
 
 
-@pytest.fixture(scope="module")
-def tiny_published(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("tiny")
-    summary = load_inbox(write_inbox(folder / "inbox", TINY_FILES), db=folder / "warehouse.duckdb")
-    assert summary.refused == 0 and summary.dq.status == "passed"
-    return folder / "warehouse.duckdb"
-
-
 @pytest.fixture
 def tiny(tiny_published: Path, tmp_path: Path) -> Path:
+    """A copy of the tiny bank as published, its checks passed (conftest.py)."""
     return copy_of(tiny_published, tmp_path / "tiny")
 
 
