@@ -121,8 +121,10 @@ def test_daily_refreshes_equal_a_full_rebuild(
     # start month (plans hold their latest state, undated), which a plans file changes.
     assert daily_modes, "no day was loaded"
     todays_segments = {"mart.account_day_changes", "mart.plan_performance"}
-    # core.as_of_date (one row, no months) is rebuilt whole whenever a day moves it.
+    # The tables without months (core.as_of_date: one row; mart.reporting_months: one row a
+    # month) are rebuilt whole whenever a day changes their inputs.
     assert daily_modes.pop("core.as_of_date") == {"full"}
+    assert daily_modes.pop("mart.reporting_months") == {"full"}
     assert {
         mode
         for model, modes in daily_modes.items()
