@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -54,8 +55,18 @@ MODELS = [m for m in marts.models() if not m.is_settings]
 
 @pytest.fixture(scope="module")
 def spark():
+    from checks import run as checks_run
     from warehouse.marts.spark import session
 
+    # Great Expectations imported after pyspark runs pyspark's Connect module, which exits the
+    # process (SystemExit 0) where __main__ has no file, as in an xdist worker: the loads of the
+    # test files this worker runs after this one would fail. So the checks' own import (pyspark
+    # hidden) comes first, as a load's would.
+    checks_run.preload()
+    deadline = time.monotonic() + 600
+    while not checks_run.ready() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert checks_run.ready(), "Great Expectations did not import"
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     active = session("local[2]", app_name="collections-tests", shuffle_partitions=2)
     yield active
