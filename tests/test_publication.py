@@ -180,6 +180,9 @@ AFTER_BIG = {
 }
 
 
+# The loads here run without the data-quality checks (`--no-checks`, `run_checks=False`): the
+# checks read the staging copy like the marts do and play no part in publishing it (what a failed
+# check does to a load is tests/test_checks.py's). A load publishes either way.
 def cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "warehouse.cli", *args]
 
@@ -223,7 +226,7 @@ def test_readers_keep_answering_during_a_load_and_then_see_the_new_data(
         wait_for_line(reader, "READY", timeout=300)
         started = time.time()
         load = subprocess.run(
-            cli("load", str(big_inbox), "--db", str(warehouse)),
+            cli("load", str(big_inbox), "--db", str(warehouse), "--no-checks"),
             cwd=PROJECT_ROOT,
             capture_output=True,
             text=True,
@@ -267,7 +270,9 @@ def test_a_killed_load_leaves_the_published_warehouse_untouched(
     warehouse: Path, big_inbox: Path, moment: str
 ) -> None:
     before = fingerprint(warehouse)
-    proc = popen(instrumented(0.0, 5.0, "load", str(big_inbox), "--db", str(warehouse)))
+    proc = popen(
+        instrumented(0.0, 5.0, "load", str(big_inbox), "--db", str(warehouse), "--no-checks")
+    )
     try:
         if moment.endswith("s") and moment[0].isdigit():
             time.sleep(float(moment[:-1]))
@@ -296,7 +301,7 @@ def test_a_killed_load_leaves_the_published_warehouse_untouched(
     assert counts(warehouse) == TINY_COUNTS
     # Loading again completes (the kernel dropped the dead load's lock) with the whole big bank.
     staging_left = staging_path(warehouse).exists()
-    summary = load_inbox(big_inbox, db=warehouse, run_checks=False)  # the checks: test_checks.py
+    summary = load_inbox(big_inbox, db=warehouse, run_checks=False)
     assert summary.interrupted_load_discarded == staging_left
     assert [f.status for f in summary.files] == ["landed"] * BIG_FILES
     assert summary.rows_landed == sum(BIG_ROWS.values())
@@ -316,7 +321,9 @@ def test_two_loads_at_once_the_second_fails_fast(
         },
     )
     # The first load lingers 5 s at its marts, holding the lock.
-    first = popen(instrumented(5.0, 0.0, "load", str(big_inbox), "--db", str(warehouse)))
+    first = popen(
+        instrumented(5.0, 0.0, "load", str(big_inbox), "--db", str(warehouse), "--no-checks")
+    )
     try:
         wait_for_line(first, "MARTS", timeout=30)
         assert lock_path(warehouse).read_text() == str(first.pid)  # the lock holder wrote its pid
@@ -354,7 +361,7 @@ def test_a_stale_staging_file_is_discarded(warehouse: Path, tmp_path: Path) -> N
         },
     )
     done = subprocess.run(
-        cli("load", str(inbox), "--db", str(warehouse)),
+        cli("load", str(inbox), "--db", str(warehouse), "--no-checks"),
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
