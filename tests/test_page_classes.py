@@ -40,7 +40,7 @@ from warehouse.app.settings_versions import read_settings
 from warehouse.app.store import AppStore
 from warehouse.app.users import UsersFile
 from warehouse.jobs.load import load_inbox
-from warehouse.storage import connect_reader
+from warehouse.storage import connect_reader, copy_warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "dashboard" / "app.py")
@@ -299,11 +299,16 @@ SUNDAY_CALLS = {
 }
 
 
+@pytest.fixture(scope="module")
+def sunday_calls(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bank with Sunday calls, loaded once; its tests read it or rebuild a copy of it."""
+    return loaded(tmp_path_factory.mktemp("sunday-calls"), SUNDAY_CALLS)
+
+
 def test_a_slot_a_rule_forbids_is_never_recommended(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sunday_calls: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    db = loaded(tmp_path, SUNDAY_CALLS)
-    at = open_page(db, "contacts", monkeypatch)
+    at = open_page(sunday_calls, "contacts", monkeypatch)
     best = next(shown(c.value) for c in at.caption if "Best slot" in shown(c.value))
     # Sunday 20:00 answers best (3 of 3) but the bank forbids weekend calls: the best allowed
     # slots, Mon 10:00 (k1, k2) and Tue 11:00 (k4), all answered; Mon has more attempts.
@@ -319,12 +324,12 @@ def test_a_slot_a_rule_forbids_is_never_recommended(
 
 
 def test_recommendations_follow_the_rule_sets_in_force(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sunday_calls: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # With the bank's procedure switched off, Sunday 20:00 is allowed (China's 08-22 and
     # Regulation F's 08-21 hold): it is recommended, and the caption says whose rules.
     db = rebuild_copy(
-        loaded(tmp_path / "bank", SUNDAY_CALLS),
+        sunday_calls,
         tmp_path / "no-bank.duckdb",
         "UPDATE settings.compliance_rule_sets SET in_force = false WHERE rule_set = 'bank'",
     )
@@ -447,10 +452,23 @@ def test_every_value_substituted_into_a_text_is_escaped() -> None:
 # --- Champion / challenger and the work queue -----------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def tiny_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny bank in a demo warehouse, loaded once; `tiny_demo_copy` gives each test its own."""
+    return loaded(tmp_path_factory.mktemp("tiny-demo"), TINY_FILES)
+
+
+@pytest.fixture
+def tiny_demo_copy(tiny_demo: Path, tmp_path: Path) -> Path:
+    db = copy_warehouse(tiny_demo, tmp_path / "warehouse.duckdb")  # a demo still (its marker)
+    UsersFile(tmp_path / "users.json").ensure_demo_users(db)
+    return db
+
+
 def test_a_second_experiment_over_the_same_accounts_is_warned_about(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tiny_demo_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    db = loaded(tmp_path, TINY_FILES)
+    db = tiny_demo_copy
     con = connect_reader(db)
     settings = read_settings(con)
     con.close()
@@ -475,9 +493,9 @@ def test_a_second_experiment_over_the_same_accounts_is_warned_about(
 
 
 def test_a_work_queue_row_opens_its_account(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tiny_demo_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    db = loaded(tmp_path, TINY_FILES)
+    db = tiny_demo_copy
     at = open_page(db, "work_queue", monkeypatch)
     queue = at.dataframe[0].value
     assert set(queue["account_id"]) == {"A2", "A3"}
