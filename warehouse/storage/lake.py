@@ -143,9 +143,12 @@ class Lake:
             "SELECT relation, path FROM ops.lake_files WHERE columns IS NULL ORDER BY 1, 2"
         ).fetchall()
         for _, path in older:
+            try:
+                columns = self.columns_of_file(self.root / path)
+            except duckdb.Error:  # unreadable or gone: its relation keeps the general form
+                continue
             self.con.execute(
-                "UPDATE ops.lake_files SET columns = ? WHERE path = ?",
-                [self.columns_of_file(self.root / path), path],
+                "UPDATE ops.lake_files SET columns = ? WHERE path = ?", [columns, path]
             )
         declared = {
             r for (r,) in self.con.execute("SELECT relation FROM ops.lake_relations").fetchall()
