@@ -142,6 +142,8 @@ class Lake:
         older = self.con.execute(
             "SELECT relation, path FROM ops.lake_files WHERE columns IS NULL ORDER BY 1, 2"
         ).fetchall()
+        if not older:
+            return
         for _, path in older:
             try:
                 columns = self.columns_of_file(self.root / path)
