@@ -13,10 +13,18 @@
 CREATE OR REPLACE TABLE core.account_day_buckets AS
 WITH wanted AS (
     SELECT account_id, bank_date AS day FROM core.contacts_local
-    WHERE bank_date BETWEEN $first_month AND last_day($last_month)
+    WHERE
+        bank_date BETWEEN $first_month AND last_day($last_month)
+        -- The same days as instants, two days to spare for the bank's zone: a bound on a
+        -- column of the files skips the other months' files (the bank date alone reads all).
+        AND started_at >= CAST($first_month AS TIMESTAMPTZ) - INTERVAL 2 DAY
+        AND started_at < CAST(last_day($last_month) AS TIMESTAMPTZ) + INTERVAL 2 DAY
     UNION
     SELECT account_id, created_date AS day FROM core.promises_local
-    WHERE created_date BETWEEN $first_month AND last_day($last_month)
+    WHERE
+        created_date BETWEEN $first_month AND last_day($last_month)
+        AND created_at >= CAST($first_month AS TIMESTAMPTZ) - INTERVAL 2 DAY
+        AND created_at < CAST(last_day($last_month) AS TIMESTAMPTZ) + INTERVAL 2 DAY
 ),
 
 -- Where each account stood before the first month computed: its latest month-end picture.

@@ -42,7 +42,14 @@
 CREATE OR REPLACE TABLE core.contact_attempts AS
 WITH contacts AS (
     SELECT * FROM core.contacts_local
-    WHERE local_date BETWEEN $first_month AND last_day($last_month)
+    WHERE
+        local_date BETWEEN $first_month AND last_day($last_month)
+        -- The same months as instants, with two days to spare for the zones (a local date is
+        -- at most 14 hours from the UTC one): a bound on a column of the files, which skips
+        -- the files and row groups of other months (a bound on the local date alone reads
+        -- every attempt ever made: 36 million at 1,000,000 accounts).
+        AND started_at >= CAST($first_month AS TIMESTAMPTZ) - INTERVAL 2 DAY
+        AND started_at < CAST(last_day($last_month) AS TIMESTAMPTZ) + INTERVAL 2 DAY
 ),
 
 params AS (
@@ -83,7 +90,9 @@ touches AS (
         CAST(NULL AS DECIMAL(18, 2)) AS amount
     FROM core.contacts_local AS c
     CROSS JOIN horizon AS h
-    WHERE c.local_date BETWEEN $first_month AND h.last_day_credited
+    WHERE
+        c.local_date BETWEEN $first_month AND h.last_day_credited
+        AND c.started_at >= CAST($first_month AS TIMESTAMPTZ) - INTERVAL 2 DAY  -- (as above)
     UNION ALL
     SELECT
         p.account_id,
@@ -178,11 +187,18 @@ enriched AS (
         ON c.account_id = v.account_id
         AND (v.in_force_from IS NULL OR c.bank_date >= v.in_force_from)
         AND (v.in_force_until IS NULL OR c.bank_date < v.in_force_until)
-    LEFT JOIN core.account_day_buckets AS b ON c.account_id = b.account_id AND c.bank_date = b.day
+    -- (The bounds on the month folders of the two tables read only the months the attempts
+    -- computed can match: their bank dates lie within two days of the months computed.)
+    LEFT JOIN core.account_day_buckets AS b
+        ON c.account_id = b.account_id
+        AND c.bank_date = b.day
+        AND b.month BETWEEN CAST($first_month - INTERVAL 1 MONTH AS DATE)
+        AND CAST($last_month + INTERVAL 1 MONTH AS DATE)
     LEFT JOIN mart.account_month AS strategy
         ON c.account_id = strategy.account_id
         AND CAST(CAST(date_trunc('month', c.bank_date) AS DATE) - INTERVAL 1 MONTH AS DATE)
         = strategy.month
+        AND strategy.month BETWEEN CAST($first_month - INTERVAL 2 MONTH AS DATE) AND $last_month
     LEFT JOIN settings.contact_outcomes AS o ON c.outcome = o.outcome
     LEFT JOIN promises_by_attempt AS pr ON c.attempt_id = pr.attempt_id
     LEFT JOIN paid_after AS pa ON c.attempt_id = pa.attempt_id
