@@ -117,7 +117,9 @@ def test_exit_0_when_every_file_landed_even_with_quarantined_rows(tmp_path: Path
 
 def test_exit_1_when_a_file_is_refused(tmp_path: Path) -> None:
     inbox = write_inbox(tmp_path / "inbox", {**TINY_FILES, "contacts_20240131.csv": b""})
-    done = run_load(str(inbox), "--db", str(tmp_path / "w.duckdb"))
+    # A refusal for what the contract says (an empty file), so without the checks; a file the
+    # checks refuse exits 1 too: tests/test_checks.py.
+    done = run_load(str(inbox), "--db", str(tmp_path / "w.duckdb"), "--no-checks")
     assert done.returncode == 1
     table = summary_table(done.stderr)
     # 5 files, 4 landed (11 rows), 1 refused (the 0-byte one).
@@ -139,10 +141,13 @@ def test_exit_1_for_a_gbk_file_without_encoding_and_0_with_it(tmp_path: Path) ->
         "A1,110105199001011234,6225880212345678,2020-01-15,1000,张伟\n"
     ).encode("gbk")
     inbox = write_inbox(tmp_path / "inbox", {"accounts_20240131.csv": gbk})
-    refused = run_load(str(inbox), "--db", str(tmp_path / "w.duckdb"))
+    # The encoding is the loader's (no check runs before it decides): without the checks.
+    refused = run_load(str(inbox), "--db", str(tmp_path / "w.duckdb"), "--no-checks")
     assert refused.returncode == 1
     assert "--encoding gbk" in " ".join(refused.stderr.split())
-    landed = run_load(str(inbox), "--db", str(tmp_path / "w.duckdb"), "--encoding", "gbk")
+    landed = run_load(
+        str(inbox), "--db", str(tmp_path / "w.duckdb"), "--encoding", "gbk", "--no-checks"
+    )
     assert landed.returncode == 0, landed.stderr
     assert summary_table(landed.stderr)["rows landed"] == "1"
 
