@@ -1037,7 +1037,6 @@ def test_a_file_whose_every_row_is_quarantined_lands_into_a_non_empty_warehouse(
     tiny_warehouse: Path, tmp_path: Path
 ) -> None:
     """Regression: an all-quarantined snapshots file used to build `BETWEEN DATE 'None' ...`."""
-    from warehouse.jobs.load import load_inbox
     from warehouse.storage import connect_reader
 
     inbox = write_inbox(
