@@ -179,3 +179,58 @@ def test_daily_refreshes_equal_a_full_rebuild(
     assert set(by_month) == set(rebuilt)
     for name in sorted(rebuilt):
         assert same(by_month[name], rebuilt[name]), f"{name} differs when built month by month"
+
+
+def test_an_attempt_near_a_month_edge_is_computed_in_its_debtors_month_by_month_range(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A month range reads the attempts by their instant, with two days to spare, before it
+    keeps those of its local months: an attempt whose UTC day is in the next or the previous
+    month still lands in its debtor's month. Two attempts, one month per range:
+
+    K1  Pacific/Kiritimati (UTC+14)  2025-01-31 23:00 in Shanghai = 15:00 UTC = 1 Feb 05:00 local
+    P1  Pacific/Pago_Pago (UTC-11)   2025-02-01 15:00 in Shanghai = 07:00 UTC = 31 Jan 20:00 local
+
+    so K1 is February's (the range from 1 February) and P1 January's (the range to 31 January);
+    a bound on the UTC or the bank's day without the margin would drop both.
+    """
+    from conftest import write_inbox
+
+    monkeypatch.setenv("COLLECTIONS_MARTS_CHUNK_MONTHS", "1")
+    inbox = write_inbox(
+        tmp_path / "inbox",
+        {
+            "accounts_20250131.csv": (
+                "account_id,national_id,card_no,open_date,credit_limit,timezone\n"
+                "K1,110105199001010001,6225880200000001,2020-01-01,10000,Pacific/Kiritimati\n"
+                "P1,110105199001010002,6225880200000002,2020-01-01,10000,Pacific/Pago_Pago\n"
+            ),
+            "snapshots_20250131.csv": (
+                "as_of_date,account_id,balance,days_past_due,status\n"
+                "2025-01-31,K1,1000.00,40,open\n"
+                "2025-01-31,P1,2000.00,40,open\n"
+            ),
+            "contacts_20250131.csv": (
+                "attempt_id,account_id,channel,started_at,outcome\n"
+                "k1,K1,call,2025-01-31 23:00:00,no_answer\n"
+            ),
+            "contacts_20250201.csv": (
+                "attempt_id,account_id,channel,started_at,outcome\n"
+                "p1,P1,call,2025-02-01 15:00:00,no_answer\n"
+            ),
+        },
+    )
+    db = tmp_path / "warehouse.duckdb"
+    load_inbox(inbox, db=db, run_checks=False)
+    with in_place(db) as lake:  # the ranges the build above computed, one month each
+        assert marts.month_chunks(lake, 1) == [
+            (FIRST_MONTH, date(2025, 1, 1)),
+            (date(2025, 2, 1), LAST_MONTH),
+        ]
+    assert query(
+        db,
+        "SELECT attempt_id, month, local_date, bucket FROM core.contact_attempts ORDER BY 1",
+    ) == [
+        ("k1", date(2025, 2, 1), date(2025, 2, 1), "M2"),
+        ("p1", date(2025, 1, 1), date(2025, 1, 31), "M2"),
+    ]
