@@ -162,7 +162,7 @@ def test_portfolio_shows_real_numbers(page: Page, server: Server) -> None:
     main = page.locator('[data-testid="stMain"]')
     expect(main.get_by_text("Feb 2024 at a glance")).to_be_visible()
     for shown in ("¥6,300.00", "+¥300.00", "¥5,200.00", "82.5%", "49.2%", "+32.5 pp"):
-        expect(main.get_by_text(shown, exact=True).first).to_be_visible()
+        expect(main.get_by_text(shown, exact=True).filter(visible=True).first).to_be_visible()
     # Book by bucket, ratios, collected and written off, vintage curves.
     expect(page.locator(".js-plotly-plot")).to_have_count(4)
     expect(main.get_by_text("(version 1, load 1)", exact=False)).to_be_visible()
@@ -173,7 +173,7 @@ def test_portfolio_shows_real_numbers(page: Page, server: Server) -> None:
 def test_filters_are_a_deep_link(page: Page, server: Server) -> None:
     open_app(page, f"{server.url}/portfolio?product=Classic")
     main = page.locator('[data-testid="stMain"]')
-    expect(main.get_by_text("¥5,200.00", exact=True).first).to_be_visible()
+    expect(main.get_by_text("¥5,200.00", exact=True).filter(visible=True).first).to_be_visible()
     # A chart toggle joins the link as soon as it is used.
     main.get_by_role("radio", name="Accounts", exact=True).click()
     expect(page).to_have_url(f"{server.url}/portfolio?product=Classic&bucket_view=accounts")
@@ -184,7 +184,7 @@ def test_filters_are_a_deep_link(page: Page, server: Server) -> None:
 def test_every_page(page: Page, server: Server) -> None:
     open_app(page, f"{server.url}/portfolio?product=Classic")
     main = page.locator('[data-testid="stMain"]')
-    expect(main.get_by_text("¥5,200.00", exact=True).first).to_be_visible()
+    expect(main.get_by_text("¥5,200.00", exact=True).filter(visible=True).first).to_be_visible()
 
     page.get_by_role("link", name="Loads").click()
     # The portfolio filters do not apply to the Loads page and leave its link.
@@ -198,7 +198,7 @@ def test_every_page(page: Page, server: Server) -> None:
     page.get_by_role("link", name="Portfolio").click()
     expect(page).to_have_url(f"{server.url}/portfolio?product=Classic")
     expect(main.get_by_text("Feb 2024 at a glance")).to_be_visible()
-    expect(main.get_by_text("¥5,200.00", exact=True).first).to_be_visible()
+    expect(main.get_by_text("¥5,200.00", exact=True).filter(visible=True).first).to_be_visible()
     settle(page)
 
 
@@ -228,7 +228,7 @@ def test_every_page_in_both_languages(page: Page, server: Server, lang: str) -> 
         screenshot(page, f"{name}-{lang}")
     # Nothing personal on any page: the masked card of A3, never the full number.
     open_app(page, f"{server.url}/accounts?account=A3")
-    expect(main.get_by_text("622588******4444").first).to_be_visible()
+    expect(main.get_by_text("622588******4444").filter(visible=True).first).to_be_visible()
     assert "6225880255554444" not in page.content()
 
 
@@ -280,7 +280,7 @@ def test_a_publication_shows_without_a_restart(page: Page, server: Server, wareh
     main.get_by_role("radio", name="By accounts", exact=True).click()
     expect(main.get_by_text("Mar 2024 at a glance")).to_be_visible()
     settle(page)
-    expect(main.get_by_text("¥6,500.00", exact=True).first).to_be_visible()
+    expect(main.get_by_text("¥6,500.00", exact=True).filter(visible=True).first).to_be_visible()
     expect(main.get_by_text("(version 2, load 2)", exact=False)).to_be_visible()
     screenshot(page, "portfolio-after-publication")
 

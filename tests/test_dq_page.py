@@ -235,13 +235,19 @@ def test_the_page_and_its_data_docs_in_chromium(served: str) -> None:
         page.goto(f"{served}/data-quality", wait_until="domcontentloaded")
         expect(page.locator(IDLE)).to_be_visible(timeout=120_000)
         main = page.locator('[data-testid="stMain"]')
-        expect(main.get_by_text("Data quality", exact=True).first).to_be_visible()
-        expect(main.get_by_text("raw.contacts / started_at_not_in_future").first).to_be_visible()
+        expect(
+            main.get_by_text("Data quality", exact=True).filter(visible=True).first
+        ).to_be_visible()
+        expect(
+            main.get_by_text("raw.contacts / started_at_not_in_future").filter(visible=True).first
+        ).to_be_visible()
         assert page.locator(EXCEPTION).count() == 0
         # A Data Docs page renders inside the page (offline too: its content is plain HTML).
         frame = page.frame_locator("iframe").first
-        expect(frame.get_by_text("Overview").first).to_be_visible(timeout=120_000)
-        expect(frame.get_by_text("mart.account_month").first).to_be_visible()
+        expect(frame.get_by_text("Overview").filter(visible=True).first).to_be_visible(
+            timeout=120_000
+        )
+        expect(frame.get_by_text("mart.account_month").filter(visible=True).first).to_be_visible()
         ARTIFACTS.mkdir(exist_ok=True)
         height = page.evaluate(
             "() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight"

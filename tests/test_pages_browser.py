@@ -183,15 +183,17 @@ def test_the_pages_speak_chinese(page: tuple[Page, list[str]], server: Server) -
     open_app(browser, f"{server.url}/compliance?lang=zh&from=2024-03&breach=k7")
     expect(main.get_by_text("数据截至2024年3月1日", exact=False)).to_be_visible()
     # The breach's rules by their Chinese names, not `non_working_day` / `quiet_hours`.
-    expect(main.get_by_text("节假日/周末致电", exact=False).first).to_be_visible()
-    expect(main.get_by_text("夜间催收", exact=False).first).to_be_visible()
+    expect(
+        main.get_by_text("节假日/周末致电", exact=False).filter(visible=True).first
+    ).to_be_visible()
+    expect(main.get_by_text("夜间催收", exact=False).filter(visible=True).first).to_be_visible()
     assert "non_working_day" not in main.inner_text()
     screenshot(browser, "compliance-zh")
     open_app(browser, f"{server.url}/?lang=zh")
     expect(main.locator("h1").first).to_contain_text("自上次加载以来")
     screenshot(browser, "today-zh")
     open_app(browser, f"{server.url}/glossary?lang=zh&term=rpc_rate")
-    expect(main.get_by_text("本人接通率", exact=False).first).to_be_visible()
+    expect(main.get_by_text("本人接通率", exact=False).filter(visible=True).first).to_be_visible()
     screenshot(browser, "glossary-zh")
 
 
