@@ -4,7 +4,11 @@ moves in on its next load; a copy of a warehouse reads its own files."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -54,6 +58,46 @@ def loaded(tmp_path: Path) -> Path:
 def tiny(tiny_warehouse: Path) -> Path:
     """A copy of the tiny bank as published (conftest.py), for the loads and jobs after it."""
     return tiny_warehouse
+
+
+# Run in a process of its own whose machine zone is Asia/Shanghai (UTC+8), as a bank's server in
+# China would be: the zone a connection falls back to is the process's, read when it opens.
+IN_ANOTHER_ZONE = """
+import json, sys
+from pathlib import Path
+from dashboard.reads.connection import cursor, warehouse_version
+from warehouse.storage import connect_reader, connect_writer
+SQL = ("SELECT current_setting('TimeZone'), current_setting('parquet_metadata_cache'), "
+       "CAST(CAST(TIMESTAMPTZ '2024-01-31 20:00:00+00' AS DATE) AS VARCHAR)")
+db, scratch = Path(sys.argv[1]), Path(sys.argv[2])
+seen = {}
+reader = connect_reader(db)
+seen["reader"] = reader.execute(SQL).fetchone()
+seen["reader's cursor"] = reader.cursor().execute(SQL).fetchone()
+with cursor(warehouse_version(db)) as con:
+    seen["dashboard's cursor"] = con.execute(SQL).fetchone()
+writer = connect_writer(scratch)
+seen["writer's cursor"] = writer.cursor().execute(SQL).fetchone()
+print(json.dumps(seen))
+"""
+
+
+def test_every_cursor_computes_in_utc_and_keeps_footers_whatever_the_machines_zone(
+    tiny: Path, tmp_path: Path
+) -> None:
+    # 20:00 UTC on 31 January is 04:00 on 1 February in Shanghai. A `SET` holds for one
+    # connection only, so a cursor (the dashboard gives each read its own) fell back to the
+    # machine's zone, dated that instant 2024-02-01, and reread every footer on every read.
+    env = {**os.environ, "TZ": "Asia/Shanghai", "COLLECTIONS_KIOSK": "1"}
+    ran = subprocess.run(
+        [sys.executable, "-c", IN_ANOTHER_ZONE, str(tiny), str(tmp_path / "scratch.duckdb")],
+        env=env, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    seen = json.loads(ran.stdout.strip().splitlines()[-1])
+    assert seen == {
+        name: ["UTC", True, "2024-01-31"]
+        for name in ("reader", "reader's cursor", "dashboard's cursor", "writer's cursor")
+    }
 
 
 def test_a_version_lists_exactly_the_files_its_views_read(loaded: Path) -> None:

@@ -10,6 +10,10 @@ a lake file is never changed once written (a job writes new files under new name
 the old), so a footer read once stays true, and a drill-down into one account (its timeline
 reads a dozen relations of many files each) opens each file's footer once per version rather
 than on every read.
+
+Both settings are set GLOBAL, for the whole database instance: a plain `SET` holds for the one
+connection only, and every cursor of it (the dashboard gives each read its own) would compute
+in the machine's time zone and reread every footer.
 """
 
 from __future__ import annotations
@@ -23,10 +27,15 @@ from warehouse.contract.sql import quote_literal
 CATALOG = "wh"
 
 
+def _settle(con: duckdb.DuckDBPyConnection) -> None:
+    """UTC and the footer cache for `con` and every cursor it hands out."""
+    con.execute("SET GLOBAL TimeZone = 'UTC'")
+    con.execute("SET GLOBAL parquet_metadata_cache = true")
+
+
 def connect_writer(path: Path, *, memory_limit: str = "2GB") -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(path), config={"memory_limit": memory_limit})
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET parquet_metadata_cache = true")
+    _settle(con)
     return con
 
 
@@ -38,6 +47,5 @@ def connect_reader(path: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
     con.execute(f"ATTACH {quote_literal(str(path))} AS {CATALOG} (READ_ONLY)")
     con.execute(f"USE {CATALOG}")
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET parquet_metadata_cache = true")
+    _settle(con)
     return con
