@@ -93,6 +93,11 @@ touches AS (
     WHERE
         c.local_date BETWEEN $first_month AND h.last_day_credited
         AND c.started_at >= CAST($first_month AS TIMESTAMPTZ) - INTERVAL 2 DAY  -- (as above)
+        -- The same last day as an instant, in a subquery (one value), which bounds the scan
+        -- of the files: through the join with `horizon`, every later attempt was read.
+        AND c.started_at < (
+            SELECT CAST(last_day_credited AS TIMESTAMPTZ) + INTERVAL 2 DAY FROM horizon
+        )
     UNION ALL
     SELECT
         p.account_id,
