@@ -16,7 +16,8 @@
 --                          settings.working_weekdays). The one holiday calendar (the bank's)
 --                          applies to every debtor, on the debtor's local date.
 --   do_not_contact, third_party_authorized   the account's flags in the accounts record in
---                          force on the attempt's bank date (core.account_versions)
+--                          force on the attempt's bank date (core.account_versions, through
+--                          core.contacts_local, which finds that record for the debtor's zone)
 --   bucket                 the account's bucket on the attempt's bank date
 --                          (core.account_day_buckets)
 --   risk_grade, delinquency_cause, treatment   the strategy the account was under: the one
@@ -88,13 +89,14 @@ touches AS (
         c.attempt_id,
         c.started_at AS attempt_started_at,
         CAST(NULL AS DECIMAL(18, 2)) AS amount
-    FROM core.contacts_local AS c
-    CROSS JOIN horizon AS h
+    FROM raw.contacts AS c
+    -- Bounded as instants only, with two days to spare for the zones on either side: the
+    -- debtor's local date is not needed here (nor the accounts records it takes), and every
+    -- attempt between an attempt computed and a payment it may take is inside the bounds.
+    -- The last one in a subquery (one value), which reaches the file scan where a join with
+    -- `horizon` would read every later attempt.
     WHERE
-        c.local_date BETWEEN $first_month AND h.last_day_credited
-        AND c.started_at >= CAST($first_month AS TIMESTAMPTZ) - INTERVAL 2 DAY  -- (as above)
-        -- The same last day as an instant, in a subquery (one value), which bounds the scan
-        -- of the files: through the join with `horizon`, every later attempt was read.
+        c.started_at >= CAST($first_month AS TIMESTAMPTZ) - INTERVAL 2 DAY
         AND c.started_at < (
             SELECT CAST(last_day_credited AS TIMESTAMPTZ) + INTERVAL 2 DAY FROM horizon
         )
@@ -160,9 +162,6 @@ enriched AS (
                 THEN 'make-up working day' || coalesce(' (' || h.name || ')', '')
             WHEN NOT w.is_working THEN 'weekend'
         END AS day_note,
-        coalesce(v.do_not_contact, false) AS do_not_contact,
-        coalesce(v.third_party_authorized, false) AS third_party_authorized,
-        v.business_date AS account_record_date,
         b.bucket,
         strategy.risk_grade,
         strategy.delinquency_cause,
@@ -188,10 +187,6 @@ enriched AS (
         ON c.agent_id = ag.agent_id
         AND (ag.in_force_from IS NULL OR c.bank_date >= ag.in_force_from)
         AND (ag.in_force_until IS NULL OR c.bank_date < ag.in_force_until)
-    LEFT JOIN core.account_versions AS v
-        ON c.account_id = v.account_id
-        AND (v.in_force_from IS NULL OR c.bank_date >= v.in_force_from)
-        AND (v.in_force_until IS NULL OR c.bank_date < v.in_force_until)
     -- (The bounds on the month folders of the two tables read only the months the attempts
     -- computed can match: their bank dates lie within two days of the months computed.)
     LEFT JOIN core.account_day_buckets AS b

@@ -12,6 +12,9 @@
 --          local_date, local_hour, local_clock ('HH:MM:SS'), local_weekday (ISO, 1 = Monday)
 --          bank_date        the attempt's calendar date in the bank's zone (the card system's
 --                           business dates are in it)
+--          do_not_contact, third_party_authorized   the account's flags in that same accounts
+--                           record (false when there is none)
+--          account_record_date   that record's business date (empty when there is none)
 -- Dialect: `<timestamptz> AT TIME ZONE <zone>` is written for Spark by sqlglot as
 --          from_utc_timestamp(), which means the same only with the Spark session zone at UTC.
 CREATE OR REPLACE VIEW core.contacts_local AS
@@ -24,6 +27,9 @@ zoned AS (
     SELECT
         c.*,
         coalesce(a.timezone, bank.timezone) AS debtor_timezone,
+        coalesce(a.do_not_contact, false) AS account_do_not_contact,
+        coalesce(a.third_party_authorized, false) AS account_third_party_authorized,
+        a.business_date AS account_record_date,
         bank.timezone AS bank_timezone
     FROM contacts AS c
     CROSS JOIN settings.bank_timezone AS bank
@@ -68,5 +74,8 @@ SELECT
     -- weekday functions count from Sunday
     (date_diff('day', DATE '1970-01-05', CAST(local_time AS DATE)) % 7 + 7) % 7 + 1
         AS local_weekday,
-    bank_date
+    bank_date,
+    account_do_not_contact AS do_not_contact,
+    account_third_party_authorized AS third_party_authorized,
+    account_record_date
 FROM clocked;
