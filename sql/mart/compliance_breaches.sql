@@ -36,8 +36,11 @@
 --                       recorded) while the customer had not authorised third-party contact
 CREATE OR REPLACE TABLE mart.compliance_breaches AS
 -- Every check reads core.contact_attempts itself (a table: only the columns it needs), not a
--- shared CTE that would hold every attempt's columns at once; each reads the attempts from the
--- earliest day a rule can look back to from the first month judged.
+-- shared CTE that would hold every attempt's columns at once. A check of the attempt alone reads
+-- the months judged; the caps and the conversation rule read from the earliest day a rule can
+-- look back to from the first month judged (in a one-value subquery, which reaches the file
+-- scan where a join would read every month), and no later than the last month judged: every
+-- rule counts earlier attempts only.
 WITH lookback AS (
     SELECT
         CAST($first_month AS DATE) - CAST(coalesce(max(period_days), 0) AS INTEGER) AS since
@@ -114,7 +117,6 @@ window_breaches AS (
         || ' local time (' || a.debtor_timezone || '), a ' || replace(a.day_type, '_', '-')
         || ' day; permitted ' || r.permitted AS detail
     FROM core.contact_attempts AS a
-    INNER JOIN lookback AS lb ON a.local_date >= lb.since
     INNER JOIN window_rules AS r
         ON a.channel = r.channel
         AND a.day_type = r.day_type
@@ -125,7 +127,9 @@ window_breaches AS (
         AND a.day_type = w.day_type
         AND a.local_clock >= w.starts_at
         AND (a.local_clock < w.ends_at OR (w.ends_inclusive AND a.local_clock = w.ends_at))
-    WHERE w.rule IS NULL
+    WHERE
+        a.month BETWEEN $first_month AND $last_month
+        AND w.rule IS NULL
 ),
 
 non_working_day_breaches AS (
@@ -137,11 +141,12 @@ non_working_day_breaches AS (
         || strftime(a.local_time, '%H:%M:%S') || ' local time (' || a.debtor_timezone || '), '
         || coalesce(a.day_note, 'a non-working day') AS detail
     FROM core.contact_attempts AS a
-    INNER JOIN lookback AS lb ON a.local_date >= lb.since
     INNER JOIN rules AS r
         ON a.channel = r.channel
         AND (r.applies_to_timezones IS NULL OR a.debtor_timezone LIKE r.applies_to_timezones)
-    WHERE r.check_kind = 'non_working_day' AND a.day_type = 'non_working'
+    WHERE
+        a.month BETWEEN $first_month AND $last_month
+        AND r.check_kind = 'non_working_day' AND a.day_type = 'non_working'
 ),
 
 -- Number caps. Only numbers that can break the cap are numbered: more than `max_attempts`
@@ -157,11 +162,13 @@ number_days AS (
         max(c.period_days) AS period_days,
         count(*) AS attempts_that_day
     FROM core.contact_attempts AS a
-    INNER JOIN lookback AS lb ON a.local_date >= lb.since
     INNER JOIN caps AS c
         ON a.channel = c.channel
         AND (c.applies_to_timezones IS NULL OR a.debtor_timezone LIKE c.applies_to_timezones)
-    WHERE c.check_kind = 'number_cap' AND a.contact_number_hash IS NOT NULL
+    WHERE
+        a.local_date >= (SELECT since FROM lookback)
+        AND a.month <= $last_month
+        AND c.check_kind = 'number_cap' AND a.contact_number_hash IS NOT NULL
     GROUP BY c.rule_set, c.rule, a.contact_number_hash, a.local_date
 ),
 
@@ -187,7 +194,6 @@ number_attempts_all AS (
         c.max_attempts,
         c.period_days
     FROM core.contact_attempts AS a
-    INNER JOIN lookback AS lb ON a.local_date >= lb.since
     INNER JOIN caps AS c
         ON a.channel = c.channel
         AND (c.applies_to_timezones IS NULL OR a.debtor_timezone LIKE c.applies_to_timezones)
@@ -195,7 +201,10 @@ number_attempts_all AS (
         ON c.rule_set = b.rule_set
         AND c.rule = b.rule
         AND a.contact_number_hash = b.contact_number_hash
-    WHERE c.check_kind = 'number_cap' AND a.contact_number_hash IS NOT NULL
+    WHERE
+        a.local_date >= (SELECT since FROM lookback)
+        AND a.month <= $last_month
+        AND c.check_kind = 'number_cap' AND a.contact_number_hash IS NOT NULL
 ),
 
 -- Runs of attempts to one number since it last answered, numbered in order.
@@ -260,11 +269,13 @@ debtor_calls_all AS (
         c.max_attempts,
         c.period_days
     FROM core.contact_attempts AS a
-    INNER JOIN lookback AS lb ON a.local_date >= lb.since
     INNER JOIN caps AS c
         ON a.channel = c.channel
         AND (c.applies_to_timezones IS NULL OR a.debtor_timezone LIKE c.applies_to_timezones)
-    WHERE c.check_kind = 'rolling_cap' AND NOT a.is_third_party
+    WHERE
+        a.local_date >= (SELECT since FROM lookback)
+        AND a.month <= $last_month
+        AND c.check_kind = 'rolling_cap' AND NOT a.is_third_party
 ),
 
 busy_accounts AS (
@@ -337,9 +348,11 @@ since_conversation AS (
         last_value(CASE WHEN a.is_conversation THEN a.local_date END IGNORE NULLS)
             OVER earlier AS conversation_date
     FROM core.contact_attempts AS a
-    INNER JOIN lookback AS lb ON a.local_date >= lb.since
     INNER JOIN conversation_rules AS r
         ON r.applies_to_timezones IS NULL OR a.debtor_timezone LIKE r.applies_to_timezones
+    WHERE
+        a.local_date >= (SELECT since FROM lookback)
+        AND a.month <= $last_month
     WINDOW earlier AS (
         PARTITION BY r.rule_set, r.rule, a.account_id
         ORDER BY a.started_at, a.attempt_id
@@ -377,11 +390,12 @@ do_not_contact_breaches AS (
         || coalesce(strftime(a.account_record_date, '%Y-%m-%d'), 'unknown date') || ')'
             AS detail
     FROM core.contact_attempts AS a
-    INNER JOIN lookback AS lb ON a.local_date >= lb.since
     INNER JOIN rules AS r
         ON a.channel = r.channel
         AND (r.applies_to_timezones IS NULL OR a.debtor_timezone LIKE r.applies_to_timezones)
-    WHERE r.check_kind = 'do_not_contact' AND a.do_not_contact
+    WHERE
+        a.month BETWEEN $first_month AND $last_month
+        AND r.check_kind = 'do_not_contact' AND a.do_not_contact
 ),
 
 third_party_breaches AS (
@@ -394,11 +408,12 @@ third_party_breaches AS (
         || ' a third party (' || coalesce(a.third_party_relation, 'relation not recorded')
         || ') without the customer''s authorisation' AS detail
     FROM core.contact_attempts AS a
-    INNER JOIN lookback AS lb ON a.local_date >= lb.since
     INNER JOIN rules AS r
         ON a.channel = r.channel
         AND (r.applies_to_timezones IS NULL OR a.debtor_timezone LIKE r.applies_to_timezones)
-    WHERE r.check_kind = 'third_party' AND a.is_third_party AND NOT a.third_party_authorized
+    WHERE
+        a.month BETWEEN $first_month AND $last_month
+        AND r.check_kind = 'third_party' AND a.is_third_party AND NOT a.third_party_authorized
 ),
 
 breaches AS (
