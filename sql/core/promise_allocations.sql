@@ -44,7 +44,7 @@ accounts_judged AS (
     SELECT DISTINCT p.account_id
     FROM core.promises_local AS p
     CROSS JOIN grace_settings AS g
-    WHERE p.promised_date + g.grace_days >= $first_month
+    WHERE p.promised_date + g.grace_days BETWEEN $first_month AND last_day($last_month)
 ),
 
 promises AS (
