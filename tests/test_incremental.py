@@ -122,9 +122,12 @@ def test_daily_refreshes_equal_a_full_rebuild(
     assert daily_modes, "no day was loaded"
     todays_segments = {"mart.account_day_changes", "mart.plan_performance"}
     # The tables without months (core.as_of_date: one row; mart.reporting_months: one row a
-    # month) are rebuilt whole whenever a day changes their inputs.
+    # month; core.account_versions: one row per accounts record) are rebuilt whole whenever a
+    # day changes their inputs, and only then: the accounts records come at the month end.
     assert daily_modes.pop("core.as_of_date") == {"full"}
     assert daily_modes.pop("mart.reporting_months") == {"full"}
+    assert daily_modes.pop("core.account_versions") == {"full", "skipped"}
+    assert month_end["core.account_versions"] == "full"
     assert {
         mode
         for model, modes in daily_modes.items()

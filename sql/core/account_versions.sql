@@ -4,6 +4,10 @@
 --          force on its date (the segments, the score and employment behind the risk grade, the
 --          debtor's time zone, do-not-contact and third-party authorisation), not by today's.
 -- Grain:   one row per account per business date of an accounts record the warehouse holds.
+--          A table (rebuilt whole at each load that changes its inputs), not a view: the
+--          contact, promise, payment and month-end tables join it, and as a view each of them
+--          numbered every record again, in every range of months it computed (1.5 s each time
+--          at 1,000,000 accounts: 3.7 million records).
 -- Columns: in_force_from   the record's business date; NULL for an account's first record,
 --                          which also stands for the time before it (rows older than any
 --                          record the warehouse holds are judged by the oldest one)
@@ -15,7 +19,7 @@
 --          warehouse loaded before the history existed has only the latest records, and is
 --          judged by them as before. For one account and date raw.accounts' record wins (the
 --          loader lands the same record in both), then the latest load's.
-CREATE OR REPLACE VIEW core.account_versions AS
+CREATE OR REPLACE TABLE core.account_versions AS
 WITH history AS (
     SELECT
         account_id,
