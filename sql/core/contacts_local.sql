@@ -27,8 +27,8 @@ zoned AS (
     SELECT
         c.*,
         coalesce(a.timezone, bank.timezone) AS debtor_timezone,
-        coalesce(a.do_not_contact, false) AS account_do_not_contact,
-        coalesce(a.third_party_authorized, false) AS account_third_party_authorized,
+        coalesce(a.do_not_contact, false) AS do_not_contact,
+        coalesce(a.third_party_authorized, false) AS third_party_authorized,
         a.business_date AS account_record_date,
         bank.timezone AS bank_timezone
     FROM contacts AS c
@@ -75,7 +75,7 @@ SELECT
     (date_diff('day', DATE '1970-01-05', CAST(local_time AS DATE)) % 7 + 7) % 7 + 1
         AS local_weekday,
     bank_date,
-    account_do_not_contact AS do_not_contact,
-    account_third_party_authorized AS third_party_authorized,
+    do_not_contact,
+    third_party_authorized,
     account_record_date
 FROM clocked;
