@@ -13,17 +13,23 @@ from __future__ import annotations
 
 import math
 import shutil
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import query, write_inbox
 
 from warehouse import marts
+from warehouse.config import lake_path
 from warehouse.demo import generate_bank
 from warehouse.jobs.load import load_inbox
+from warehouse.marts import SqlModel
+from warehouse.marts.build import DuckDBEngine
 from warehouse.months import FIRST_MONTH, LAST_MONTH
 from warehouse.storage import connect_reader, copy_warehouse, in_place
+from warehouse.storage.lake import Lake, LakeFile
 
 pytestmark = pytest.mark.slow
 
@@ -53,6 +59,21 @@ def relations(db: Path) -> list[str]:
         "WHERE table_catalog = 'wh' AND table_schema IN ('core', 'mart') ORDER BY 1",
     )
     return [name for (name,) in rows]
+
+
+class RecordingEngine(DuckDBEngine):
+    """The default engine, noting the month range of each query it runs per table."""
+
+    def __init__(self, lake: Lake) -> None:
+        super().__init__(lake)
+        self.ranges: dict[str, list[tuple[date | None, date | None]]] = {}
+
+    def write_table(
+        self, m: SqlModel, select: str, values: Mapping[str, Any], columns: list[tuple[str, str]]
+    ) -> list[LakeFile]:
+        months = (values.get("first_month"), values.get("last_month"))
+        self.ranges.setdefault(m.name, []).append(months)
+        return super().write_table(m, select, values, columns)
 
 
 def contents(db: Path) -> dict[str, list[tuple]]:
@@ -151,7 +172,29 @@ def test_daily_refreshes_equal_a_full_rebuild(
 
     full = copy_warehouse(db, tmp_path / "full.duckdb")
     with in_place(full) as lake:
-        marts.build(lake)  # everything from scratch
+        engine = RecordingEngine(lake)
+        marts.build(lake, engine=engine)  # everything from scratch
+    # The 4 landed months (November to February) fit one 6-month range, except for
+    # core.contact_attempts, whose header asks for one month at a time: each month of December
+    # and January is one query, written as one file, sorted by account.
+    assert engine.ranges["mart.account_month"] == [(FIRST_MONTH, LAST_MONTH)]
+    assert engine.ranges["core.contact_attempts"] == [
+        (FIRST_MONTH, date(2024, 11, 1)),
+        (date(2024, 12, 1), date(2024, 12, 1)),
+        (date(2025, 1, 1), date(2025, 1, 1)),
+        (date(2025, 2, 1), LAST_MONTH),
+    ]
+    files = query(
+        full,
+        "SELECT month, path FROM ops.lake_files WHERE relation = 'core.contact_attempts' "
+        "ORDER BY month",
+    )
+    assert sorted({month for month, _ in files}) == [
+        date(2024, 11, 1), date(2024, 12, 1), date(2025, 1, 1), date(2025, 2, 1)
+    ]  # fmt: skip
+    for month, path in files:
+        keys = [k for (k,) in query(full, f"SELECT account_id FROM '{lake_path(full) / path}'")]
+        assert keys and keys == sorted(keys), month
     incremental, rebuilt = contents(db), contents(full)
     assert set(incremental) == set(rebuilt)
     for name in sorted(rebuilt):

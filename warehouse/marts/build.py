@@ -128,7 +128,11 @@ class DuckDBEngine:
     def write_table(
         self, m: SqlModel, select: str, values: Mapping[str, Any], columns: list[tuple[str, str]]
     ) -> list[LakeFile]:
-        return self.lake.write_rows(m.name, select, values, order_by=m.sorted_by)
+        # One month computed (a range of one month has only that month's rows): its file is
+        # written sorted straight away, not split off by month and sorted again.
+        first, last = values.get("first_month"), values.get("last_month")
+        month = first if m.incremental is not None and first is not None and first == last else None
+        return self.lake.write_rows(m.name, select, values, order_by=m.sorted_by, month=month)
 
     def table_built(self, m: SqlModel) -> None:
         pass
@@ -314,7 +318,10 @@ def _build_table(
     )
     ranges = [(first, LAST_MONTH)]
     if whole and m.incremental is not None:
-        ranges = month_chunks(lake, engine.chunk_months)
+        size = engine.chunk_months
+        if size > 0 and m.one_month_at_a_time:
+            size = 1
+        ranges = month_chunks(lake, size)
     written = []
     for range_first, range_last in ranges:
         values = parameters_for(select, month_range(range_first, range_last))

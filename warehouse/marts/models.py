@@ -13,7 +13,10 @@ sorted by those columns (readers that filter on them skip most of each file), an
 `-- Joins: the smaller side of each join is on the right` for one that asks DuckDB to keep its
 joins' build sides as written, and `-- Months: every` for a view whose rows hold for every
 month whatever their inputs' dates (today's record of each account): any change of its inputs
-changes every month of the tables that read it.
+changes every month of the tables that read it. `-- Rebuild: one month at a time` asks a whole
+rebuild to compute the table one month per query (each month's file is then written sorted as
+it is computed, not split off a range and sorted again: worth it where the sort costs more than
+a query's reading its inputs once more).
 """
 
 from __future__ import annotations
@@ -56,6 +59,9 @@ JOINS_AS_WRITTEN = re.compile(
 # files is written sorted by them, so a reader skips most of every file by its statistics.
 SORTED_BY = re.compile(
     r"^--\s*Sorted by:\s*(?P<columns>[\w, ]+?)\s*$", re.IGNORECASE | re.MULTILINE
+)
+ONE_MONTH_AT_A_TIME = re.compile(
+    r"^--\s*Rebuild:\s*one month at a time\b", re.IGNORECASE | re.MULTILINE
 )
 EVERY_MONTH = re.compile(r"^--\s*Months:\s*every\b", re.IGNORECASE | re.MULTILINE)
 CREATES_TABLE = re.compile(r"^\s*CREATE\s+(OR\s+REPLACE\s+)?TABLE\b", re.IGNORECASE | re.MULTILINE)
@@ -119,6 +125,12 @@ class SqlModel:
     @property
     def joins_as_written(self) -> bool:
         return bool(JOINS_AS_WRITTEN.search(self.sql))
+
+    @property
+    def one_month_at_a_time(self) -> bool:
+        """A whole rebuild computes it one month per query (header `Rebuild: one month at a
+        time`)."""
+        return bool(ONE_MONTH_AT_A_TIME.search(self.sql))
 
     @property
     def every_month(self) -> bool:

@@ -249,7 +249,7 @@ class Lake:
                 query = f"SELECT * FROM ({query}) ORDER BY {', '.join(order_by)}"
             sorted_groups = f", ROW_GROUP_SIZE {SORTED_ROW_GROUP}" if order_by else ""
             written = self._copy(query, params, target, "FORMAT parquet" + sorted_groups)
-            return self._describe(relation, written)
+            return self._without_empty(self._describe(relation, written))
         # A partitioned COPY does not keep an ORDER BY (each file holds several sorted runs, so
         # every row group spans most keys): the rows are split into month files first, and each
         # file is then sorted on its own.
@@ -265,6 +265,20 @@ class Lake:
         if order_by:
             written = self._sorted(written, order_by, tag)
         return self._describe(relation, written)
+
+    def _without_empty(self, files: list[LakeFile]) -> list[LakeFile]:
+        """`files` less those without rows, deleted at once (a COPY of no rows still writes a
+        file; no reader ever saw it, and the partitioned COPY writes none)."""
+        kept = []
+        for file in files:
+            if file.rows > 0:
+                kept.append(file)
+                continue
+            path = Path(self.absolute(file.path))
+            path.unlink(missing_ok=True)
+            self._written = [p for p in self._written if p.resolve() != path]
+            self.bytes_written -= file.bytes
+        return kept
 
     def _copy(
         self,
@@ -434,9 +448,12 @@ class Lake:
         params: Mapping[str, Any] | Sequence[Any] | None = None,
         *,
         order_by: Sequence[str] = (),
+        month: date | None = None,
     ) -> list[LakeFile]:
         """Write the rows of `select_sql` as new files of `relation`, split into month folders the
-        way the relation is declared (`declare`); returns them (not yet current)."""
+        way the relation is declared (`declare`); returns them (not yet current). `month` says
+        that every row is of that month (a relation partitioned by its own `month` column): the
+        rows go into its folder as one file, sorted as they are written."""
         found = self.con.execute(
             "SELECT partition_by FROM ops.lake_relations WHERE relation = ?", [relation]
         ).fetchall()
@@ -446,6 +463,8 @@ class Lake:
         if partition_by is None:
             return self.write(relation, select_sql, params, order_by=order_by)
         if partition_by == BY_MONTH_COLUMN:
+            if month is not None:
+                return self.write(relation, select_sql, params, month=month, order_by=order_by)
             return self.write(relation, select_sql, params, by_month="month", order_by=order_by)
         return self.write(
             relation,
