@@ -249,7 +249,10 @@ class Lake:
                 query = f"SELECT * FROM ({query}) ORDER BY {', '.join(order_by)}"
             sorted_groups = f", ROW_GROUP_SIZE {SORTED_ROW_GROUP}" if order_by else ""
             written = self._copy(query, params, target, "FORMAT parquet" + sorted_groups)
-            return self._without_empty(self._describe(relation, written))
+            files = self._describe(relation, written)
+            # A month's write of no rows leaves no file, as the partitioned COPY writes none;
+            # the `all` folder keeps its empty file (an exported table needs its columns).
+            return files if month is None else self._without_empty(files)
         # A partitioned COPY does not keep an ORDER BY (each file holds several sorted runs, so
         # every row group spans most keys): the rows are split into month files first, and each
         # file is then sorted on its own.
